@@ -1,0 +1,46 @@
+"""`create_app(settings)`: builds the whole server; nothing is configured at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from phosphobs.api.auth import KeyAuthenticator
+from phosphobs.api.errors import install_error_handlers
+from phosphobs.api.routes import events, feedback, health, sessions
+from phosphobs.api.settings import Settings
+from phosphobs.collector.native_http import native_router
+from phosphobs.collector.pipeline import IngestPipeline
+from phosphobs.storage.open import open_storage
+
+
+def create_app(settings: Settings) -> FastAPI:
+    storage = open_storage(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    pipeline = IngestPipeline(
+        storage, max_queued_items=settings.max_queued_items, max_commit_items=settings.max_commit_items
+    )
+    authenticate = KeyAuthenticator(storage, pipeline, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        storage.migrate()
+        pipeline.start()
+        try:
+            yield
+        finally:
+            pipeline.stop()  # commits everything already acknowledged-to-be before closing
+            storage.close()
+
+    app = FastAPI(title="phosphobs", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.storage = storage
+    app.state.pipeline = pipeline
+    app.state.authenticate = authenticate
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(native_router(pipeline, authenticate, settings.max_body_bytes))
+    app.include_router(feedback.router)
+    app.include_router(events.router)
+    app.include_router(sessions.router)
+    return app

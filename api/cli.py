@@ -1,0 +1,153 @@
+"""`phosphobs` command line: serve, projects, keys, db. Every command acts on the same database."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from phosphobs.api.bootstrap import create_key, now_us
+from phosphobs.api.serialize import iso
+from phosphobs.api.settings import Settings, settings_from
+from phosphobs.storage.open import UnsupportedDatabaseUrl, open_storage
+from phosphobs.storage.protocol import Storage
+
+
+def _database_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", help="data directory for the SQLite file [PHOSPHOBS_DATA_DIR]")
+    parser.add_argument("--database-url", help="sqlite:///path or postgresql://… [PHOSPHOBS_DATABASE_URL]")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="phosphobs", description="LLM observability collector and store")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the server (HTTP API + OTLP/HTTP, OTLP/gRPC)")
+    serve.add_argument("--host", help="bind address [PHOSPHOBS_HOST, default 127.0.0.1]")
+    serve.add_argument("--port", type=int, help="HTTP port [PHOSPHOBS_PORT, default 4318]")
+    serve.add_argument("--grpc-port", type=int, help="OTLP/gRPC port, 0 disables [PHOSPHOBS_GRPC_PORT, default 4317]")
+    serve.add_argument("--workers", type=int, help="worker processes [PHOSPHOBS_WORKERS, default 1]")
+    serve.add_argument("--max-body-bytes", type=int, help="request body limit [PHOSPHOBS_MAX_BODY_BYTES]")
+    serve.add_argument("--log-level", help="uvicorn log level [PHOSPHOBS_LOG_LEVEL, default info]")
+    _database_flags(serve)
+
+    projects = sub.add_parser("projects", help="manage projects").add_subparsers(dest="action", required=True)
+    create = projects.add_parser("create", help="create a project")
+    create.add_argument("name")
+    create.add_argument("--plan", choices=["free", "pro"], default="free")
+    _database_flags(create)
+    _database_flags(projects.add_parser("list", help="list projects"))
+    plan = projects.add_parser("set-plan", help="change a project's plan or rate limit")
+    plan.add_argument("name")
+    plan.add_argument("--plan", choices=["free", "pro"], required=True)
+    plan.add_argument("--rate-limit", type=int, help="events/min overriding the plan (0 = unlimited)")
+    _database_flags(plan)
+
+    keys = sub.add_parser("keys", help="manage API keys").add_subparsers(dest="action", required=True)
+    kcreate = keys.add_parser("create", help="create a key; prints it once")
+    kcreate.add_argument("--project", required=True)
+    kcreate.add_argument("--name", required=True)
+    _database_flags(kcreate)
+    klist = keys.add_parser("list", help="list keys (never the secret)")
+    klist.add_argument("--project")
+    _database_flags(klist)
+    krevoke = keys.add_parser("revoke", help="revoke a key by id or prefix")
+    krevoke.add_argument("key", help="key id or its ph_xxxxxxxx prefix")
+    _database_flags(krevoke)
+
+    db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="action", required=True)
+    _database_flags(db.add_parser("migrate", help="apply pending schema migrations"))
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return settings_from(os.environ, vars(args))
+
+
+def _open(settings: Settings) -> Storage:
+    storage = open_storage(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    storage.migrate()
+    return storage
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+        if args.command == "serve":
+            from phosphobs.api.serve import serve
+
+            return serve(settings)
+        storage = _open(settings)
+    except (ValueError, UnsupportedDatabaseUrl) as exc:
+        return _fail(str(exc))
+    try:
+        return _run(args, storage, settings)
+    finally:
+        storage.close()
+
+
+def _run(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    if args.command == "db":
+        print("migrations applied" if storage.migrate() is not None else "")
+        return 0
+    if args.command == "projects":
+        if args.action == "create":
+            if storage.get_project(args.name):
+                return _fail(f"project {args.name!r} already exists")
+            project = storage.create_project(args.name, args.plan, now_us())
+            print(f"created project {project.name} ({project.id}) on plan {project.plan}")
+        elif args.action == "set-plan":
+            project = storage.get_project(args.name)
+            if project is None:
+                return _fail(f"no project {args.name!r}")
+            storage.set_project_plan(project.id, args.plan, args.rate_limit)
+            print(f"project {project.name}: plan {args.plan}, rate limit "
+                  f"{settings.rate_limit_for(args.plan, args.rate_limit) or 'unlimited'} events/min")
+        else:
+            print(f"{'NAME':<24} {'PLAN':<6} {'EVENTS/MIN':>10}  ID")
+            for p in storage.list_projects():
+                limit = settings.rate_limit_for(p.plan, p.rate_limit_per_min)
+                print(f"{p.name:<24} {p.plan:<6} {limit or 'unlimited':>10}  {p.id}")
+        return 0
+    if args.action == "create":
+        project = storage.get_project(args.project)
+        if project is None:
+            return _fail(f"no project {args.project!r}; create it with: phosphobs projects create {args.project}")
+        key, record = create_key(storage, project, args.name)
+        print(f"created key {record.name!r} for project {project.name} (shown once, store it now):")
+        print(key)
+        return 0
+    if args.action == "list":
+        project_id = None
+        if args.project:
+            project = storage.get_project(args.project)
+            if project is None:
+                return _fail(f"no project {args.project!r}")
+            project_id = project.id
+        names = {p.id: p.name for p in storage.list_projects()}
+        print(f"{'PREFIX':<12} {'NAME':<16} {'PROJECT':<16} {'CREATED':<28} {'LAST USED':<28} REVOKED")
+        for k in storage.list_keys(project_id):
+            print(f"{k.prefix:<12} {k.name:<16} {names.get(k.project_id, '?'):<16} {iso(k.created_us):<28} "
+                  f"{iso(k.last_used_us) or '-':<28} {iso(k.revoked_us) or '-'}")
+        return 0
+    revoked = storage.revoke_key(args.key, now_us())
+    if revoked is None:
+        return _fail(f"no single key matches {args.key!r} (use the key id or its prefix from 'keys list')")
+    print(f"revoked key {revoked.prefix} ({revoked.name}); rejected everywhere within "
+          f"{settings.key_cache_seconds:g}s")
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

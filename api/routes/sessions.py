@@ -1,0 +1,55 @@
+"""GET /api/sessions (filters, newest activity first, cursor pages) and GET /api/sessions/{id}."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from phosphobs.api.deps import PrincipalDep, StorageDep, run_in_threadpool
+from phosphobs.api.pagination import decode_cursor, encode_cursor
+from phosphobs.api.routes.events import Text, time_bound
+from phosphobs.api.serialize import event_json, session_json
+from phosphobs.collector.errors import NOT_FOUND, ApiError
+from phosphobs.collector.responses import json_response
+from phosphobs.storage.protocol import SessionQuery
+from starlette.responses import Response
+
+router = APIRouter(tags=["sessions"])
+
+
+@router.get("/api/sessions")
+async def list_sessions(
+    storage: StorageDep,
+    principal: PrincipalDep,
+    user_id: Text = None,
+    model: Text = None,
+    tag: Text = None,
+    has_failures: bool | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: Text = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Response:
+    query = SessionQuery(
+        user_id=user_id, model=model, tag=tag, has_failures=has_failures, since_us=time_bound(since),
+        until_us=time_bound(until), after=decode_cursor(cursor, (int, str)), limit=limit,  # type: ignore[arg-type]
+    )
+    page = await run_in_threadpool(storage.list_sessions, principal.project_id, query)
+    return json_response(
+        {"data": [session_json(s) for s in page.items], "next_cursor": encode_cursor(page.next_after)}
+    )
+
+
+@router.get("/api/sessions/{session_id}")
+async def get_session(
+    session_id: Annotated[str, Path(max_length=512)],
+    storage: StorageDep,
+    principal: PrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=5000, description="events to include, oldest first")] = 1000,
+) -> Response:
+    record = await run_in_threadpool(storage.get_session, principal.project_id, session_id)
+    if record is None:
+        raise ApiError(NOT_FOUND, f"no session {session_id!r} in this project")
+    events = await run_in_threadpool(storage.session_events, principal.project_id, session_id, limit)
+    return json_response({**session_json(record), "events": [event_json(e) for e in events]})

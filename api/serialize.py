@@ -1,0 +1,72 @@
+"""Storage records → the JSON shapes of the public API (the seed's event schema, extended)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from phosphobs.storage.protocol import FeedbackRecord, SessionRecord, StoredEvent
+
+
+def iso(us: int | None) -> str | None:
+    if us is None:
+        return None
+    return datetime.fromtimestamp(us / 1e6, tz=UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def event_json(stored: StoredEvent) -> dict[str, Any]:
+    e = stored.event
+    metadata: dict[str, Any] = {
+        **e.metadata,
+        "model": e.model,
+        "provider": e.provider,
+        "latency_ms": e.latency_ms,
+        "token_count_input": e.tokens_in,
+        "token_count_output": e.tokens_out,
+        "cost_cents": e.cost_cents,
+        "cost_source": e.cost_source,
+        "user_id": stored.user_id,
+        "tags": e.tags,
+    }
+    return {
+        "event_id": e.event_id,
+        "project_id": stored.project_id,
+        "session_id": stored.session_id,
+        "input": e.input,
+        "output": e.output,
+        "timestamp": iso(e.timestamp_us),
+        "metadata": metadata,
+        "flag": stored.flag,
+        "source": e.source,
+        "kind": e.kind,
+        "status": e.status,
+        "error_type": e.error_type,
+        "trace_id": e.trace_id,
+        "span_id": e.span_id,
+        "parent_span_id": e.parent_span_id,
+        "received_at": iso(stored.received_us),
+    }
+
+
+def feedback_json(fb: FeedbackRecord) -> dict[str, Any]:
+    return {"flag": fb.flag, "comment": fb.comment, "source": fb.source, "created_at": iso(fb.created_us)}
+
+
+def session_json(s: SessionRecord) -> dict[str, Any]:
+    return {
+        "session_id": s.session_id,
+        "kind": s.kind,
+        "user_id": s.user_id,
+        "start": iso(s.start_us),
+        "end": iso(s.end_us),
+        "duration_ms": (s.end_us - s.start_us) / 1000,
+        "event_count": s.event_count,
+        "token_count_input": s.tokens_in,
+        "token_count_output": s.tokens_out,
+        "cost_cents": s.cost_cents,
+        "success_rate": (s.success_count / s.flagged_count) if s.flagged_count else None,
+        "success_count": s.success_count,
+        "failure_count": s.failure_count,
+        "models": s.models,
+        "tags": s.tags,
+    }

@@ -1,0 +1,77 @@
+"""The one typed `Settings`, built at the process edge (CLI flags over PHOSPHOBS_* env vars)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from phosphobs.storage.open import sqlite_url
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "phosphobs"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 4318
+    grpc_port: int = 4317  # 0 disables the gRPC receiver
+    data_dir: Path = field(default_factory=default_data_dir)
+    database_url: str | None = None  # default: sqlite file in data_dir
+    max_body_bytes: int = 5 * 1024 * 1024
+    max_decompressed_bytes: int = 64 * 1024 * 1024
+    rate_limit_free: int = 1_000  # events per minute
+    rate_limit_pro: int = 10_000
+    key_cache_seconds: float = 5.0  # how long a revoked key can still be accepted
+    max_queued_items: int = 50_000
+    max_commit_items: int = 5_000
+    sqlite_synchronous: str = "FULL"
+    page_size_max: int = 200
+    workers: int = 1
+    log_level: str = "info"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or sqlite_url(self.data_dir)
+
+    def rate_limit_for(self, plan: str, override: int | None) -> int | None:
+        if override is not None:
+            return override if override > 0 else None
+        return {"free": self.rate_limit_free, "pro": self.rate_limit_pro}.get(plan, self.rate_limit_free)
+
+
+ENV_PREFIX = "PHOSPHOBS_"
+
+
+def settings_from(env: Mapping[str, str], overrides: Mapping[str, object | None]) -> Settings:
+    """Flags (non-None overrides) win over PHOSPHOBS_<NAME> env vars, which win over defaults."""
+    values: dict[str, object] = {}
+    for f in fields(Settings):
+        raw = overrides.get(f.name)
+        if raw is None:
+            raw = env.get(ENV_PREFIX + f.name.upper())
+        if raw is None or raw == "":
+            continue
+        values[f.name] = _coerce(f.name, raw)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+_INTS = {"port", "grpc_port", "max_body_bytes", "max_decompressed_bytes", "rate_limit_free", "rate_limit_pro",
+         "max_queued_items", "max_commit_items", "page_size_max", "workers"}
+
+
+def _coerce(name: str, raw: object) -> object:
+    if name == "data_dir":
+        return Path(str(raw)).expanduser()
+    if name in _INTS:
+        try:
+            return int(str(raw))
+        except ValueError as exc:
+            raise ValueError(f"{ENV_PREFIX}{name.upper()} / --{name.replace('_', '-')} must be an integer") from exc
+    if name == "key_cache_seconds":
+        return float(str(raw))
+    return str(raw)

@@ -1,0 +1,25 @@
+"""Choosing a backend from a database URL (`sqlite:///path`, `postgresql://…`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from phosphobs.storage.protocol import Storage
+
+
+class UnsupportedDatabaseUrl(ValueError):
+    pass
+
+
+def sqlite_url(data_dir: Path) -> str:
+    return f"sqlite:///{(data_dir / 'phosphobs.db').resolve()}"
+
+
+def open_storage(url: str, *, sqlite_synchronous: str = "FULL") -> Storage:
+    if url.startswith("sqlite:///"):
+        from phosphobs.storage.sqlite.store import SqliteStorage
+
+        return SqliteStorage(Path(url.removeprefix("sqlite:///")), sqlite_synchronous)
+    raise UnsupportedDatabaseUrl(
+        f"unsupported database URL {url.split(':', 1)[0]!r}: use sqlite:///path/to/file.db"
+    )

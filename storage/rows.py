@@ -1,0 +1,66 @@
+"""Event <-> row mapping shared by the SQL backends."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from phosphobs.storage.models import Event
+
+# Column order used by every INSERT of an event.
+EVENT_COLUMNS = (
+    "project_id", "event_id", "session_id", "session_kind", "explicit_session_id", "user_id", "explicit_user_id",
+    "ts_us",
+    "input", "output", "model", "provider", "latency_ms", "tokens_in", "tokens_out", "cost_cents",
+    "cost_source", "tags", "metadata", "source", "kind", "status", "error_type", "own_flag", "flag",
+    "trace_id", "span_id", "parent_span_id", "received_us",
+)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def event_row(
+    project_id: str, event: Event, session_id: str | None, session_kind: str | None,
+    user_id: str | None, flag: str | None, received_us: int,
+) -> tuple[Any, ...]:
+    """`session_id`, `user_id` and `flag` are the effective values; the event keeps its own too."""
+    return (
+        project_id, event.event_id, session_id, session_kind, event.session_id, user_id, event.user_id,
+        event.timestamp_us, event.input, event.output, event.model, event.provider, event.latency_ms,
+        event.tokens_in, event.tokens_out, event.cost_cents, event.cost_source, dumps(event.tags),
+        dumps(event.metadata), event.source, event.kind, event.status, event.error_type, event.flag,
+        flag, event.trace_id, event.span_id, event.parent_span_id, received_us,
+    )
+
+
+def event_from_row(row: Any) -> Event:
+    """Rebuild the Event from a row that has the EVENT_COLUMNS names (sqlite3.Row or dict)."""
+    tags = row["tags"]
+    metadata = row["metadata"]
+    return Event(
+        event_id=row["event_id"],
+        input=row["input"],
+        output=row["output"],
+        timestamp_us=row["ts_us"],
+        session_id=row["explicit_session_id"],
+        user_id=row["explicit_user_id"],
+        model=row["model"],
+        provider=row["provider"],
+        latency_ms=row["latency_ms"],
+        tokens_in=row["tokens_in"],
+        tokens_out=row["tokens_out"],
+        cost_cents=row["cost_cents"],
+        cost_source=row["cost_source"],
+        tags=json.loads(tags) if isinstance(tags, str) else list(tags or []),
+        metadata=json.loads(metadata) if isinstance(metadata, str) else dict(metadata or {}),
+        source=row["source"],
+        kind=row["kind"],
+        status=row["status"],
+        error_type=row["error_type"],
+        flag=row["own_flag"],
+        trace_id=row["trace_id"],
+        span_id=row["span_id"],
+        parent_span_id=row["parent_span_id"],
+    )

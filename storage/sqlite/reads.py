@@ -1,0 +1,150 @@
+"""Read queries for SQLite: keyset-paginated, index-backed, scoped to one project."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from phosphobs.storage.protocol import (
+    EventQuery,
+    FeedbackRecord,
+    Page,
+    SessionQuery,
+    SessionRecord,
+    StoredEvent,
+)
+from phosphobs.storage.rows import event_from_row
+
+
+def fts_query(text: str) -> str | None:
+    """User text → an FTS5 query that cannot be a syntax error: every word a quoted phrase, ANDed."""
+    words = [w for w in text.split() if w]
+    if not words:
+        return None
+    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def stored_event(row: sqlite3.Row) -> StoredEvent:
+    return StoredEvent(
+        event=event_from_row(row), seq=row["seq"], project_id=row["project_id"],
+        session_id=row["session_id"], flag=row["flag"], received_us=row["received_us"],
+        user_id=row["user_id"],
+    )
+
+
+def get_event(conn: sqlite3.Connection, project_id: str, event_id: str) -> StoredEvent | None:
+    row = conn.execute(
+        "SELECT * FROM events WHERE project_id = ? AND event_id = ?", (project_id, event_id)
+    ).fetchone()
+    return stored_event(row) if row else None
+
+
+def list_events(conn: sqlite3.Connection, project_id: str, q: EventQuery) -> Page[StoredEvent]:
+    where = ["e.project_id = ?"]
+    args: list[Any] = [project_id]
+    for column, value in (
+        ("session_id", q.session_id), ("user_id", q.user_id), ("model", q.model),
+        ("provider", q.provider), ("flag", q.flag), ("kind", q.kind),
+    ):
+        if value is not None:
+            where.append(f"e.{column} = ?")
+            args.append(value)
+    if q.since_us is not None:
+        where.append("e.ts_us >= ?")
+        args.append(q.since_us)
+    if q.until_us is not None:
+        where.append("e.ts_us < ?")
+        args.append(q.until_us)
+    if q.tag is not None:
+        where.append("e.seq IN (SELECT seq FROM event_tags WHERE project_id = ? AND tag = ?)")
+        args += [project_id, q.tag]
+    if q.after is not None:
+        where.append("(e.ts_us, e.seq) < (?, ?)")
+        args += list(q.after)
+    source = "events e"
+    match = fts_query(q.text) if q.text else None
+    if q.text and match is None:
+        return Page(items=[], next_after=None)
+    if match is not None:
+        source = "events_fts f JOIN events e ON e.seq = f.rowid"
+        where.append("events_fts MATCH ?")
+        args.append(match)
+    sql = (
+        f"SELECT e.* FROM {source} WHERE {' AND '.join(where)}"
+        " ORDER BY e.ts_us DESC, e.seq DESC LIMIT ?"
+    )
+    rows = conn.execute(sql, (*args, q.limit + 1)).fetchall()
+    items = [stored_event(r) for r in rows[: q.limit]]
+    next_after = (rows[q.limit - 1]["ts_us"], rows[q.limit - 1]["seq"]) if len(rows) > q.limit else None
+    return Page(items=items, next_after=next_after)
+
+
+def list_feedback(conn: sqlite3.Connection, project_id: str, event_id: str) -> list[FeedbackRecord]:
+    rows = conn.execute(
+        "SELECT id, event_id, flag, comment, source, created_us FROM feedback"
+        " WHERE project_id = ? AND event_id = ? ORDER BY id",
+        (project_id, event_id),
+    ).fetchall()
+    return [FeedbackRecord(**dict(r)) for r in rows]
+
+
+def session_record(row: sqlite3.Row) -> SessionRecord:
+    return SessionRecord(
+        project_id=row["project_id"], session_id=row["session_id"], kind=row["kind"],
+        user_id=row["user_id"], start_us=row["start_us"], end_us=row["end_us"],
+        event_count=row["event_count"], tokens_in=row["tokens_in"], tokens_out=row["tokens_out"],
+        cost_cents=row["cost_cents"], flagged_count=row["flagged_count"],
+        success_count=row["success_count"], failure_count=row["failure_count"],
+        models=json.loads(row["models"]), tags=json.loads(row["tags"]),
+    )
+
+
+def get_session(conn: sqlite3.Connection, project_id: str, session_id: str) -> SessionRecord | None:
+    row = conn.execute(
+        "SELECT * FROM sessions WHERE project_id = ? AND session_id = ?", (project_id, session_id)
+    ).fetchone()
+    return session_record(row) if row else None
+
+
+def list_sessions(conn: sqlite3.Connection, project_id: str, q: SessionQuery) -> Page[SessionRecord]:
+    where = ["s.project_id = ?", "s.event_count > 0"]
+    args: list[Any] = [project_id]
+    if q.user_id is not None:
+        where.append("s.user_id = ?")
+        args.append(q.user_id)
+    if q.since_us is not None:  # sessions active in [since, until)
+        where.append("s.end_us >= ?")
+        args.append(q.since_us)
+    if q.until_us is not None:
+        where.append("s.start_us < ?")
+        args.append(q.until_us)
+    if q.model is not None:
+        where.append("EXISTS (SELECT 1 FROM json_each(s.models) WHERE value = ?)")
+        args.append(q.model)
+    if q.tag is not None:
+        where.append("EXISTS (SELECT 1 FROM json_each(s.tags) WHERE value = ?)")
+        args.append(q.tag)
+    if q.has_failures is True:
+        where.append("s.failure_count > 0")
+    elif q.has_failures is False:
+        where.append("s.failure_count = 0")
+    if q.after is not None:
+        where.append("(s.end_us, s.session_id) < (?, ?)")
+        args += list(q.after)
+    rows = conn.execute(
+        f"SELECT s.* FROM sessions s WHERE {' AND '.join(where)}"
+        " ORDER BY s.end_us DESC, s.session_id DESC LIMIT ?",
+        (*args, q.limit + 1),
+    ).fetchall()
+    items = [session_record(r) for r in rows[: q.limit]]
+    last = rows[q.limit - 1] if len(rows) > q.limit else None
+    return Page(items=items, next_after=(last["end_us"], last["session_id"]) if last else None)
+
+
+def session_events(conn: sqlite3.Connection, project_id: str, session_id: str, limit: int) -> list[StoredEvent]:
+    rows = conn.execute(
+        "SELECT * FROM events WHERE project_id = ? AND session_id = ? ORDER BY ts_us, seq LIMIT ?",
+        (project_id, session_id, limit),
+    ).fetchall()
+    return [stored_event(r) for r in rows]

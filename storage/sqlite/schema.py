@@ -1,0 +1,142 @@
+"""Ordered SQLite schema steps. Append only: a step, once released, never changes."""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "0001_core",
+        """
+        CREATE TABLE projects (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            plan TEXT NOT NULL DEFAULT 'free',
+            rate_limit_per_min INTEGER,
+            created_us INTEGER NOT NULL
+        );
+        CREATE TABLE api_keys (
+            id TEXT PRIMARY KEY,
+            project_id TEXT NOT NULL REFERENCES projects(id),
+            name TEXT NOT NULL,
+            prefix TEXT NOT NULL,
+            key_hash TEXT NOT NULL UNIQUE,
+            created_us INTEGER NOT NULL,
+            last_used_us INTEGER,
+            revoked_us INTEGER
+        );
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY,
+            project_id TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            session_id TEXT,
+            session_kind TEXT,
+            explicit_session_id TEXT,
+            user_id TEXT,
+            explicit_user_id TEXT,
+            ts_us INTEGER NOT NULL,
+            input TEXT NOT NULL,
+            output TEXT NOT NULL,
+            model TEXT,
+            provider TEXT,
+            latency_ms REAL,
+            tokens_in INTEGER,
+            tokens_out INTEGER,
+            cost_cents REAL,
+            cost_source TEXT,
+            tags TEXT NOT NULL DEFAULT '[]',
+            metadata TEXT NOT NULL DEFAULT '{}',
+            source TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            status TEXT NOT NULL,
+            error_type TEXT,
+            own_flag TEXT,
+            flag TEXT,
+            trace_id TEXT,
+            span_id TEXT,
+            parent_span_id TEXT,
+            received_us INTEGER NOT NULL,
+            UNIQUE (project_id, event_id)
+        );
+        CREATE INDEX events_by_time ON events (project_id, ts_us DESC, seq DESC);
+        CREATE INDEX events_by_session ON events (project_id, session_id, ts_us);
+        CREATE INDEX events_by_user ON events (project_id, user_id, ts_us);
+        CREATE INDEX events_by_model ON events (project_id, model, ts_us);
+        CREATE INDEX events_by_provider ON events (project_id, provider, ts_us);
+        CREATE INDEX events_by_flag ON events (project_id, flag, ts_us);
+        CREATE INDEX events_by_trace ON events (project_id, trace_id);
+        CREATE TABLE event_tags (
+            project_id TEXT NOT NULL,
+            tag TEXT NOT NULL,
+            ts_us INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            PRIMARY KEY (project_id, tag, ts_us, seq)
+        ) WITHOUT ROWID;
+        CREATE VIRTUAL TABLE events_fts USING fts5 (
+            input, output, content='events', content_rowid='seq', tokenize='unicode61 remove_diacritics 2'
+        );
+        CREATE TABLE feedback (
+            id INTEGER PRIMARY KEY,
+            project_id TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            flag TEXT NOT NULL,
+            comment TEXT,
+            source TEXT,
+            created_us INTEGER NOT NULL
+        );
+        CREATE INDEX feedback_by_event ON feedback (project_id, event_id, id);
+        CREATE TABLE sessions (
+            project_id TEXT NOT NULL,
+            session_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            user_id TEXT,
+            start_us INTEGER NOT NULL,
+            end_us INTEGER NOT NULL,
+            event_count INTEGER NOT NULL DEFAULT 0,
+            tokens_in INTEGER NOT NULL DEFAULT 0,
+            tokens_out INTEGER NOT NULL DEFAULT 0,
+            cost_cents REAL,
+            flagged_count INTEGER NOT NULL DEFAULT 0,
+            success_count INTEGER NOT NULL DEFAULT 0,
+            failure_count INTEGER NOT NULL DEFAULT 0,
+            models TEXT NOT NULL DEFAULT '[]',
+            tags TEXT NOT NULL DEFAULT '[]',
+            PRIMARY KEY (project_id, session_id)
+        );
+        CREATE INDEX sessions_by_activity ON sessions (project_id, end_us DESC, session_id DESC);
+        CREATE INDEX sessions_by_user ON sessions (project_id, user_id, end_us DESC);
+        CREATE INDEX sessions_user_windows ON sessions (project_id, user_id, kind, start_us);
+        CREATE TABLE rate_windows (
+            project_id TEXT NOT NULL,
+            window_start INTEGER NOT NULL,
+            used INTEGER NOT NULL,
+            PRIMARY KEY (project_id, window_start)
+        ) WITHOUT ROWID;
+        """,
+    ),
+    (
+        "0002_otlp_joins",
+        """
+        CREATE TABLE event_bases (
+            project_id TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            base TEXT NOT NULL,
+            PRIMARY KEY (project_id, event_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE event_patches (
+            project_id TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            order_key TEXT NOT NULL,
+            patch TEXT NOT NULL,
+            PRIMARY KEY (project_id, event_id, order_key)
+        ) WITHOUT ROWID;
+        CREATE TABLE trace_context (
+            project_id TEXT NOT NULL,
+            trace_id TEXT NOT NULL,
+            session_start_us INTEGER,
+            session_id TEXT,
+            user_start_us INTEGER,
+            user_id TEXT,
+            PRIMARY KEY (project_id, trace_id)
+        ) WITHOUT ROWID;
+        """,
+    ),
+]

@@ -1,0 +1,118 @@
+"""`SqliteStorage`: the embedded default backend (one file, WAL, one writer, pooled readers)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+from phosphobs.storage.protocol import (
+    ApiKey,
+    EventQuery,
+    FeedbackRecord,
+    KeyMatch,
+    Page,
+    Project,
+    SessionQuery,
+    SessionRecord,
+    StoredEvent,
+    WriteOp,
+    WriteResult,
+)
+from phosphobs.storage.sqlite import admin, reads
+from phosphobs.storage.sqlite.connection import connect, migrate
+from phosphobs.storage.sqlite.writes import write_ops
+
+
+class SqliteStorage:
+    """Writes go through one connection under a lock (the pipeline's writer thread is its only
+    caller in the server); each reading thread gets its own connection."""
+
+    def __init__(self, path: Path, synchronous: str = "FULL") -> None:
+        self.path = path
+        self._synchronous = synchronous
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._write_conn = connect(path, synchronous)
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+
+    def _reader(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path, self._synchronous)
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    def _admin(self, fn, *args):
+        """Small admin writes share the writer connection so they serialise with group commits."""
+        with self._write_lock:
+            self._write_conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(self._write_conn, *args)
+                self._write_conn.execute("COMMIT")
+            except BaseException:
+                self._write_conn.execute("ROLLBACK")
+                raise
+            return result
+
+    def migrate(self) -> list[str]:
+        with self._write_lock:
+            return migrate(self._write_conn)
+
+    def close(self) -> None:
+        with self._write_lock:
+            self._write_conn.close()
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+
+    def write(self, ops: list[WriteOp], now_us: int) -> list[WriteResult]:
+        with self._write_lock:
+            return write_ops(self._write_conn, ops, now_us)
+
+    def create_project(self, name: str, plan: str, now_us: int) -> Project:
+        return self._admin(admin.create_project, name, plan, now_us)
+
+    def get_project(self, name_or_id: str) -> Project | None:
+        return admin.get_project(self._reader(), name_or_id)
+
+    def list_projects(self) -> list[Project]:
+        return admin.list_projects(self._reader())
+
+    def set_project_plan(self, project_id: str, plan: str, rate_limit_per_min: int | None) -> None:
+        self._admin(admin.set_project_plan, project_id, plan, rate_limit_per_min)
+
+    def create_key(self, project_id: str, name: str, prefix: str, key_hash: str, now_us: int) -> ApiKey:
+        return self._admin(admin.create_key, project_id, name, prefix, key_hash, now_us)
+
+    def find_key(self, key_hash: str) -> KeyMatch | None:
+        return admin.find_key(self._reader(), key_hash)
+
+    def list_keys(self, project_id: str | None = None) -> list[ApiKey]:
+        return admin.list_keys(self._reader(), project_id)
+
+    def revoke_key(self, key_id_or_prefix: str, now_us: int) -> ApiKey | None:
+        return self._admin(admin.revoke_key, key_id_or_prefix, now_us)
+
+    def get_event(self, project_id: str, event_id: str) -> StoredEvent | None:
+        return reads.get_event(self._reader(), project_id, event_id)
+
+    def list_events(self, project_id: str, query: EventQuery) -> Page[StoredEvent]:
+        return reads.list_events(self._reader(), project_id, query)
+
+    def list_feedback(self, project_id: str, event_id: str) -> list[FeedbackRecord]:
+        return reads.list_feedback(self._reader(), project_id, event_id)
+
+    def get_session(self, project_id: str, session_id: str) -> SessionRecord | None:
+        return reads.get_session(self._reader(), project_id, session_id)
+
+    def list_sessions(self, project_id: str, query: SessionQuery) -> Page[SessionRecord]:
+        return reads.list_sessions(self._reader(), project_id, query)
+
+    def session_events(self, project_id: str, session_id: str, limit: int) -> list[StoredEvent]:
+        return reads.session_events(self._reader(), project_id, session_id, limit)

@@ -1,0 +1,223 @@
+"""The SQLite write transaction: one per group commit, one savepoint per op."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from phosphobs.storage.models import Event, TraceHint
+from phosphobs.storage.protocol import (
+    FeedbackOp,
+    IngestOp,
+    RateLimitState,
+    TouchKeyOp,
+    WriteOp,
+    WriteResult,
+)
+from phosphobs.storage.rows import EVENT_COLUMNS, event_row
+from phosphobs.storage.sessions import trace_session_id
+from phosphobs.storage.sqlite.sessions import SessionKey, assign_user_window, recompute_sessions
+
+_INSERT_EVENT = (
+    f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"
+)
+WINDOW_US = 60_000_000
+KEY_TOUCH_EVERY_US = 60_000_000
+
+
+def write_ops(conn: sqlite3.Connection, ops: list[WriteOp], now_us: int) -> list[WriteResult]:
+    """Apply all ops in one transaction; an op that fails is rolled back alone and reported."""
+    dirty: set[SessionKey] = set()
+    results: list[WriteResult] = []
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for op in ops:
+            conn.execute("SAVEPOINT op")
+            touched: set[SessionKey] = set()
+            try:
+                results.append(_apply(conn, op, now_us, touched))
+                conn.execute("RELEASE op")
+                dirty |= touched
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK TO op")
+                conn.execute("RELEASE op")
+                results.append(WriteResult(ok=False, error=f"storage error: {exc}"))
+        recompute_sessions(conn, dirty)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return results
+
+
+def _apply(conn: sqlite3.Connection, op: WriteOp, now_us: int, dirty: set[SessionKey]) -> WriteResult:
+    if isinstance(op, IngestOp):
+        return _ingest(conn, op, now_us, dirty)
+    if isinstance(op, FeedbackOp):
+        return _feedback(conn, op, now_us, dirty)
+    if isinstance(op, TouchKeyOp):
+        conn.execute(
+            "UPDATE api_keys SET last_used_us = ? WHERE id = ? AND"
+            " (last_used_us IS NULL OR last_used_us < ?)",
+            (op.used_us, op.key_id, op.used_us - KEY_TOUCH_EVERY_US),
+        )
+        return WriteResult(ok=True)
+    raise TypeError(f"unknown write op {type(op).__name__}")
+
+
+def _charge(conn: sqlite3.Connection, op: IngestOp, now_us: int) -> tuple[bool, RateLimitState | None]:
+    """Count the op's items against the project's per-minute budget; refuse it whole if over."""
+    if op.rate_limit_per_min is None:
+        return True, None
+    window = now_us // WINDOW_US
+    cost = len(op.events) + len(op.patches)
+    row = conn.execute(
+        "SELECT used FROM rate_windows WHERE project_id = ? AND window_start = ?", (op.project_id, window)
+    ).fetchone()
+    used = row["used"] if row else 0
+    reset_us = (window + 1) * WINDOW_US
+    if used + cost > op.rate_limit_per_min:
+        return False, RateLimitState(op.rate_limit_per_min, max(0, op.rate_limit_per_min - used), reset_us)
+    conn.execute(
+        "INSERT INTO rate_windows (project_id, window_start, used) VALUES (?, ?, ?)"
+        " ON CONFLICT (project_id, window_start) DO UPDATE SET used = used + excluded.used",
+        (op.project_id, window, cost),
+    )
+    if row is None:  # first use of a new window: forget old ones
+        conn.execute(
+            "DELETE FROM rate_windows WHERE project_id = ? AND window_start < ?", (op.project_id, window - 1)
+        )
+    return True, RateLimitState(op.rate_limit_per_min, op.rate_limit_per_min - used - cost, reset_us)
+
+
+def _ingest(conn: sqlite3.Connection, op: IngestOp, now_us: int, dirty: set[SessionKey]) -> WriteResult:
+    allowed, limit_state = _charge(conn, op, now_us)
+    if not allowed:
+        return WriteResult(ok=False, rate_limited=True, rate_limit=limit_state)
+    project = op.project_id
+    for hint in op.trace_hints:
+        _apply_trace_hint(conn, project, hint, dirty)
+    ids = list({e.event_id for e in op.events})
+    existing: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        existing.update(
+            r[0]
+            for r in conn.execute(
+                f"SELECT event_id FROM events WHERE project_id = ? AND event_id IN ({','.join('?' * len(chunk))})",
+                (project, *chunk),
+            )
+        )
+    statuses: list = []
+    windowed: list[tuple[int, int, str]] = []  # (ts, seq, user) for auto sessions, placed after insert
+    for event in op.events:
+        if event.event_id in existing:
+            statuses.append("duplicate")
+            continue
+        existing.add(event.event_id)
+        statuses.append("created")
+        seq, user_id, session_id = _insert_event(conn, project, event, op.received_us or now_us)
+        if session_id is not None:
+            dirty.add((project, session_id))
+        elif user_id is not None and event.trace_id is None:
+            windowed.append((event.timestamp_us, seq, user_id))
+    for ts_us, seq, user_id in sorted(windowed):
+        assign_user_window(conn, project, user_id, seq, ts_us, dirty)
+    return WriteResult(ok=True, statuses=statuses, rate_limit=limit_state)
+
+
+def _trace_context(conn: sqlite3.Connection, project: str, trace_id: str) -> sqlite3.Row | None:
+    return conn.execute(
+        "SELECT session_id, user_id FROM trace_context WHERE project_id = ? AND trace_id = ?",
+        (project, trace_id),
+    ).fetchone()
+
+
+def _effective_session(event: Event, ctx: sqlite3.Row | None) -> tuple[str | None, str | None, str | None]:
+    """(session_id, kind, user_id) by precedence: explicit > trace attribute > trace id > user window."""
+    user_id = event.user_id or (ctx["user_id"] if ctx else None)
+    if event.session_id:
+        return event.session_id, "explicit", user_id
+    if event.trace_id:
+        if ctx is not None and ctx["session_id"]:
+            return ctx["session_id"], "explicit", user_id
+        return trace_session_id(event.trace_id), "trace", user_id
+    return None, None, user_id
+
+
+def _insert_event(conn: sqlite3.Connection, project: str, event: Event, received_us: int):
+    ctx = _trace_context(conn, project, event.trace_id) if event.trace_id else None
+    session_id, kind, user_id = _effective_session(event, ctx)
+    if session_id is None and user_id is not None:
+        kind = "user"
+    latest = conn.execute(
+        "SELECT flag FROM feedback WHERE project_id = ? AND event_id = ? ORDER BY id DESC LIMIT 1",
+        (project, event.event_id),
+    ).fetchone()
+    flag = latest["flag"] if latest else event.flag
+    cur = conn.execute(_INSERT_EVENT, event_row(project, event, session_id, kind, user_id, flag, received_us))
+    seq = cur.lastrowid
+    conn.execute("INSERT INTO events_fts (rowid, input, output) VALUES (?, ?, ?)", (seq, event.input, event.output))
+    if event.tags:
+        conn.executemany(
+            "INSERT OR IGNORE INTO event_tags (project_id, tag, ts_us, seq) VALUES (?, ?, ?, ?)",
+            [(project, tag, event.timestamp_us, seq) for tag in set(event.tags)],
+        )
+    return seq, user_id, session_id
+
+
+def _apply_trace_hint(conn: sqlite3.Connection, project: str, hint: TraceHint, dirty: set[SessionKey]) -> None:
+    """Keep the earliest span's session/user per trace; relabel the trace's events if it changed."""
+    row = conn.execute(
+        "SELECT session_start_us, session_id, user_start_us, user_id FROM trace_context"
+        " WHERE project_id = ? AND trace_id = ?",
+        (project, hint.trace_id),
+    ).fetchone()
+    session = (row["session_start_us"], row["session_id"]) if row and row["session_id"] else None
+    user = (row["user_start_us"], row["user_id"]) if row and row["user_id"] else None
+    if hint.session_id and (session is None or (hint.start_us, hint.session_id) < session):
+        session = (hint.start_us, hint.session_id)
+    if hint.user_id and (user is None or (hint.start_us, hint.user_id) < user):
+        user = (hint.start_us, hint.user_id)
+    before = (row["session_id"], row["user_id"]) if row else (None, None)
+    after = (session[1] if session else None, user[1] if user else None)
+    if row is not None and before == after:
+        return
+    conn.execute(
+        "INSERT INTO trace_context (project_id, trace_id, session_start_us, session_id, user_start_us, user_id)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (project_id, trace_id) DO UPDATE SET"
+        " session_start_us = excluded.session_start_us, session_id = excluded.session_id,"
+        " user_start_us = excluded.user_start_us, user_id = excluded.user_id",
+        (project, hint.trace_id, session[0] if session else None, after[0], user[0] if user else None, after[1]),
+    )
+    ctx = _trace_context(conn, project, hint.trace_id)
+    for ev in conn.execute(
+        "SELECT seq, session_id, user_id, explicit_session_id, explicit_user_id, trace_id FROM events"
+        " WHERE project_id = ? AND trace_id = ?",
+        (project, hint.trace_id),
+    ).fetchall():
+        probe = Event(event_id="", input="", output="", timestamp_us=0, session_id=ev["explicit_session_id"],
+                      user_id=ev["explicit_user_id"], trace_id=ev["trace_id"])
+        session_id, kind, user_id = _effective_session(probe, ctx)
+        if (session_id, user_id) != (ev["session_id"], ev["user_id"]):
+            conn.execute(
+                "UPDATE events SET session_id = ?, session_kind = ?, user_id = ? WHERE seq = ?",
+                (session_id, kind, user_id, ev["seq"]),
+            )
+            dirty.add((project, ev["session_id"]))
+            dirty.add((project, session_id))
+
+
+def _feedback(conn: sqlite3.Connection, op: FeedbackOp, now_us: int, dirty: set[SessionKey]) -> WriteResult:
+    fb = op.feedback
+    conn.execute(
+        "INSERT INTO feedback (project_id, event_id, flag, comment, source, created_us) VALUES (?, ?, ?, ?, ?, ?)",
+        (op.project_id, fb.event_id, fb.flag, fb.comment, fb.source, op.received_us or now_us),
+    )
+    row = conn.execute(
+        "SELECT seq, session_id FROM events WHERE project_id = ? AND event_id = ?", (op.project_id, fb.event_id)
+    ).fetchone()
+    if row is not None:
+        conn.execute("UPDATE events SET flag = ? WHERE seq = ?", (fb.flag, row["seq"]))
+        if row["session_id"]:
+            dirty.add((op.project_id, row["session_id"]))
+    return WriteResult(ok=True)
