@@ -61,7 +61,8 @@ def estimate_costs(events: list[Event]) -> None:
             continue
         if not event.model or (event.tokens_in is None and event.tokens_out is None):
             continue
-        cents = price_cents(event.model, event.provider, event.tokens_in or 0, event.tokens_out or 0, event.timestamp_us)
+        tokens_in, tokens_out = event.tokens_in or 0, event.tokens_out or 0
+        cents = price_cents(event.model, event.provider, tokens_in, tokens_out, event.timestamp_us)
         if cents is not None:
             event.cost_cents = cents
             event.cost_source = "estimated"

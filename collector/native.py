@@ -18,7 +18,7 @@ KNOWN_METADATA = {
     "model", "provider", "latency_ms", "token_count_input", "token_count_output", "cost_cents", "user_id", "tags",
 }
 
-NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
+NonNegativeInt = Annotated[StrictInt, Field(ge=0, le=2**53)]  # bounded: must fit every backend
 NonNegativeNumber = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 ShortText = Annotated[StrictStr, Field(min_length=1, max_length=512)]
 

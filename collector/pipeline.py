@@ -8,6 +8,7 @@ the submitter is told to come back later (503 + Retry-After) instead of memory g
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -106,10 +107,8 @@ class IngestPipeline:
 
     def submit_nowait(self, op: WriteOp) -> None:
         """Queue an op nobody waits for (key last-used stamps); silently skipped when full."""
-        try:
+        with contextlib.suppress(PipelineFull, PipelineClosed):
             self._enqueue(op, None)
-        except (PipelineFull, PipelineClosed):
-            pass
 
     def _run(self) -> None:
         stopping = False

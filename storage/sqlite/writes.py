@@ -37,7 +37,7 @@ def write_ops(conn: sqlite3.Connection, ops: list[WriteOp], now_us: int) -> list
                 results.append(_apply(conn, op, now_us, touched))
                 conn.execute("RELEASE op")
                 dirty |= touched
-            except sqlite3.Error as exc:
+            except Exception as exc:  # one bad op must never sink the others in its commit
                 conn.execute("ROLLBACK TO op")
                 conn.execute("RELEASE op")
                 results.append(WriteResult(ok=False, error=f"storage error: {exc}"))

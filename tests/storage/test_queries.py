@@ -1,0 +1,111 @@
+"""Event and session queries: every filter, keyset pages, full-text search, project scoping."""
+
+from __future__ import annotations
+
+import pytest
+from phosphobs.storage.protocol import EventQuery, IngestOp, Project, SessionQuery, Storage
+
+from tests.support.factories import BASE_US, MINUTE_US, make_event
+
+NOW = BASE_US
+
+
+@pytest.fixture
+def seeded(storage: Storage, project: Project):
+    events = [
+        make_event(session_id="s1", user_id="u1", model="gpt-4", provider="openai", tags=["prod"],
+                   input="What is the capital of France?", output="Paris is the capital.", timestamp_us=BASE_US),
+        make_event(session_id="s1", user_id="u1", model="gpt-4", provider="openai",
+                   input="And of Italy?", output="Rome.", timestamp_us=BASE_US + MINUTE_US),
+        make_event(session_id="s2", user_id="u2", model="claude-3", provider="anthropic", tags=["beta", "prod"],
+                   input="Écris un poème", output="Les roses sont rouges", timestamp_us=BASE_US + 2 * MINUTE_US,
+                   flag="failure", status="error"),
+        make_event(user_id="u3", model="gpt-4", kind="tool", input='{"q": "weather"}', output="sunny",
+                   timestamp_us=BASE_US + 3 * MINUTE_US),
+    ]
+    storage.write([IngestOp(project.id, events, None)], NOW)
+    return events
+
+
+def ids(page) -> list[str]:
+    return [e.event.event_id for e in page.items]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (EventQuery(session_id="s1"), [1, 0]),
+        (EventQuery(user_id="u2"), [2]),
+        (EventQuery(model="gpt-4"), [3, 1, 0]),
+        (EventQuery(provider="anthropic"), [2]),
+        (EventQuery(tag="prod"), [2, 0]),
+        (EventQuery(flag="failure"), [2]),
+        (EventQuery(kind="tool"), [3]),
+        (EventQuery(since_us=BASE_US + MINUTE_US, until_us=BASE_US + 3 * MINUTE_US), [2, 1]),
+        (EventQuery(text="capital"), [0]),
+        (EventQuery(text="paris france"), [0]),
+        (EventQuery(text="ecris"), [2]),  # diacritics folded
+        (EventQuery(text="rome", model="gpt-4"), [1]),
+        (EventQuery(text="nothing-matches-this"), []),
+    ],
+)
+def test_event_filters(storage: Storage, project: Project, seeded, query: EventQuery, expected: list[int]) -> None:
+    assert ids(storage.list_events(project.id, query)) == [seeded[i].event_id for i in expected]
+
+
+@pytest.mark.parametrize("text", ['"', "a OR", "NEAR(", "*", "-x", "col:val", "'", "AND AND", "(", "^", "   "])
+def test_search_text_is_never_a_syntax_error(storage: Storage, project: Project, seeded, text: str) -> None:
+    storage.list_events(project.id, EventQuery(text=text))
+
+
+def test_event_pages_cover_everything_once_in_time_order(storage: Storage, project: Project) -> None:
+    events = [make_event(timestamp_us=BASE_US + (i // 3) * MINUTE_US) for i in range(23)]  # ties on purpose
+    storage.write([IngestOp(project.id, events, None)], NOW)
+    seen, after = [], None
+    while True:
+        page = storage.list_events(project.id, EventQuery(limit=5, after=after))
+        seen += page.items
+        after = page.next_after
+        if after is None:
+            break
+    assert sorted(e.event.event_id for e in seen) == sorted(e.event_id for e in events)
+    assert [e.event.timestamp_us for e in seen] == sorted((e.timestamp_us for e in events), reverse=True)
+
+
+def test_session_filters_and_order(storage: Storage, project: Project, seeded) -> None:
+    def listed(**kw):
+        return [s.session_id for s in storage.list_sessions(project.id, SessionQuery(**kw)).items]
+
+    auto = [s for s in listed() if s.startswith("auto_")]
+    assert listed() == [auto[0], "s2", "s1"]  # newest activity first
+    assert listed(user_id="u1") == ["s1"]
+    assert listed(model="claude-3") == ["s2"]
+    assert listed(tag="prod") == ["s2", "s1"]
+    assert listed(has_failures=True) == ["s2"]
+    assert listed(since_us=BASE_US + 2 * MINUTE_US) == [auto[0], "s2"]
+    assert listed(until_us=BASE_US + MINUTE_US) == ["s1"]
+
+
+def test_session_pages_cover_everything_once(storage: Storage, project: Project) -> None:
+    events = [make_event(session_id=f"s{i:02}", timestamp_us=BASE_US + (i % 4)) for i in range(17)]
+    storage.write([IngestOp(project.id, events, None)], NOW)
+    seen, after = [], None
+    while True:
+        page = storage.list_sessions(project.id, SessionQuery(limit=4, after=after))
+        seen += [s.session_id for s in page.items]
+        if (after := page.next_after) is None:
+            break
+    assert sorted(seen) == sorted(f"s{i:02}" for i in range(17)) and len(seen) == 17
+
+
+def test_session_events_are_in_time_order(storage: Storage, project: Project, seeded) -> None:
+    assert [e.event.event_id for e in storage.session_events(project.id, "s1", 100)] == [
+        seeded[0].event_id, seeded[1].event_id]
+
+
+def test_other_projects_see_nothing(storage: Storage, project: Project, seeded) -> None:
+    other = storage.create_project("other", "free", NOW)
+    assert storage.get_event(other.id, seeded[0].event_id) is None
+    assert storage.get_session(other.id, "s1") is None
+    assert storage.list_events(other.id, EventQuery()).items == []
+    assert storage.list_sessions(other.id, SessionQuery()).items == []
