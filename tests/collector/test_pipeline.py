@@ -47,9 +47,9 @@ def test_full_queue_refuses_instead_of_growing(storage: Storage, project: Projec
     pipeline.start()
 
     async def main():
-        first = asyncio.ensure_future(pipeline.submit(IngestOp(project.id, [make_event() for _ in range(6)], None)))
+        first = asyncio.create_task(pipeline.submit(IngestOp(project.id, [make_event() for _ in range(6)], None)))
         await asyncio.sleep(0.05)
-        second = asyncio.ensure_future(pipeline.submit(IngestOp(project.id, [make_event() for _ in range(4)], None)))
+        second = asyncio.create_task(pipeline.submit(IngestOp(project.id, [make_event() for _ in range(4)], None)))
         await asyncio.sleep(0.05)
         with pytest.raises(PipelineFull):
             await pipeline.submit(IngestOp(project.id, [make_event()], None))
@@ -70,7 +70,7 @@ def test_stop_commits_what_was_accepted_then_refuses(storage: Storage, project: 
     pipeline.start()
 
     async def main():
-        pending = [asyncio.ensure_future(pipeline.submit(IngestOp(project.id, [make_event()], None)))
+        pending = [asyncio.create_task(pipeline.submit(IngestOp(project.id, [make_event()], None)))
                    for _ in range(50)]
         await asyncio.sleep(0)
         await asyncio.get_running_loop().run_in_executor(None, pipeline.stop)
