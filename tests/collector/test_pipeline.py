@@ -47,14 +47,14 @@ def test_full_queue_refuses_instead_of_growing(storage: Storage, project: Projec
     pipeline.start()
 
     async def main():
-        first = asyncio.create_task(pipeline.submit(IngestOp(project.id, [make_event() for _ in range(6)], None)))
-        await asyncio.sleep(0.05)
-        second = asyncio.create_task(pipeline.submit(IngestOp(project.id, [make_event() for _ in range(4)], None)))
-        await asyncio.sleep(0.05)
+        tasks = []
+        for size in (6, 4):  # 10 items: the queue is exactly full
+            tasks.append(asyncio.create_task(pipeline.submit(IngestOp(project.id, [make_event()] * size, None))))
+            await asyncio.sleep(0.05)
         with pytest.raises(PipelineFull):
             await pipeline.submit(IngestOp(project.id, [make_event()], None))
         gated.gate.set()
-        return await first, await second
+        return await asyncio.gather(*tasks)
 
     try:
         first, second = asyncio.run(main())
