@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+
+import orjson
 from typing import Any
 
 from phosphobs.storage.models import Event
@@ -18,7 +20,7 @@ EVENT_COLUMNS = (
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return orjson.dumps(value, default=str).decode()
 
 
 def event_row(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from typing import Any
 
@@ -18,11 +19,15 @@ from phosphobs.storage.rows import event_from_row
 
 
 def fts_query(text: str) -> str | None:
-    """User text → an FTS5 query that cannot be a syntax error: every word a quoted phrase, ANDed."""
-    words = [w for w in text.split() if w]
+    """User text → an FTS5 query that cannot be a syntax error: every word a quoted term, all required.
+
+    The index keeps no positions (detail=none: a fraction of the size and write cost), so words are
+    matched individually, in any order, the way the tokenizer splits them.
+    """
+    words = re.findall(r"\w+", text)
     if not words:
         return None
-    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+    return " AND ".join('"' + w + '"' for w in words[:32])
 
 
 def stored_event(row: sqlite3.Row) -> StoredEvent:

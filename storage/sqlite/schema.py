@@ -60,8 +60,6 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX events_by_session ON events (project_id, session_id, ts_us);
         CREATE INDEX events_by_user ON events (project_id, user_id, ts_us);
         CREATE INDEX events_by_model ON events (project_id, model, ts_us);
-        CREATE INDEX events_by_provider ON events (project_id, provider, ts_us);
-        CREATE INDEX events_by_flag ON events (project_id, flag, ts_us);
         CREATE INDEX events_by_trace ON events (project_id, trace_id);
         CREATE TABLE event_tags (
             project_id TEXT NOT NULL,
@@ -71,7 +69,8 @@ MIGRATIONS: list[tuple[str, str]] = [
             PRIMARY KEY (project_id, tag, ts_us, seq)
         ) WITHOUT ROWID;
         CREATE VIRTUAL TABLE events_fts USING fts5 (
-            input, output, content='events', content_rowid='seq', tokenize='unicode61 remove_diacritics 2'
+            input, output, content='events', content_rowid='seq', tokenize='unicode61 remove_diacritics 2',
+            detail='none', columnsize=0
         );
         CREATE TABLE feedback (
             id INTEGER PRIMARY KEY,
@@ -88,6 +87,7 @@ MIGRATIONS: list[tuple[str, str]] = [
             session_id TEXT NOT NULL,
             kind TEXT NOT NULL,
             user_id TEXT,
+            user_ts_us INTEGER,
             start_us INTEGER NOT NULL,
             end_us INTEGER NOT NULL,
             event_count INTEGER NOT NULL DEFAULT 0,

@@ -1,26 +1,107 @@
 """Session derivation inside a SQLite write transaction.
 
-Aggregates are recomputed from the session's events for every session a transaction touched, so the
-stored numbers are a function of the stored events alone: arrival order cannot change them.
+New events are folded into their session's aggregate row as deltas (no re-scan, so a long session costs
+the same to extend as a short one). Sessions whose membership changed in a way deltas cannot express
+(a user window that merged or moved its start, a trace relabelled by a late session attribute) are
+recomputed from their events. Both paths give a function of the stored events alone, so arrival order
+cannot change the result.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import dataclass, field
 
 from phosphobs.storage.sessions import SESSION_GAP_US, derived_session_id
 
 SessionKey = tuple[str, str]  # (project_id, session_id)
 
 
-def assign_user_window(
-    conn: sqlite3.Connection, project_id: str, user_id: str, seq: int, ts_us: int, dirty: set[SessionKey]
-) -> None:
+@dataclass(slots=True)
+class _Delta:
+    kind: str
+    count: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float = 0.0
+    costed: int = 0
+    start: int | None = None
+    end: int | None = None
+    flagged: int = 0
+    successes: int = 0
+    failures: int = 0
+    first_user: tuple[int, str] | None = None
+    models: set[str] = field(default_factory=set)
+    tags: set[str] = field(default_factory=set)
+
+
+def _flag_counts(flag: str | None) -> tuple[int, int, int]:
+    return (flag is not None, flag == "success", flag == "failure")  # type: ignore[return-value]
+
+
+class SessionChanges:
+    """Collects what one transaction did to sessions, then writes it once at the end."""
+
+    def __init__(self) -> None:
+        self._deltas: dict[SessionKey, _Delta] = {}
+        self._recompute: set[SessionKey] = set()
+
+    def add_event(self, key: SessionKey, kind: str, ts_us: int, user_id: str | None, flag: str | None,
+                  model: str | None, tags: list[str], tokens_in: int | None, tokens_out: int | None,
+                  cost: float | None) -> None:
+        if key in self._recompute:
+            return
+        d = self._deltas.get(key)
+        if d is None:
+            d = self._deltas[key] = _Delta(kind)
+        d.count += 1
+        d.tokens_in += tokens_in or 0
+        d.tokens_out += tokens_out or 0
+        if cost is not None:
+            d.cost += cost
+            d.costed += 1
+        d.start = ts_us if d.start is None else min(d.start, ts_us)
+        d.end = ts_us if d.end is None else max(d.end, ts_us)
+        flagged, success, failure = _flag_counts(flag)
+        d.flagged, d.successes, d.failures = d.flagged + flagged, d.successes + success, d.failures + failure
+        if user_id is not None and (d.first_user is None or (ts_us, user_id) < d.first_user):
+            d.first_user = (ts_us, user_id)
+        if model:
+            d.models.add(model)
+        d.tags.update(tags)
+
+    def flag_changed(self, key: SessionKey, old: str | None, new: str | None) -> None:
+        if key in self._recompute:
+            return
+        d = self._deltas.get(key)
+        if d is None:
+            d = self._deltas[key] = _Delta("explicit")
+        for sign, flag in ((-1, old), (1, new)):
+            flagged, success, failure = _flag_counts(flag)
+            d.flagged += sign * flagged
+            d.successes += sign * success
+            d.failures += sign * failure
+
+    def recompute(self, key: SessionKey) -> None:
+        self._deltas.pop(key, None)
+        self._recompute.add(key)
+
+    def flush(self, conn: sqlite3.Connection) -> None:
+        for key in sorted(self._recompute):
+            _recompute(conn, key)
+        for key, d in self._deltas.items():
+            _apply_delta(conn, key, d)
+        self._deltas.clear()
+        self._recompute.clear()
+
+
+def assign_user_window(conn: sqlite3.Connection, project_id: str, user_id: str, seq: int, ts_us: int,
+                       changes: SessionChanges) -> str:
     """Put one event into its user's inactivity-window session, merging sessions it bridges.
 
     Invariant: a user's auto sessions are more than SESSION_GAP_US apart, so at most two lie within
-    reach of one timestamp and the merged span cannot reach a third.
+    reach of one timestamp and the merged span cannot reach a third. Returns the session id.
     """
     near = conn.execute(
         "SELECT session_id, start_us, end_us FROM sessions"
@@ -35,28 +116,63 @@ def assign_user_window(
     for row in joined:
         old_id = row["session_id"]
         if old_id != new_id:
-            conn.execute(
-                "UPDATE events SET session_id = ? WHERE project_id = ? AND session_id = ?",
-                (new_id, project_id, old_id),
-            )
+            conn.execute("UPDATE events SET session_id = ? WHERE project_id = ? AND session_id = ?",
+                         (new_id, project_id, old_id))
             conn.execute("DELETE FROM sessions WHERE project_id = ? AND session_id = ?", (project_id, old_id))
-            dirty.discard((project_id, old_id))
+            changes.recompute((project_id, old_id))
+            changes.recompute((project_id, new_id))
     conn.execute("UPDATE events SET session_id = ? WHERE seq = ?", (new_id, seq))
+    # keep start/end current now: the next event of this transaction looks its window up here
     conn.execute(
-        "INSERT INTO sessions (project_id, session_id, kind, user_id, start_us, end_us)"
-        " VALUES (?, ?, 'user', ?, ?, ?)"
-        " ON CONFLICT (project_id, session_id) DO UPDATE SET start_us = excluded.start_us,"
-        " end_us = excluded.end_us",
-        (project_id, new_id, user_id, start, end),
+        "INSERT INTO sessions (project_id, session_id, kind, user_id, user_ts_us, start_us, end_us)"
+        " VALUES (?, ?, 'user', ?, ?, ?, ?) ON CONFLICT (project_id, session_id) DO UPDATE SET"
+        " start_us = min(start_us, excluded.start_us), end_us = max(end_us, excluded.end_us)",
+        (project_id, new_id, user_id, start, start, end),
     )
-    dirty.add((project_id, new_id))
+    return new_id
+
+
+def _apply_delta(conn: sqlite3.Connection, key: SessionKey, d: _Delta) -> None:
+    user_ts, user = d.first_user if d.first_user else (None, None)
+    conn.execute(
+        "INSERT INTO sessions (project_id, session_id, kind, user_id, user_ts_us, start_us, end_us, event_count,"
+        " tokens_in, tokens_out, cost_cents, flagged_count, success_count, failure_count, models, tags)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (project_id, session_id) DO UPDATE SET"
+        " user_id = CASE WHEN excluded.user_id IS NOT NULL AND (sessions.user_ts_us IS NULL OR"
+        "   (excluded.user_ts_us, excluded.user_id) < (sessions.user_ts_us, sessions.user_id))"
+        "   THEN excluded.user_id ELSE sessions.user_id END,"
+        " user_ts_us = CASE WHEN excluded.user_id IS NOT NULL AND (sessions.user_ts_us IS NULL OR"
+        "   (excluded.user_ts_us, excluded.user_id) < (sessions.user_ts_us, sessions.user_id))"
+        "   THEN excluded.user_ts_us ELSE sessions.user_ts_us END,"
+        " start_us = CASE WHEN sessions.event_count = 0 THEN excluded.start_us"
+        "   ELSE min(sessions.start_us, COALESCE(excluded.start_us, sessions.start_us)) END,"
+        " end_us = CASE WHEN sessions.event_count = 0 THEN excluded.end_us"
+        "   ELSE max(sessions.end_us, COALESCE(excluded.end_us, sessions.end_us)) END,"
+        " event_count = sessions.event_count + excluded.event_count,"
+        " tokens_in = sessions.tokens_in + excluded.tokens_in, tokens_out = sessions.tokens_out + excluded.tokens_out,"
+        " cost_cents = CASE WHEN excluded.cost_cents IS NULL THEN sessions.cost_cents"
+        "   ELSE COALESCE(sessions.cost_cents, 0) + excluded.cost_cents END,"
+        " flagged_count = sessions.flagged_count + excluded.flagged_count,"
+        " success_count = sessions.success_count + excluded.success_count,"
+        " failure_count = sessions.failure_count + excluded.failure_count,"
+        " models = CASE WHEN excluded.models IN ('[]', sessions.models) THEN sessions.models ELSE (SELECT json_group_array(value) FROM"
+        "   (SELECT value FROM json_each(sessions.models) UNION SELECT value FROM json_each(excluded.models)"
+        "   ORDER BY 1)) END,"
+        " tags = CASE WHEN excluded.tags IN ('[]', sessions.tags) THEN sessions.tags ELSE (SELECT json_group_array(value) FROM"
+        "   (SELECT value FROM json_each(sessions.tags) UNION SELECT value FROM json_each(excluded.tags)"
+        "   ORDER BY 1)) END",
+        (key[0], key[1], d.kind, user, user_ts, d.start if d.start is not None else 0,
+         d.end if d.end is not None else 0, d.count, d.tokens_in, d.tokens_out, d.cost if d.costed else None,
+         d.flagged, d.successes, d.failures, json.dumps(sorted(d.models)), json.dumps(sorted(d.tags))),
+    )
 
 
 _AGGREGATE = """
 SELECT COUNT(*) AS n, MIN(ts_us) AS start_us, MAX(ts_us) AS end_us,
        COALESCE(SUM(tokens_in), 0) AS tokens_in, COALESCE(SUM(tokens_out), 0) AS tokens_out,
-       SUM(cost_cents) AS cost_cents,
-       COUNT(flag) AS flagged, COUNT(CASE WHEN flag = 'success' THEN 1 END) AS successes,
+       SUM(cost_cents) AS cost_cents, COUNT(flag) AS flagged,
+       COUNT(CASE WHEN flag = 'success' THEN 1 END) AS successes,
        COUNT(CASE WHEN flag = 'failure' THEN 1 END) AS failures, MIN(session_kind) AS kind,
        MIN(CASE WHEN user_id IS NOT NULL THEN printf('%020d', ts_us) || user_id END) AS first_user,
        json_group_array(DISTINCT model) AS models,
@@ -65,35 +181,24 @@ FROM events WHERE project_id = ? AND session_id = ?
 """
 
 
-def recompute_sessions(conn: sqlite3.Connection, keys: set[SessionKey]) -> None:
-    """Rewrite each touched session's aggregate row from its events (delete it if none are left)."""
-    for project_id, session_id in sorted(keys):
-        agg = conn.execute(_AGGREGATE, (project_id, session_id)).fetchone()
-        if not agg["n"]:
-            conn.execute(
-                "DELETE FROM sessions WHERE project_id = ? AND session_id = ?", (project_id, session_id)
-            )
-            continue
-        models = sorted({m for m in json.loads(agg["models"]) if m})
-        tags: set[str] = set()
-        for chunk in (agg["tags"] or "").split("\x1e"):
-            if chunk:
-                tags.update(json.loads(chunk))
-        first_user = agg["first_user"]
-        conn.execute(
-            "INSERT INTO sessions (project_id, session_id, kind, user_id, start_us, end_us, event_count,"
-            " tokens_in, tokens_out, cost_cents, flagged_count, success_count, failure_count, models, tags)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (project_id, session_id) DO UPDATE SET kind = excluded.kind,"
-            " user_id = excluded.user_id, start_us = excluded.start_us, end_us = excluded.end_us,"
-            " event_count = excluded.event_count, tokens_in = excluded.tokens_in,"
-            " tokens_out = excluded.tokens_out, cost_cents = excluded.cost_cents,"
-            " flagged_count = excluded.flagged_count, success_count = excluded.success_count,"
-            " failure_count = excluded.failure_count, models = excluded.models, tags = excluded.tags",
-            (
-                project_id, session_id, agg["kind"], first_user[20:] if first_user else None,
-                agg["start_us"], agg["end_us"], agg["n"], agg["tokens_in"], agg["tokens_out"],
-                agg["cost_cents"], agg["flagged"], agg["successes"], agg["failures"],
-                json.dumps(models), json.dumps(sorted(tags)),
-            ),
-        )
+def _recompute(conn: sqlite3.Connection, key: SessionKey) -> None:
+    """Rewrite a session's aggregate row from its events (delete it if none are left)."""
+    agg = conn.execute(_AGGREGATE, key).fetchone()
+    if not agg["n"]:
+        conn.execute("DELETE FROM sessions WHERE project_id = ? AND session_id = ?", key)
+        return
+    models = sorted({m for m in json.loads(agg["models"]) if m})
+    tags: set[str] = set()
+    for chunk in (agg["tags"] or "").split("\x1e"):
+        if chunk:
+            tags.update(json.loads(chunk))
+    first_user = agg["first_user"]
+    conn.execute(
+        "INSERT OR REPLACE INTO sessions (project_id, session_id, kind, user_id, user_ts_us, start_us, end_us,"
+        " event_count, tokens_in, tokens_out, cost_cents, flagged_count, success_count, failure_count, models,"
+        " tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (key[0], key[1], agg["kind"], first_user[20:] if first_user else None,
+         int(first_user[:20]) if first_user else None, agg["start_us"], agg["end_us"], agg["n"],
+         agg["tokens_in"], agg["tokens_out"], agg["cost_cents"], agg["flagged"], agg["successes"],
+         agg["failures"], json.dumps(models), json.dumps(sorted(tags))),
+    )

@@ -15,10 +15,10 @@ from phosphobs.storage.protocol import (
 )
 from phosphobs.storage.rows import EVENT_COLUMNS, event_row
 from phosphobs.storage.sessions import trace_session_id
-from phosphobs.storage.sqlite.sessions import SessionKey, assign_user_window, recompute_sessions
+from phosphobs.storage.sqlite.sessions import SessionChanges, assign_user_window
 
 _INSERT_EVENT = (
-    f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"
+    f"INSERT INTO events (seq, {', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * (len(EVENT_COLUMNS) + 1))})"
 )
 WINDOW_US = 60_000_000
 KEY_TOUCH_EVERY_US = 60_000_000
@@ -26,22 +26,20 @@ KEY_TOUCH_EVERY_US = 60_000_000
 
 def write_ops(conn: sqlite3.Connection, ops: list[WriteOp], now_us: int) -> list[WriteResult]:
     """Apply all ops in one transaction; an op that fails is rolled back alone and reported."""
-    dirty: set[SessionKey] = set()
     results: list[WriteResult] = []
     conn.execute("BEGIN IMMEDIATE")
     try:
         for op in ops:
             conn.execute("SAVEPOINT op")
-            touched: set[SessionKey] = set()
+            changes = SessionChanges()
             try:
-                results.append(_apply(conn, op, now_us, touched))
+                results.append(_apply(conn, op, now_us, changes))
+                changes.flush(conn)  # inside the savepoint: a failed op leaves no session trace either
                 conn.execute("RELEASE op")
-                dirty |= touched
             except Exception as exc:  # one bad op must never sink the others in its commit
                 conn.execute("ROLLBACK TO op")
                 conn.execute("RELEASE op")
                 results.append(WriteResult(ok=False, error=f"storage error: {exc}"))
-        recompute_sessions(conn, dirty)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -49,11 +47,11 @@ def write_ops(conn: sqlite3.Connection, ops: list[WriteOp], now_us: int) -> list
     return results
 
 
-def _apply(conn: sqlite3.Connection, op: WriteOp, now_us: int, dirty: set[SessionKey]) -> WriteResult:
+def _apply(conn: sqlite3.Connection, op: WriteOp, now_us: int, changes: SessionChanges) -> WriteResult:
     if isinstance(op, IngestOp):
-        return _ingest(conn, op, now_us, dirty)
+        return _ingest(conn, op, now_us, changes)
     if isinstance(op, FeedbackOp):
-        return _feedback(conn, op, now_us, dirty)
+        return _feedback(conn, op, now_us, changes)
     if isinstance(op, TouchKeyOp):
         conn.execute(
             "UPDATE api_keys SET last_used_us = ? WHERE id = ? AND"
@@ -89,39 +87,36 @@ def _charge(conn: sqlite3.Connection, op: IngestOp, now_us: int) -> tuple[bool, 
     return True, RateLimitState(op.rate_limit_per_min, op.rate_limit_per_min - used - cost, reset_us)
 
 
-def _ingest(conn: sqlite3.Connection, op: IngestOp, now_us: int, dirty: set[SessionKey]) -> WriteResult:
+def _lookup(conn: sqlite3.Connection, sql: str, project: str, keys: list[str]) -> list[sqlite3.Row]:
+    """Run `sql` (with `{marks}` for an IN list) over keys in chunks that fit SQLite's variable limit."""
+    rows: list[sqlite3.Row] = []
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        rows += conn.execute(sql.format(marks=",".join("?" * len(chunk))), (project, *chunk)).fetchall()
+    return rows
+
+
+def _ingest(conn: sqlite3.Connection, op: IngestOp, now_us: int, changes: SessionChanges) -> WriteResult:
     allowed, limit_state = _charge(conn, op, now_us)
     if not allowed:
         return WriteResult(ok=False, rate_limited=True, rate_limit=limit_state)
     project = op.project_id
     for hint in op.trace_hints:
-        _apply_trace_hint(conn, project, hint, dirty)
-    ids = list({e.event_id for e in op.events})
-    existing: set[str] = set()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        existing.update(
-            r[0]
-            for r in conn.execute(
-                f"SELECT event_id FROM events WHERE project_id = ? AND event_id IN ({','.join('?' * len(chunk))})",
-                (project, *chunk),
-            )
-        )
+        _apply_trace_hint(conn, project, hint, changes)
+    ids = list(dict.fromkeys(e.event_id for e in op.events))
+    seen = {r[0] for r in _lookup(conn, "SELECT event_id FROM events WHERE project_id = ? AND event_id IN ({marks})",
+                                  project, ids)}
     statuses: list = []
-    windowed: list[tuple[int, int, str]] = []  # (ts, seq, user) for auto sessions, placed after insert
+    fresh: list[Event] = []
     for event in op.events:
-        if event.event_id in existing:
+        if event.event_id in seen:
             statuses.append("duplicate")
-            continue
-        existing.add(event.event_id)
-        statuses.append("created")
-        seq, user_id, session_id = _insert_event(conn, project, event, op.received_us or now_us)
-        if session_id is not None:
-            dirty.add((project, session_id))
-        elif user_id is not None and event.trace_id is None:
-            windowed.append((event.timestamp_us, seq, user_id))
-    for ts_us, seq, user_id in sorted(windowed):
-        assign_user_window(conn, project, user_id, seq, ts_us, dirty)
+        else:
+            seen.add(event.event_id)
+            statuses.append("created")
+            fresh.append(event)
+    if fresh:
+        _insert_events(conn, project, fresh, op.received_us or now_us, changes)
     return WriteResult(ok=True, statuses=statuses, rate_limit=limit_state)
 
 
@@ -141,31 +136,49 @@ def _effective_session(event: Event, ctx: sqlite3.Row | None) -> tuple[str | Non
         if ctx is not None and ctx["session_id"]:
             return ctx["session_id"], "explicit", user_id
         return trace_session_id(event.trace_id), "trace", user_id
-    return None, None, user_id
+    return None, ("user" if user_id is not None else None), user_id
 
 
-def _insert_event(conn: sqlite3.Connection, project: str, event: Event, received_us: int):
-    ctx = _trace_context(conn, project, event.trace_id) if event.trace_id else None
-    session_id, kind, user_id = _effective_session(event, ctx)
-    if session_id is None and user_id is not None:
-        kind = "user"
-    latest = conn.execute(
-        "SELECT flag FROM feedback WHERE project_id = ? AND event_id = ? ORDER BY id DESC LIMIT 1",
-        (project, event.event_id),
-    ).fetchone()
-    flag = latest["flag"] if latest else event.flag
-    cur = conn.execute(_INSERT_EVENT, event_row(project, event, session_id, kind, user_id, flag, received_us))
-    seq = cur.lastrowid
-    conn.execute("INSERT INTO events_fts (rowid, input, output) VALUES (?, ?, ?)", (seq, event.input, event.output))
-    if event.tags:
-        conn.executemany(
-            "INSERT OR IGNORE INTO event_tags (project_id, tag, ts_us, seq) VALUES (?, ?, ?, ?)",
-            [(project, tag, event.timestamp_us, seq) for tag in set(event.tags)],
-        )
-    return seq, user_id, session_id
+def _insert_events(conn: sqlite3.Connection, project: str, events: list[Event], received_us: int,
+                   changes: SessionChanges) -> None:
+    """Insert new events in bulk; seq values are assigned here (we hold the write lock) so that the
+    full-text rows, tags and user windows can refer to them without a round trip per event."""
+    flags = {r[0]: r[1] for r in _lookup(
+        conn, "SELECT event_id, flag FROM feedback WHERE project_id = ? AND event_id IN ({marks}) ORDER BY id",
+        project, [e.event_id for e in events])}
+    traces = list({e.trace_id for e in events if e.trace_id})
+    contexts = {r["trace_id"]: r for r in _lookup(
+        conn, "SELECT trace_id, session_id, user_id FROM trace_context WHERE project_id = ? AND trace_id IN ({marks})",
+        project, traces)} if traces else {}
+    first_seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM events").fetchone()[0]
+    rows, fts, tags, windowed = [], [], [], []
+    for offset, event in enumerate(events):
+        seq = first_seq + offset
+        session_id, kind, user_id = _effective_session(event, contexts.get(event.trace_id or ""))
+        flag = flags.get(event.event_id, event.flag)
+        rows.append((seq, *event_row(project, event, session_id, kind, user_id, flag, received_us)))
+        fts.append((seq, event.input, event.output))
+        tags += [(project, tag, event.timestamp_us, seq) for tag in set(event.tags)]
+        if session_id is not None:
+            _count(changes, project, session_id, kind, user_id, flag, event)
+        elif user_id is not None:
+            windowed.append((event.timestamp_us, seq, user_id, flag, event))
+    conn.executemany(_INSERT_EVENT, rows)
+    conn.executemany("INSERT INTO events_fts (rowid, input, output) VALUES (?, ?, ?)", fts)
+    if tags:
+        conn.executemany("INSERT OR IGNORE INTO event_tags (project_id, tag, ts_us, seq) VALUES (?, ?, ?, ?)", tags)
+    for ts_us, seq, user_id, flag, event in sorted(windowed, key=lambda w: (w[0], w[1])):
+        session_id = assign_user_window(conn, project, user_id, seq, ts_us, changes)
+        _count(changes, project, session_id, "user", user_id, flag, event)
 
 
-def _apply_trace_hint(conn: sqlite3.Connection, project: str, hint: TraceHint, dirty: set[SessionKey]) -> None:
+def _count(changes: SessionChanges, project: str, session_id: str, kind: str | None, user_id: str | None,
+           flag: str | None, event: Event) -> None:
+    changes.add_event((project, session_id), kind or "explicit", event.timestamp_us, user_id, flag, event.model,
+                      event.tags, event.tokens_in, event.tokens_out, event.cost_cents)
+
+
+def _apply_trace_hint(conn: sqlite3.Connection, project: str, hint: TraceHint, changes: SessionChanges) -> None:
     """Keep the earliest span's session/user per trace; relabel the trace's events if it changed."""
     row = conn.execute(
         "SELECT session_start_us, session_id, user_start_us, user_id FROM trace_context"
@@ -203,21 +216,21 @@ def _apply_trace_hint(conn: sqlite3.Connection, project: str, hint: TraceHint, d
                 "UPDATE events SET session_id = ?, session_kind = ?, user_id = ? WHERE seq = ?",
                 (session_id, kind, user_id, ev["seq"]),
             )
-            dirty.add((project, ev["session_id"]))
-            dirty.add((project, session_id))
+            changes.recompute((project, ev["session_id"]))
+            changes.recompute((project, session_id))
 
 
-def _feedback(conn: sqlite3.Connection, op: FeedbackOp, now_us: int, dirty: set[SessionKey]) -> WriteResult:
+def _feedback(conn: sqlite3.Connection, op: FeedbackOp, now_us: int, changes: SessionChanges) -> WriteResult:
     fb = op.feedback
     conn.execute(
         "INSERT INTO feedback (project_id, event_id, flag, comment, source, created_us) VALUES (?, ?, ?, ?, ?, ?)",
         (op.project_id, fb.event_id, fb.flag, fb.comment, fb.source, op.received_us or now_us),
     )
     row = conn.execute(
-        "SELECT seq, session_id FROM events WHERE project_id = ? AND event_id = ?", (op.project_id, fb.event_id)
+        "SELECT seq, session_id, flag FROM events WHERE project_id = ? AND event_id = ?", (op.project_id, fb.event_id)
     ).fetchone()
     if row is not None:
         conn.execute("UPDATE events SET flag = ? WHERE seq = ?", (fb.flag, row["seq"]))
         if row["session_id"]:
-            dirty.add((op.project_id, row["session_id"]))
+            changes.flag_changed((op.project_id, row["session_id"]), row["flag"], fb.flag)
     return WriteResult(ok=True)
