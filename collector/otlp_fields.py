@@ -1,0 +1,248 @@
+"""What kind of call a span is, and its scalar fields (model, provider, usage, cost, session, user, tags).
+
+Each reader walks the mapping doc's §1 priority list for its field, across every dialect at once
+(OTel GenAI G0-G3, OpenInference, Traceloop, Vercel AI SDK, Logfire, LiteLLM, Langfuse).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+from phosphobs.collector.otlp_attributes import SpanAttrs, as_float, as_int, as_str_list, json_scalar, parse_json
+from phosphobs.storage.models import Kind
+
+_LLM_OPERATIONS = {"chat", "text_completion", "generate_content", "responses", "completion"}
+_EMBEDDING_OPERATIONS = {"embeddings", "embedding"}
+_VERCEL_LLM = {
+    "ai.generateText.doGenerate",
+    "ai.streamText.doStream",
+    "ai.generateObject.doGenerate",
+    "ai.streamObject.doStream",
+}
+_VERCEL_EMBED = {"ai.embed.doEmbed", "ai.embedMany.doEmbed"}
+_LITELLM_SPANS = {"raw_gen_ai_request", "litellm_request"}
+
+
+def classify(name: str, a: SpanAttrs) -> Kind | None:
+    """Kind "llm" / "embedding" / "tool" for spans that are one call; None for wrappers (agent, chain, HTTP…)."""
+    raw = a.attrs
+    operation = str(raw.get("gen_ai.operation.name") or "").lower()
+    if operation in _LLM_OPERATIONS:
+        return "llm"
+    if operation in _EMBEDDING_OPERATIONS:
+        return "embedding"
+    if operation == "execute_tool":
+        return "tool"
+    if operation:  # invoke_agent, invoke_workflow, create_agent, retrieval, …: wrappers by definition
+        return None
+    oi_kind = str(raw.get("openinference.span.kind") or "").upper()
+    traceloop_kind = str(raw.get("traceloop.span.kind") or "").lower()
+    request_type = str(raw.get("llm.request.type") or "").lower()
+    vercel = str(raw.get("ai.operationId") or "")
+    langfuse_type = str(raw.get("langfuse.observation.type") or "").lower()
+    if oi_kind == "LLM" or request_type in ("chat", "completion") or vercel in _VERCEL_LLM or name in _LITELLM_SPANS:
+        return "llm"
+    if oi_kind == "EMBEDDING" or request_type == "embedding" or vercel in _VERCEL_EMBED:
+        return "embedding"
+    if oi_kind == "TOOL" or traceloop_kind == "tool" or vercel == "ai.toolCall" or langfuse_type == "tool":
+        return "tool"
+    if langfuse_type == "generation" or _is_logfire_v1_call(raw):
+        return "llm"
+    return None
+
+
+def _is_logfire_v1_call(raw: dict[str, Any]) -> bool:
+    request = parse_json(raw.get("request_data"))
+    return isinstance(request, dict) and ("messages" in request or "prompt" in request) and "response_data" in raw
+
+
+def is_pending_duplicate(a: SpanAttrs) -> bool:
+    """Logfire's zero-duration placeholder for a span still running; the real span follows."""
+    return a.attrs.get("logfire.span_type") == "pending_span"
+
+
+def models(a: SpanAttrs) -> tuple[str | None, str | None, str | None]:
+    """(model, request model, response model); `model` follows the doc §1 order (response first)."""
+    model = a.first(
+        "langfuse.observation.model.name", "gen_ai.response.model", "gen_ai.request.model", "llm.model_name",
+        "llm.response.model_name", "llm.request.model_name", "ai.response.model", "ai.model.id", "model",
+        "embedding.model_name",
+    )  # fmt: skip
+    raw = a.attrs
+    response = raw.get("gen_ai.response.model") or raw.get("llm.response.model_name") or raw.get("llm.model_name")
+    response = response or raw.get("ai.response.model")
+    request = raw.get("gen_ai.request.model") or raw.get("llm.request.model_name") or raw.get("ai.model.id")
+    for source in ("llm.invocation_parameters", "request_data"):  # e.g. an OpenInference error span
+        params = parse_json(raw.get(source))
+        if not request and isinstance(params, dict) and params.get("model"):
+            request = params["model"]
+    return _str(model or request), _str(request), _str(response)
+
+
+# doc §6.1: G3 vocabulary; a prefix matches the value itself or `<prefix>.…` / `<prefix>-…`.
+_WELL_KNOWN = {
+    "openai", "anthropic", "aws.bedrock", "azure.ai.inference", "azure.ai.openai", "cohere", "deepseek",
+    "gcp.gemini", "gcp.gen_ai", "gcp.vertex_ai", "groq", "ibm.watsonx.ai", "mistral_ai", "moonshot_ai",
+    "perplexity", "x_ai",
+}  # fmt: skip
+_PREFIXES = [
+    ("google.vertex", "gcp.vertex_ai"), ("google-vertex", "gcp.vertex_ai"), ("google.generative-ai", "gcp.gemini"),
+    ("google", "gcp.gemini"), ("amazon-bedrock", "aws.bedrock"), ("bedrock", "aws.bedrock"),
+    ("azure-openai", "azure.ai.openai"), ("azure", "azure.ai.inference"), ("mistral", "mistral_ai"), ("xai", "x_ai"),
+    ("openai", "openai"), ("anthropic", "anthropic"), ("cohere", "cohere"), ("groq", "groq"),
+    ("deepseek", "deepseek"), ("perplexity", "perplexity"),
+]  # fmt: skip
+_ALIASES = {
+    "mistralai": "mistral_ai", "vertexai": "gcp.vertex_ai", "vertex_ai": "gcp.vertex_ai", "aws": "aws.bedrock",
+    "gemini": "gcp.gemini", "ibm.watson.ai": "ibm.watsonx.ai", "az.ai.inference": "azure.ai.inference",
+}  # fmt: skip
+_HOSTS = [
+    ("api.openai.com", "openai"), (".openai.azure.com", "azure.ai.openai"), ("api.anthropic.com", "anthropic"),
+    ("generativelanguage.googleapis.com", "gcp.gemini"), ("aiplatform.googleapis.com", "gcp.vertex_ai"),
+    ("bedrock-runtime.", "aws.bedrock"), ("api.mistral.ai", "mistral_ai"), ("api.groq.com", "groq"),
+    ("api.deepseek.com", "deepseek"), ("api.x.ai", "x_ai"), ("api.cohere.", "cohere"),
+    ("api.perplexity.ai", "perplexity"),
+]  # fmt: skip
+
+
+def normalize_provider(value: Any) -> str | None:
+    """A provider name in the G3 vocabulary (`mistralai` → `mistral_ai`, `openai.chat` → `openai`)."""
+    if value is None or str(value).strip() == "":
+        return None
+    text = str(value).strip().lower()
+    if text in _WELL_KNOWN:
+        return text
+    if text in _ALIASES:
+        return _ALIASES[text]
+    for prefix, mapped in _PREFIXES:
+        if text == prefix or text.startswith((prefix + ".", prefix + "-")):
+            return mapped
+    return text
+
+
+def provider(a: SpanAttrs) -> str | None:
+    """Provider from the identity attributes, else inferred from the server host."""
+    value = a.first("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system", "ai.model.provider")
+    if value is not None:
+        return normalize_provider(value)
+    address = a.attrs.get("server.address") or a.attrs.get("gen_ai.openai.api_base")
+    if not address:
+        return None
+    host = urlparse(str(address)).hostname if "//" in str(address) else str(address)
+    for pattern, mapped in _HOSTS:
+        if host and (host == pattern or pattern in host):
+            return mapped
+    return None
+
+
+def tokens(a: SpanAttrs) -> tuple[int | None, int | None]:
+    """(input, output) token counts; None when the span reports no usage."""
+    details = parse_json(a.get("langfuse.observation.usage_details"))
+    raw = parse_json(a.get("gen_ai.usage.raw"))
+    details = details if isinstance(details, dict) else {}
+    raw = raw if isinstance(raw, dict) else {}
+    response_data = parse_json(a.attrs.get("response_data"))  # Logfire v1: {"message", "usage"}
+    if not raw and isinstance(response_data, dict) and isinstance(response_data.get("usage"), dict):
+        raw = response_data["usage"]
+    tin = as_int(
+        a.first("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt",
+                "ai.usage.inputTokens", "ai.usage.promptTokens", "gen_ai.usage.details.input_tokens")
+    )  # fmt: skip
+    tout = as_int(
+        a.first("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion",
+                "ai.usage.outputTokens", "ai.usage.completionTokens", "gen_ai.usage.details.output_tokens")
+    )  # fmt: skip
+    if tin is None:
+        tin = as_int(details.get("input", raw.get("prompt_tokens", raw.get("input_tokens"))))
+    if tout is None:
+        tout = as_int(details.get("output", raw.get("completion_tokens", raw.get("output_tokens"))))
+    return tin, tout
+
+
+_USAGE_EXTRAS = {
+    "total_tokens": ("gen_ai.usage.total_tokens", "llm.usage.total_tokens", "llm.token_count.total",
+                     "ai.usage.totalTokens", "ai.usage.tokens"),
+    "cache_read_input_tokens": ("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens",
+                                "llm.token_count.prompt_details.cache_read", "ai.usage.cachedInputTokens"),
+    "cache_write_input_tokens": ("gen_ai.usage.cache_write.input_tokens",
+                                 "gen_ai.usage.cache_creation.input_tokens",
+                                 "gen_ai.usage.cache_creation_input_tokens",
+                                 "llm.token_count.prompt_details.cache_write"),
+    "reasoning_output_tokens": ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens",
+                                "llm.token_count.completion_details.reasoning", "llm.usage.reasoning_tokens",
+                                "ai.usage.reasoningTokens"),
+}  # fmt: skip
+
+
+def usage_extras(a: SpanAttrs) -> dict[str, int]:
+    """Total, cache and reasoning counts for metadata (they are subsets or sums, never added)."""
+    found = {name: as_int(a.first(*keys)) for name, keys in _USAGE_EXTRAS.items()}
+    return {name: value for name, value in found.items() if value is not None}
+
+
+def cost_cents(a: SpanAttrs) -> float | None:
+    """Reported cost in cents (telemetry reports USD); None lets the pipeline estimate it."""
+    usd = as_float(a.first("llm.cost.total", "gen_ai.usage.cost", "gen_ai.cost.total_cost", "operation.cost"))
+    if usd is None:
+        details = parse_json(a.get("langfuse.observation.cost_details"))
+        usd = as_float(details.get("total")) if isinstance(details, dict) else None
+    return None if usd is None else usd * 100
+
+
+_SESSION_KEYS = [
+    ("langfuse.session.id", False), ("session.id", True), ("traceloop.association.properties.session_id", False),
+    ("ai.telemetry.metadata.sessionId", False), ("gen_ai.conversation.id", False),
+    ("langfuse.trace.metadata.langfuse_session_id", False),
+    ("langfuse.observation.metadata.langfuse_session_id", False),
+]  # fmt: skip
+_USER_KEYS = [
+    ("langfuse.user.id", False), ("user.id", True), ("traceloop.association.properties.user_id", False),
+    ("ai.telemetry.metadata.userId", False), ("enduser.id", True), ("gen_ai.user", False), ("llm.user", False),
+    ("metadata.user_api_key_end_user_id", False), ("langfuse.trace.metadata.langfuse_user_id", False),
+    ("langfuse.observation.metadata.langfuse_user_id", False),
+]  # fmt: skip
+
+
+def session_id(a: SpanAttrs) -> str | None:
+    """The span's own session id, by the Langfuse-compatible precedence (doc §1)."""
+    return _identity(a, _SESSION_KEYS, "metadata.langfuse_session_id")
+
+
+def user_id(a: SpanAttrs) -> str | None:
+    """The span's own end-user id."""
+    return _identity(a, _USER_KEYS, "metadata.langfuse_user_id")
+
+
+def _identity(a: SpanAttrs, keys: list[tuple[str, bool]], suffix: str) -> str | None:
+    found = None
+    for key, on_resource in keys:
+        value = a.get(key, resource=on_resource)
+        if found is None and value is not None:
+            found = value
+    if found is None:
+        found = next((v for k, v in sorted(a.attrs.items()) if k.endswith(suffix) and v not in (None, "")), None)
+    return _str(json_scalar(found))
+
+
+def tags(a: SpanAttrs) -> list[str]:
+    """Tags from the first tag-carrying key; arrays, JSON-array strings and comma lists all work."""
+    value = a.first("tag.tags", "langfuse.trace.tags", "langfuse.tags", "ai.telemetry.metadata.tags", "logfire.tags")
+    if value is None:
+        value = next((v for k, v in sorted(a.attrs.items()) if k.endswith("metadata.langfuse_tags")), None)
+    return as_str_list(value)
+
+
+def environment(a: SpanAttrs) -> str | None:
+    for key in ("langfuse.environment", "deployment.environment.name", "deployment.environment"):
+        value = a.get(key, resource=True)
+        if value is not None:
+            return _str(value)
+    return None
+
+
+def _str(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None

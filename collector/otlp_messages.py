@@ -1,0 +1,173 @@
+"""Every dialect's chat-message shape reduced to one: `{"role", "content": str | None, ...}`.
+
+Shapes met in the wild: G3 `{role, parts[]}`, OpenAI `{role, content: str | parts[], tool_calls}`,
+OpenInference `{message: {role, content | contents[], tool_calls[{tool_call}]}}`, Vercel provider
+parts (`tool-call`, `tool-result`), G2 event bodies. Originals that carry more than text (G3 parts)
+are kept alongside the text so nothing is lost.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from phosphobs.collector.otlp_attributes import as_text, parse_json
+
+Message = dict[str, Any]
+
+REDACTED = "__REDACTED__"  # OpenInference's marker for hidden content
+_TEXT_TYPES = {"text", "input_text", "output_text"}
+
+
+def clean_text(value: Any) -> str | None:
+    """Text content, with redaction markers read as "no content"."""
+    text = as_text(value)
+    return None if text is None or text == REDACTED else text
+
+
+def content_text(content: Any) -> str | None:
+    """Text of a `content` value: a string, a list of text parts, or a JSON string of those."""
+    parsed = parse_json(content) if isinstance(content, str) and content[:1] == "[" else content
+    if isinstance(content, str) and not (isinstance(parsed, list) and any(isinstance(p, dict) for p in parsed)):
+        return clean_text(content)  # plain text that merely starts with "[" stays as sent
+    if isinstance(parsed, list):
+        texts = [_part_text(part) for part in parsed]
+        found = [text for text in texts if text is not None]
+        return "".join(found) if found else None
+    if isinstance(parsed, dict):
+        return _part_text(parsed) if "type" in parsed else clean_text(parsed.get("text") or parsed.get("content"))
+    return clean_text(content)
+
+
+def _part_text(part: Any) -> str | None:
+    if isinstance(part, str):
+        return clean_text(part)
+    if not isinstance(part, dict):
+        return None
+    kind = part.get("type")
+    if kind in _TEXT_TYPES or (kind is None and ("text" in part or "content" in part)):
+        value = part.get("content") if part.get("content") is not None else part.get("text")
+        return clean_text(value)
+    if isinstance(part.get("message_content"), dict):  # OpenInference contents.N.message_content
+        inner = part["message_content"]
+        return clean_text(inner.get("text")) if inner.get("type", "text") == "text" else None
+    return None
+
+
+def tool_call(raw: Any) -> dict[str, Any] | None:
+    """One tool call as `{"id", "name", "arguments"}` from OpenAI, OpenInference, G3 or Vercel form."""
+    if not isinstance(raw, dict):
+        return None
+    if isinstance(raw.get("tool_call"), dict):
+        raw = raw["tool_call"]
+    function = raw.get("function") if isinstance(raw.get("function"), dict) else {}
+    name = function.get("name") or raw.get("name") or raw.get("toolName")
+    arguments = function.get("arguments", raw.get("arguments", raw.get("args", raw.get("input"))))
+    call_id = raw.get("id") or raw.get("toolCallId")
+    if name is None and arguments is None:
+        return None
+    return {"id": call_id, "name": name, "arguments": parse_json(arguments)}
+
+
+def message(raw: Any, role: str | None = None) -> Message | None:
+    """One message in our shape; None when `raw` is not message-like."""
+    raw = parse_json(raw)
+    if isinstance(raw, str):
+        return {"role": role, "content": clean_text(raw)}
+    if not isinstance(raw, dict):
+        return None
+    if isinstance(raw.get("message"), dict) and "role" not in raw:  # OpenInference wrapper
+        raw = raw["message"]
+    out: Message = {"role": raw.get("role") or role}
+    calls: list[dict[str, Any]] = []
+    if isinstance(raw.get("parts"), list):  # G3
+        out["content"] = _g3_text(raw["parts"])
+        calls = [c for c in (tool_call(p) for p in raw["parts"] if _is_type(p, "tool_call")) if c]
+        responses = [p for p in raw["parts"] if _is_type(p, "tool_call_response")]
+        if responses and out["content"] is None:
+            out["content"] = clean_text(responses[0].get("response", responses[0].get("result")))
+            out["tool_call_id"] = responses[0].get("id")
+        out["parts"] = raw["parts"]
+    else:
+        content = raw.get("content")
+        if content is None and isinstance(raw.get("contents"), list):
+            content = raw["contents"]
+        out["content"] = content_text(content)
+        if isinstance(content, list):
+            calls = [c for c in (tool_call(p) for p in content if _is_type(p, "tool-call")) if c]
+    if isinstance(raw.get("tool_calls"), list):
+        calls += [c for c in (tool_call(item) for item in raw["tool_calls"]) if c]
+    if calls:
+        out["tool_calls"] = calls
+    for key in ("tool_call_id", "name", "finish_reason", "id"):
+        if raw.get(key) is not None and key not in out:
+            out[key] = raw[key]
+    return out
+
+
+def _is_type(part: Any, kind: str) -> bool:
+    return isinstance(part, dict) and part.get("type") == kind
+
+
+def _g3_text(parts: list[Any]) -> str | None:
+    texts = [clean_text(p.get("content")) for p in parts if _is_type(p, "text")]
+    found = [text for text in texts if text is not None]
+    return "".join(found) if found else None
+
+
+def messages(value: Any, role: str | None = None) -> list[Message] | None:
+    """A message list from a list, `{"messages": [...]}`, one message, or plain text; None if none."""
+    value = parse_json(value)
+    if isinstance(value, dict) and isinstance(value.get("messages"), list):
+        value = value["messages"]
+    if isinstance(value, list):
+        found = [m for m in (message(item, role) for item in value) if m is not None]
+        return found or None
+    if isinstance(value, dict) and ("role" in value or "parts" in value or "content" in value):
+        found_one = message(value, role)
+        return [found_one] if found_one else None
+    if isinstance(value, str):
+        return [{"role": role, "content": clean_text(value)}]
+    return None
+
+
+def looks_like_chat(items: list[Message] | None) -> bool:
+    """True when at least one message has a role, i.e. the list is a conversation, not raw text."""
+    return bool(items) and any(m.get("role") for m in items or [])
+
+
+def response_messages(value: Any) -> list[Message] | None:
+    """Output messages from a raw provider response (OpenAI `choices`, Logfire `{message}`)."""
+    value = parse_json(value)
+    if not isinstance(value, dict):
+        return None
+    if isinstance(value.get("choices"), list):
+        found: list[Message] = []
+        for choice in value["choices"]:
+            if not isinstance(choice, dict):
+                continue
+            msg = message(choice.get("message") or {"content": choice.get("text")}, "assistant")
+            if msg is not None:
+                if choice.get("finish_reason") is not None:
+                    msg.setdefault("finish_reason", choice["finish_reason"])
+                found.append(msg)
+        return found or None
+    if isinstance(value.get("message"), dict):
+        msg = message(value["message"], "assistant")
+        return [msg] if msg else None
+    if isinstance(value.get("content"), list):  # Anthropic messages response
+        msg = message({"role": value.get("role", "assistant"), "content": value["content"]})
+        return [msg] if msg else None
+    return None
+
+
+def system_text(instructions: Any, history: list[Message] | None) -> str | None:
+    """The system prompt: explicit instructions (G3 parts or text) else the `system` messages."""
+    if instructions is not None:
+        parsed = parse_json(instructions)
+        if isinstance(parsed, list):
+            text = _g3_text([p for p in parsed if isinstance(p, dict)]) or content_text(parsed)
+            if text:
+                return text
+        return clean_text(parsed)
+    texts = [m["content"] for m in history or [] if m.get("role") == "system" and isinstance(m.get("content"), str)]
+    return "\n".join(texts) if texts else None

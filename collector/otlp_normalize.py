@@ -1,0 +1,116 @@
+"""Decoded OTLP requests to what storage writes: events, content patches, trace-wide session hints.
+
+Pure: a request and the current time in, a `NormalizedBatch` out. A malformed span or log record is
+counted in `rejected` (for OTLP partial success) with a reason; it never fails the whole request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
+from phosphobs.collector.otlp_attributes import any_value, key_values
+from phosphobs.collector.otlp_content_events import content_fields, event_name, is_content_event, order_key
+from phosphobs.collector.otlp_nesting import collapse_nested
+from phosphobs.collector.otlp_spans import ConvertedSpan, SpanIds, convert_span
+from phosphobs.storage.models import Event, EventPatch, TraceHint, otlp_event_id
+
+MAX_REASONS = 20  # enough to diagnose, small enough for a partial-success error_message
+
+
+@dataclass(slots=True)
+class NormalizedBatch:
+    """Everything one OTLP request contributes; `rejected` items are in none of the lists."""
+
+    events: list[Event] = field(default_factory=list)
+    patches: list[EventPatch] = field(default_factory=list)
+    trace_hints: list[TraceHint] = field(default_factory=list)
+    rejected: int = 0
+    rejection_reasons: list[str] = field(default_factory=list)
+
+    def reject(self, reason: str) -> None:
+        self.rejected += 1
+        if len(self.rejection_reasons) < MAX_REASONS:
+            self.rejection_reasons.append(reason)
+
+    def error_message(self) -> str:
+        """A partial-success message: the count and the first reasons."""
+        if not self.rejected:
+            return ""
+        return f"rejected {self.rejected}: " + "; ".join(self.rejection_reasons)
+
+
+def normalize_traces(req: ExportTraceServiceRequest, now_us: int) -> NormalizedBatch:
+    """Spans to events (LLM, embedding and tool calls) and trace hints (any span naming a session/user)."""
+    batch = NormalizedBatch()
+    converted: list[ConvertedSpan] = []
+    for resource_spans in req.resource_spans:
+        resource = key_values(resource_spans.resource.attributes)
+        for scope_spans in resource_spans.scope_spans:
+            for span in scope_spans.spans:
+                trace_id, span_id = _hex_id(span.trace_id, 16), _hex_id(span.span_id, 8)
+                if trace_id is None or span_id is None:
+                    which, raw = ("trace_id", span.trace_id) if trace_id is None else ("span_id", span.span_id)
+                    batch.reject(f"span {span.name!r}: invalid {which} {_show(raw)}")
+                    continue
+                ids = SpanIds(trace_id, span_id, _hex_id(span.parent_span_id, 8))
+                try:
+                    converted.append(convert_span(span, ids, resource, scope_spans.scope, now_us))
+                except Exception as exc:  # a surprise in one span must not cost the others
+                    batch.reject(f"span {span.name!r} ({span_id}): {type(exc).__name__}: {exc}")
+    batch.events = collapse_nested(converted)
+    batch.trace_hints = [item.hint for item in converted if item.hint is not None]
+    return batch
+
+
+def normalize_logs(req: ExportLogsServiceRequest, now_us: int) -> NormalizedBatch:
+    """GenAI content log records to patches of their span's event; other log records are ignored.
+
+    `now_us` is unused today (patch order must not depend on the clock); kept for a uniform API.
+    """
+    batch = NormalizedBatch()
+    for resource_logs in req.resource_logs:
+        for scope_logs in resource_logs.scope_logs:
+            for record in scope_logs.log_records:
+                attrs = key_values(record.attributes)
+                name = event_name(record.event_name, attrs)
+                if not is_content_event(name):
+                    continue
+                try:
+                    patch, reason = _patch(record, name, attrs)
+                except Exception as exc:
+                    patch, reason = None, f"log record {name!r}: {type(exc).__name__}: {exc}"
+                if reason:
+                    batch.reject(reason)
+                elif patch is not None:
+                    batch.patches.append(patch)
+    return batch
+
+
+def _patch(record: LogRecord, name: str, attrs: dict[str, Any]) -> tuple[EventPatch | None, str | None]:
+    trace_id, span_id = _hex_id(record.trace_id, 16), _hex_id(record.span_id, 8)
+    if trace_id is None or span_id is None:
+        return None, f"log record {name!r} has no valid trace_id/span_id to join its span"
+    body = any_value(record.body) if record.HasField("body") else None
+    found = content_fields(name, attrs, body)
+    if not found:
+        return None, None  # e.g. G2 events without content capture: nothing to add
+    # Rule 5: time_unix_nano is often 0 on GenAI events; the observed time still orders them.
+    # No clock fallback: a retried record must get the same order_key.
+    nanos = record.time_unix_nano or record.observed_time_unix_nano
+    key = order_key(nanos, name, found)
+    return EventPatch(otlp_event_id(trace_id, span_id), trace_id, span_id, key, found), None
+
+
+def _hex_id(raw: bytes, size: int) -> str | None:
+    """Lowercase hex of a well-formed id; None when empty, the wrong length or all zeros."""
+    if len(raw) != size or not any(raw):
+        return None
+    return raw.hex()
+
+
+def _show(raw: bytes) -> str:
+    return f"({len(raw)} bytes)" if raw else "(empty)"

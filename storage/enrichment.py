@@ -1,0 +1,111 @@
+"""Merging separately-delivered content (OTLP log records, span events) into a span's event.
+
+Storage keeps a span's base event and every patch for it, and stores `apply_patches(base, patches)`.
+The result depends only on the *set* of patches, never their arrival order: patches are sorted by
+`order_key` (ties broken by content), duplicates collapse, and the base always wins over a patch.
+
+Patch `fields` vocabulary (messages are `{"role", "content": str | None, ...}` dicts):
+  input_messages  full input history (G3 operation.details, G0 prompt event)
+  input_message   one message of the history (G2 per-message events), ordered by order_key
+  output_messages full output list;  choice  `{"index", "message"}` (G2 `gen_ai.choice`)
+  system          system prompt text
+  model, provider, tokens_in, tokens_out  fill the event's field when the span lacked it
+  metadata        extra metadata keys (the base's own keys win)
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from phosphobs.storage.models import Event, EventPatch
+
+_FILLABLE = ("model", "provider", "tokens_in", "tokens_out")
+
+
+def last_user_text(messages: Sequence[dict[str, Any]]) -> str | None:
+    """Text of the last `user` message: what a person typed for this call."""
+    for message in reversed(messages):
+        if isinstance(message, dict) and message.get("role") == "user":
+            content = message.get("content")
+            return content if isinstance(content, str) else None
+    return None
+
+
+def output_text(messages: Sequence[dict[str, Any]]) -> str | None:
+    """Text of the first output message (choice 0)."""
+    if not messages or not isinstance(messages[0], dict):
+        return None
+    content = messages[0].get("content")
+    return content if isinstance(content, str) else None
+
+
+def apply_patches(base: Event, patches: Iterable[EventPatch]) -> Event:
+    """`base` with missing content filled from `patches`; a new Event, `base` is untouched."""
+    event = replace(base, metadata=copy.deepcopy(base.metadata), tags=list(base.tags))
+    ordered = _ordered(patches)
+    if not ordered:
+        return event
+    meta = event.metadata
+    inputs = _first(ordered, "input_messages") or [f["input_message"] for f in ordered if "input_message" in f]
+    outputs = _first(ordered, "output_messages") or _choices(ordered)
+    if inputs and not meta.get("input_messages"):
+        meta["input_messages"] = copy.deepcopy(inputs)
+    if outputs and not meta.get("output_messages"):
+        meta["output_messages"] = copy.deepcopy(outputs)
+    system = _first(ordered, "system") or _system_messages(inputs)
+    if system and not meta.get("system"):
+        meta["system"] = system
+    if not event.input:
+        event.input = last_user_text(meta.get("input_messages") or []) or ""
+    if not event.output:
+        out_messages = meta.get("output_messages") or []
+        event.output = output_text(out_messages) or ""
+        calls = out_messages[0].get("tool_calls") if out_messages and isinstance(out_messages[0], dict) else None
+        if not event.output and calls and "tool_calls" not in meta:
+            meta["tool_calls"] = copy.deepcopy(calls)
+    for name in _FILLABLE:
+        if getattr(event, name) is None:
+            value = _first(ordered, name)
+            if value is not None:
+                setattr(event, name, value)
+    for fields in ordered:
+        for key, value in (fields.get("metadata") or {}).items():
+            meta.setdefault(key, copy.deepcopy(value))
+    return event
+
+
+def _ordered(patches: Iterable[EventPatch]) -> list[dict[str, Any]]:
+    """Patch fields sorted by (order_key, content), exact duplicates (retries) removed."""
+    keyed = {(p.order_key, _canonical(p.fields)): p.fields for p in patches}
+    return [keyed[key] for key in sorted(keyed)]
+
+
+def _canonical(fields: dict[str, Any]) -> str:
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _first(ordered: list[dict[str, Any]], key: str) -> Any:
+    for fields in ordered:
+        value = fields.get(key)
+        if value not in (None, "", []):
+            return value
+    return None
+
+
+def _system_messages(messages: list[dict[str, Any]]) -> str | None:
+    texts = [m["content"] for m in messages if m.get("role") == "system" and isinstance(m.get("content"), str)]
+    return "\n".join(texts) if texts else None
+
+
+def _choices(ordered: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    choices = [(i, f["choice"]) for i, f in enumerate(ordered) if isinstance(f.get("choice"), dict)]
+    choices.sort(key=lambda item: (_index(item[1].get("index")), item[0]))
+    return [dict(choice.get("message") or {}) for _, choice in choices]
+
+
+def _index(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
