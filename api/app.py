@@ -11,6 +11,8 @@ from phosphobs.api.errors import install_error_handlers
 from phosphobs.api.routes import events, feedback, health, sessions
 from phosphobs.api.settings import Settings
 from phosphobs.collector.native_http import native_router
+from phosphobs.collector.otlp_grpc import OtlpGrpcServer
+from phosphobs.collector.otlp_http import otlp_router
 from phosphobs.collector.pipeline import IngestPipeline
 from phosphobs.storage.open import open_storage
 
@@ -22,14 +24,24 @@ def create_app(settings: Settings) -> FastAPI:
     )
     authenticate = KeyAuthenticator(storage, pipeline, settings)
 
+    grpc_server = (
+        OtlpGrpcServer(pipeline, authenticate.resolve, settings.host, settings.grpc_port, settings.max_body_bytes)
+        if settings.grpc_port
+        else None
+    )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         storage.migrate()
         pipeline.start()
+        if grpc_server is not None:
+            await grpc_server.start()
         try:
             yield
         finally:
-            pipeline.stop()  # commits everything already acknowledged-to-be before closing
+            if grpc_server is not None:
+                await grpc_server.stop()
+            pipeline.stop()  # commits everything already accepted before closing
             storage.close()
 
     app = FastAPI(title="phosphobs", version="0.1.0", lifespan=lifespan)
@@ -40,6 +52,9 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(native_router(pipeline, authenticate, settings.max_body_bytes))
+    app.include_router(
+        otlp_router(pipeline, authenticate, settings.max_body_bytes, settings.max_decompressed_bytes)
+    )
     app.include_router(feedback.router)
     app.include_router(events.router)
     app.include_router(sessions.router)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
-
-import orjson
 from typing import Any
 
-from phosphobs.storage.models import Event
+import orjson
+from phosphobs.storage.models import Event, EventPatch
 
 # Column order used by every INSERT of an event.
 EVENT_COLUMNS = (
@@ -66,3 +66,22 @@ def event_from_row(row: Any) -> Event:
         span_id=row["span_id"],
         parent_span_id=row["parent_span_id"],
     )
+
+
+def event_to_json(event: Event) -> str:
+    return orjson.dumps(dataclasses.asdict(event), default=str).decode()
+
+
+def event_from_json(text: str) -> Event:
+    return Event(**orjson.loads(text))
+
+
+def patch_to_json(patch: EventPatch) -> str:
+    return orjson.dumps({"trace_id": patch.trace_id, "span_id": patch.span_id, "fields": patch.fields},
+                        default=str).decode()
+
+
+def patch_from_json(event_id: str, order_key: str, text: str) -> EventPatch:
+    data = orjson.loads(text)
+    return EventPatch(event_id=event_id, order_key=order_key, trace_id=data["trace_id"], span_id=data["span_id"],
+                      fields=data["fields"])

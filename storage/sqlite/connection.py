@@ -48,3 +48,12 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
 
 def _statements(sql: str) -> list[str]:
     return [part.strip() for part in sql.split(";") if part.strip()]
+
+
+def lookup_in(conn: sqlite3.Connection, sql: str, project: str, keys: list[str]) -> list[sqlite3.Row]:
+    """Run `sql` (with `{marks}` for an IN list) over keys in chunks that fit SQLite's variable limit."""
+    rows: list[sqlite3.Row] = []
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        rows += conn.execute(sql.format(marks=",".join("?" * len(chunk))), (project, *chunk)).fetchall()
+    return rows

@@ -156,10 +156,12 @@ def _apply_delta(conn: sqlite3.Connection, key: SessionKey, d: _Delta) -> None:
         " flagged_count = sessions.flagged_count + excluded.flagged_count,"
         " success_count = sessions.success_count + excluded.success_count,"
         " failure_count = sessions.failure_count + excluded.failure_count,"
-        " models = CASE WHEN excluded.models IN ('[]', sessions.models) THEN sessions.models ELSE (SELECT json_group_array(value) FROM"
+        " models = CASE WHEN excluded.models IN ('[]', sessions.models) THEN sessions.models"
+        "   ELSE (SELECT json_group_array(value) FROM"
         "   (SELECT value FROM json_each(sessions.models) UNION SELECT value FROM json_each(excluded.models)"
         "   ORDER BY 1)) END,"
-        " tags = CASE WHEN excluded.tags IN ('[]', sessions.tags) THEN sessions.tags ELSE (SELECT json_group_array(value) FROM"
+        " tags = CASE WHEN excluded.tags IN ('[]', sessions.tags) THEN sessions.tags"
+        "   ELSE (SELECT json_group_array(value) FROM"
         "   (SELECT value FROM json_each(sessions.tags) UNION SELECT value FROM json_each(excluded.tags)"
         "   ORDER BY 1)) END",
         (key[0], key[1], d.kind, user, user_ts, d.start if d.start is not None else 0,

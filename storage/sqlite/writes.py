@@ -15,6 +15,8 @@ from phosphobs.storage.protocol import (
 )
 from phosphobs.storage.rows import EVENT_COLUMNS, event_row
 from phosphobs.storage.sessions import trace_session_id
+from phosphobs.storage.sqlite.connection import lookup_in
+from phosphobs.storage.sqlite.patches import merge_pending, refresh_patched, store_patches
 from phosphobs.storage.sqlite.sessions import SessionChanges, assign_user_window
 
 _INSERT_EVENT = (
@@ -87,15 +89,6 @@ def _charge(conn: sqlite3.Connection, op: IngestOp, now_us: int) -> tuple[bool, 
     return True, RateLimitState(op.rate_limit_per_min, op.rate_limit_per_min - used - cost, reset_us)
 
 
-def _lookup(conn: sqlite3.Connection, sql: str, project: str, keys: list[str]) -> list[sqlite3.Row]:
-    """Run `sql` (with `{marks}` for an IN list) over keys in chunks that fit SQLite's variable limit."""
-    rows: list[sqlite3.Row] = []
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        rows += conn.execute(sql.format(marks=",".join("?" * len(chunk))), (project, *chunk)).fetchall()
-    return rows
-
-
 def _ingest(conn: sqlite3.Connection, op: IngestOp, now_us: int, changes: SessionChanges) -> WriteResult:
     allowed, limit_state = _charge(conn, op, now_us)
     if not allowed:
@@ -103,8 +96,10 @@ def _ingest(conn: sqlite3.Connection, op: IngestOp, now_us: int, changes: Sessio
     project = op.project_id
     for hint in op.trace_hints:
         _apply_trace_hint(conn, project, hint, changes)
+    if op.patches:  # before the events: a span in this same op picks its patches up on insert
+        refresh_patched(conn, project, store_patches(conn, project, op.patches), changes)
     ids = list(dict.fromkeys(e.event_id for e in op.events))
-    seen = {r[0] for r in _lookup(conn, "SELECT event_id FROM events WHERE project_id = ? AND event_id IN ({marks})",
+    seen = {r[0] for r in lookup_in(conn, "SELECT event_id FROM events WHERE project_id = ? AND event_id IN ({marks})",
                                   project, ids)}
     statuses: list = []
     fresh: list[Event] = []
@@ -116,7 +111,7 @@ def _ingest(conn: sqlite3.Connection, op: IngestOp, now_us: int, changes: Sessio
             statuses.append("created")
             fresh.append(event)
     if fresh:
-        _insert_events(conn, project, fresh, op.received_us or now_us, changes)
+        _insert_events(conn, project, merge_pending(conn, project, fresh), op.received_us or now_us, changes)
     return WriteResult(ok=True, statuses=statuses, rate_limit=limit_state)
 
 
@@ -143,11 +138,11 @@ def _insert_events(conn: sqlite3.Connection, project: str, events: list[Event], 
                    changes: SessionChanges) -> None:
     """Insert new events in bulk; seq values are assigned here (we hold the write lock) so that the
     full-text rows, tags and user windows can refer to them without a round trip per event."""
-    flags = {r[0]: r[1] for r in _lookup(
+    flags = {r[0]: r[1] for r in lookup_in(
         conn, "SELECT event_id, flag FROM feedback WHERE project_id = ? AND event_id IN ({marks}) ORDER BY id",
         project, [e.event_id for e in events])}
     traces = list({e.trace_id for e in events if e.trace_id})
-    contexts = {r["trace_id"]: r for r in _lookup(
+    contexts = {r["trace_id"]: r for r in lookup_in(
         conn, "SELECT trace_id, session_id, user_id FROM trace_context WHERE project_id = ? AND trace_id IN ({marks})",
         project, traces)} if traces else {}
     first_seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM events").fetchone()[0]

@@ -1,0 +1,58 @@
+"""One path for every OTLP signal and transport: decoded request → normalized records → pipeline.
+
+HTTP and gRPC receivers differ only in how they read the request and render the outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from phosphobs.collector.native import now_us
+from phosphobs.collector.otlp_decode import (
+    Signal,
+    count_data_points,
+    decode_logs,
+    decode_metrics,
+    decode_traces,
+)
+from phosphobs.collector.otlp_normalize import NormalizedBatch, normalize_logs, normalize_traces
+from phosphobs.collector.pipeline import IngestPipeline
+from phosphobs.collector.principal import Principal
+from phosphobs.collector.submit import submit_ingest
+
+
+@dataclass(frozen=True, slots=True)
+class SignalKind:
+    name: Signal
+    decode: Callable[..., Any]
+    normalize: Callable[[Any, int], NormalizedBatch] | None  # None: acknowledged, not stored
+
+
+SIGNALS: dict[Signal, SignalKind] = {
+    "traces": SignalKind("traces", decode_traces, normalize_traces),
+    "logs": SignalKind("logs", decode_logs, normalize_logs),
+    "metrics": SignalKind("metrics", decode_metrics, None),
+}
+
+
+@dataclass(slots=True)
+class OtlpOutcome:
+    rejected: int
+    message: str
+    headers: dict[str, str]
+    stored: int
+
+
+async def ingest_request(pipeline: IngestPipeline, principal: Principal, kind: SignalKind,
+                         request: Any) -> OtlpOutcome:
+    """Normalize and commit one decoded Export*ServiceRequest; raises ApiError to refuse it whole."""
+    if kind.normalize is None:
+        count_data_points(request)
+        return OtlpOutcome(0, "", {}, 0)
+    batch = kind.normalize(request, now_us())
+    if not (batch.events or batch.patches or batch.trace_hints):
+        return OtlpOutcome(batch.rejected, batch.error_message(), {}, 0)
+    _, headers = await submit_ingest(pipeline, principal, batch.events, batch.patches, batch.trace_hints)
+    return OtlpOutcome(batch.rejected, batch.error_message(), headers, len(batch.events) + len(batch.patches))

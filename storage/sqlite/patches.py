@@ -1,0 +1,76 @@
+"""OTLP content that travels apart from its span (log records): stored, and merged into the event.
+
+The stored event is always `apply_patches(span's base event, every patch so far)`, whichever of the
+span and its log records arrived first, so arrival order cannot change what is stored.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+
+from phosphobs.storage.enrichment import apply_patches
+from phosphobs.storage.models import Event, EventPatch
+from phosphobs.storage.rows import dumps, event_from_json, event_to_json, patch_from_json, patch_to_json
+from phosphobs.storage.sqlite.connection import lookup_in
+from phosphobs.storage.sqlite.sessions import SessionChanges
+
+
+def store_patches(conn: sqlite3.Connection, project: str, patches: list[EventPatch]) -> set[str]:
+    """Keep every patch (a retried log record is stored once); returns the event ids they belong to."""
+    conn.executemany(
+        "INSERT OR IGNORE INTO event_patches (project_id, event_id, order_key, patch) VALUES (?, ?, ?, ?)",
+        [(project, p.event_id, p.order_key, patch_to_json(p)) for p in patches],
+    )
+    return {p.event_id for p in patches}
+
+
+def patches_for(conn: sqlite3.Connection, project: str, event_ids: list[str]) -> dict[str, list[EventPatch]]:
+    found: dict[str, list[EventPatch]] = defaultdict(list)
+    sql = "SELECT event_id, order_key, patch FROM event_patches WHERE project_id = ? AND event_id IN ({marks})"
+    for row in lookup_in(conn, sql, project, event_ids):
+        found[row[0]].append(patch_from_json(row[0], row[1], row[2]))
+    return found
+
+
+def merge_pending(conn: sqlite3.Connection, project: str, events: list[Event]) -> list[Event]:
+    """Store each span's base event (later log records merge into it) and apply patches already here."""
+    spans = [e for e in events if e.source == "otlp"]
+    if not spans:
+        return events
+    conn.executemany(
+        "INSERT OR IGNORE INTO event_bases (project_id, event_id, base) VALUES (?, ?, ?)",
+        [(project, e.event_id, event_to_json(e)) for e in spans],
+    )
+    pending = patches_for(conn, project, [e.event_id for e in spans])
+    if not pending:
+        return events
+    return [apply_patches(e, pending[e.event_id]) if e.event_id in pending else e for e in events]
+
+
+def refresh_patched(conn: sqlite3.Connection, project: str, event_ids: set[str], changes: SessionChanges) -> None:
+    """Rewrite already-stored events that just received new patches."""
+    ids = sorted(event_ids)
+    patches = patches_for(conn, project, ids)
+    for event_id in ids:
+        row = conn.execute(
+            "SELECT e.seq, e.session_id, e.input, e.output, b.base FROM events e JOIN event_bases b"
+            " ON b.project_id = e.project_id AND b.event_id = e.event_id WHERE e.project_id = ? AND e.event_id = ?",
+            (project, event_id),
+        ).fetchone()
+        if row is None:
+            continue
+        merged = apply_patches(event_from_json(row["base"]), patches.get(event_id, []))
+        conn.execute(
+            "UPDATE events SET input = ?, output = ?, model = ?, provider = ?, tokens_in = ?, tokens_out = ?,"
+            " metadata = ? WHERE seq = ?",
+            (merged.input, merged.output, merged.model, merged.provider, merged.tokens_in, merged.tokens_out,
+             dumps(merged.metadata), row["seq"]),
+        )
+        if (merged.input, merged.output) != (row["input"], row["output"]):
+            conn.execute("INSERT INTO events_fts (events_fts, rowid, input, output) VALUES ('delete', ?, ?, ?)",
+                         (row["seq"], row["input"], row["output"]))
+            conn.execute("INSERT INTO events_fts (rowid, input, output) VALUES (?, ?, ?)",
+                         (row["seq"], merged.input, merged.output))
+        if row["session_id"]:
+            changes.recompute((project, row["session_id"]))
