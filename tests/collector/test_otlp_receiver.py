@@ -124,7 +124,8 @@ def test_bad_payloads_get_permanent_error_statuses(server: ServerProcess, header
 
 
 def test_missing_key_is_401_as_a_status_message(server: ServerProcess) -> None:
-    response = httpx.post(server.base_url + "/v1/traces", content=b"", headers={"content-type": "application/x-protobuf"})
+    headers = {"content-type": "application/x-protobuf"}
+    response = httpx.post(server.base_url + "/v1/traces", content=b"", headers=headers)
     assert response.status_code == 401
     assert "API key" in status_pb2.Status.FromString(response.content).message
 
