@@ -46,12 +46,14 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
-async def _connection(host: str, port: int, make_request: Callable[[], bytes], until: float,
+async def _connection(host: str, port: int, make_request: Callable[[], bytes | None], until: float,
                       result: LoadResult) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:
         while time.perf_counter() < until:
             request = make_request()
+            if request is None:  # the request pool is used up
+                break
             started = time.perf_counter()
             writer.write(request)
             status = await _read_response(reader)
@@ -61,7 +63,7 @@ async def _connection(host: str, port: int, make_request: Callable[[], bytes], u
         writer.close()
 
 
-async def run_load(host: str, port: int, make_request: Callable[[], bytes], connections: int,
+async def run_load(host: str, port: int, make_request: Callable[[], bytes | None], connections: int,
                    seconds: float) -> LoadResult:
     result = LoadResult()
     started = time.perf_counter()

@@ -1,0 +1,110 @@
+"""OTLP ingest benchmark: LLM spans persisted per second (protobuf, 100 spans per request, real server).
+
+    python bench/otlp_ingest.py [--requests 600] [--connections 8]
+
+Request bodies (fresh trace/span ids each, GenAI semconv attributes with ~600 bytes of messages) are
+built before the clock starts, so the measured time is the server's. Every acknowledged span is
+committed (the server answers only after its group commit); the count is checked in the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from common import Server, machine, text  # noqa: E402
+from loadgen import build_request, run_load  # noqa: E402
+
+
+def kv(key: str, value: str | int) -> KeyValue:
+    any_value = AnyValue(int_value=value) if isinstance(value, int) else AnyValue(string_value=value)
+    return KeyValue(key=key, value=any_value)
+
+
+def request_body(rng: random.Random, spans: int) -> bytes:
+    out: list[Span] = []
+    start = time.time_ns()
+    for i in range(spans):
+        prompt, answer = text(rng, 250), text(rng, 350)
+        out.append(Span(
+            trace_id=rng.randbytes(16), span_id=rng.randbytes(8), name="chat gpt-4o-mini", kind=Span.SPAN_KIND_CLIENT,
+            start_time_unix_nano=start + i * 1000, end_time_unix_nano=start + i * 1000 + 800_000_000,
+            attributes=[
+                kv("gen_ai.operation.name", "chat"), kv("gen_ai.provider.name", "openai"),
+                kv("gen_ai.request.model", "gpt-4o-mini"), kv("gen_ai.response.model", "gpt-4o-mini-2024-07-18"),
+                kv("gen_ai.usage.input_tokens", rng.randrange(10, 2000)),
+                kv("gen_ai.usage.output_tokens", rng.randrange(10, 800)),
+                kv("gen_ai.conversation.id", f"conv-{rng.randrange(1000)}"),
+                kv("gen_ai.input.messages", json.dumps([{"role": "user", "parts": [{"type": "text", "content": prompt}]}])),
+                kv("gen_ai.output.messages", json.dumps([{"role": "assistant", "parts": [{"type": "text",
+                                                                                         "content": answer}]}])),
+            ],
+        ))
+    req = ExportTraceServiceRequest(resource_spans=[ResourceSpans(
+        resource=None, scope_spans=[ScopeSpans(spans=out)])])
+    return req.SerializeToString()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--spans", type=int, default=100)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    rng = random.Random(3)
+    print(f"machine: {machine()}")
+    print(f"building {args.requests} requests of {args.spans} spans…")
+    with tempfile.TemporaryDirectory() as tmp:
+        extra = ["--database-url", args.database_url] if args.database_url else []
+        server = Server(Path(tmp), extra)
+        try:
+            import subprocess
+
+            db = ["--data-dir", tmp, *extra]
+            subprocess.run([sys.executable, "-m", "phosphobs.api.cli", "projects", "set-plan", "default", "--plan",
+                            "pro", "--rate-limit", "0", *db], check=True, capture_output=True)
+            headers = {"Authorization": f"Bearer {server.key}", "Content-Type": "application/x-protobuf"}
+            pool = [build_request("POST", "/v1/traces", "127.0.0.1", headers, request_body(rng, args.spans))
+                    for _ in range(args.requests)]
+            items = iter(pool)
+            lock = threading.Lock()
+
+            def make() -> bytes | None:
+                with lock:
+                    return next(items, None)
+
+            time.sleep(1)
+            result = asyncio.run(run_load("127.0.0.1", server.port, make, args.connections, 600))
+            ok = result.statuses.get(200, 0)
+            check = urllib.request.Request(f"http://127.0.0.1:{server.port}/api/events?limit=1",
+                                           headers={"Authorization": f"Bearer {server.key}"})
+            urllib.request.urlopen(check).read()
+            print(f"otlp: {ok * args.spans / result.elapsed:,.0f} spans/s persisted  {ok / result.elapsed:,.1f} req/s"
+                  f"  p50 {result.percentile(50) * 1000:.1f} ms  p99 {result.percentile(99) * 1000:.1f} ms"
+                  f"  conns {args.connections}  statuses {result.statuses}  RSS {server.rss_mb():.0f} MB")
+        finally:
+            server.stop()
+        import sqlite3
+
+        if not args.database_url:
+            count = sqlite3.connect(Path(tmp) / "phosphobs.db").execute("SELECT COUNT(*) FROM events").fetchone()[0]
+            print(f"events in the database after shutdown: {count:,}")
+
+
+if __name__ == "__main__":
+    main()
