@@ -1,0 +1,52 @@
+"""Reading a live phosphobs server back through its public API, and polling for eventual results."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+
+def wait_until(condition: Callable[[], Any], limit: float = 30.0, every: float = 0.05) -> Any:
+    """Poll until `condition()` is truthy and return it; fail the test after `limit` seconds."""
+    end = time.monotonic() + limit
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"condition not met within {limit}s")
+        time.sleep(every)
+
+
+class Backend:
+    """A phosphobs server seen through its public API with one project's key."""
+
+    def __init__(self, url: str, api_key: str) -> None:
+        self.url = url
+        self.api_key = api_key
+
+    def get(self, path: str, **params: Any) -> httpx.Response:
+        return httpx.get(f"{self.url}{path}", params=params,
+                         headers={"authorization": f"Bearer {self.api_key}"}, timeout=10)
+
+    def events(self, session_id: str) -> list[dict[str, Any]]:
+        """Every stored event of a session, following `next_cursor`."""
+        found: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"session_id": session_id, "limit": 100}
+        while True:
+            response = self.get("/api/events", **params)
+            response.raise_for_status()
+            page = response.json()
+            found.extend(page["data"])
+            if not page.get("next_cursor"):
+                return found
+            params["cursor"] = page["next_cursor"]
+
+    def otlp_http_available(self) -> bool:
+        """False while the server has no OTLP/HTTP receiver (POST /v1/traces answers 404)."""
+        response = httpx.post(f"{self.url}/v1/traces", content=b"", timeout=10, headers={
+            "authorization": f"Bearer {self.api_key}", "content-type": "application/x-protobuf"})
+        return response.status_code != 404
