@@ -64,21 +64,23 @@ def list_events(conn: sqlite3.Connection, project_id: str, q: EventQuery) -> Pag
     if q.tag is not None:
         where.append("e.seq IN (SELECT seq FROM event_tags WHERE project_id = ? AND tag = ?)")
         args += [project_id, q.tag]
-    if q.after is not None:
-        where.append("(e.ts_us, e.seq) < (?, ?)")
-        args += list(q.after)
-    source = "events e"
+    source, order = "events e", "e.ts_us DESC, e.seq DESC"
     match = fts_query(q.text) if q.text else None
     if q.text and match is None:
         return Page(items=[], next_after=None)
     if match is not None:
-        source = "events_fts f JOIN events e ON e.seq = f.rowid"
+        # Text search walks the index newest-stored first and stops at the page size, instead of
+        # sorting every match by timestamp (a common word matches most of a million events).
+        source, order = "events_fts f JOIN events e ON e.seq = f.rowid", "f.rowid DESC"
         where.append("events_fts MATCH ?")
         args.append(match)
-    sql = (
-        f"SELECT e.* FROM {source} WHERE {' AND '.join(where)}"
-        " ORDER BY e.ts_us DESC, e.seq DESC LIMIT ?"
-    )
+        if q.after is not None:
+            where.append("f.rowid < ?")
+            args.append(q.after[1])
+    elif q.after is not None:
+        where.append("(e.ts_us, e.seq) < (?, ?)")
+        args += list(q.after)
+    sql = f"SELECT e.* FROM {source} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"
     rows = conn.execute(sql, (*args, q.limit + 1)).fetchall()
     items = [stored_event(r) for r in rows[: q.limit]]
     next_after = (rows[q.limit - 1]["ts_us"], rows[q.limit - 1]["seq"]) if len(rows) > q.limit else None

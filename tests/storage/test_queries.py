@@ -109,3 +109,17 @@ def test_other_projects_see_nothing(storage: Storage, project: Project, seeded) 
     assert storage.get_session(other.id, "s1") is None
     assert storage.list_events(other.id, EventQuery()).items == []
     assert storage.list_sessions(other.id, SessionQuery()).items == []
+
+
+def test_text_search_pages_cover_every_match_once_newest_stored_first(storage: Storage, project: Project) -> None:
+    events = [make_event(input=f"alpha {i}", timestamp_us=BASE_US + (i % 5) * MINUTE_US) for i in range(23)]
+    events += [make_event(input="beta") for _ in range(5)]
+    for event in events:  # stored one by one: storage order is known
+        storage.write([IngestOp(project.id, [event], None)], NOW)
+    seen, after = [], None
+    while True:
+        page = storage.list_events(project.id, EventQuery(text="alpha", limit=5, after=after))
+        seen += [e.event.event_id for e in page.items]
+        if (after := page.next_after) is None:
+            break
+    assert seen == [e.event_id for e in reversed(events[:23])]
