@@ -9,17 +9,32 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any
 
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
+try:
+    from orjson import loads as _fast_loads
+except ImportError:  # pragma: no cover - orjson ships with the server extra
+    _fast_loads = json.loads
+
 Attrs = dict[str, Any]
+_SCALARS = frozenset({"bool_value", "int_value", "double_value"})
 
 
 def any_value(value: AnyValue) -> Any:
     """One AnyValue as str/int/float/bool/list/dict/None; bytes become base64 text (JSON-safe)."""
     which = value.WhichOneof("value")
+    if which == "string_value":
+        return value.string_value
+    return _other_value(value, which)
+
+
+def _other_value(value: AnyValue, which: str | None) -> Any:
+    """Every AnyValue case but a string (the hot path, handled inline by callers)."""
+    if which in _SCALARS:
+        return getattr(value, which)
     if which is None or which == "string_value_strindex":  # empty AnyValue means null
         return None
     if which == "array_value":
@@ -33,7 +48,12 @@ def any_value(value: AnyValue) -> Any:
 
 def key_values(items: Iterable[KeyValue]) -> Attrs:
     """A KeyValue list as a dict; a repeated key keeps its last value, as OTel SDKs do."""
-    return {item.key: any_value(item.value) for item in items}
+    out: Attrs = {}
+    for item in items:
+        value = item.value
+        text = value.string_value  # most attributes are non-empty strings: no oneof check, no call
+        out[item.key] = text if text else _other_value(value, value.WhichOneof("value"))
+    return out
 
 
 def parse_json(value: Any) -> Any:
@@ -44,6 +64,10 @@ def parse_json(value: Any) -> Any:
     if not text or (text[0] not in '[{"' and text not in ("null", "true", "false")):
         return value
     try:
+        return _fast_loads(text)  # orjson when installed: same results, it only refuses more
+    except (ValueError, RecursionError):
+        pass
+    try:  # what orjson refuses but json reads (NaN, huge ints, lone surrogates), or truly bad JSON
         return json.loads(text)
     except (ValueError, RecursionError):  # truncated by SDK limits, or absurdly deep
         return value
@@ -145,50 +169,142 @@ def strip_prefix(attrs: Mapping[str, Any], prefix: str) -> Attrs:
     return {key[len(lead) :]: value for key, value in attrs.items() if key.startswith(lead) and len(key) > len(lead)}
 
 
+class KeyShape:
+    """Facts about which keys a span has (never their values), worked out once per distinct key tuple.
+
+    An instrumentation sends the same attribute keys span after span, so the key-only questions that
+    readers ask (which keys sit under a prefix, which of a dialect's sources are present) are answered
+    for the first span of a shape and looked up for the rest.
+    """
+
+    __slots__ = ("_present", "_suffixes", "_under", "keys", "plans")
+
+    def __init__(self, keys: tuple[str, ...]) -> None:
+        self.keys = keys
+        self.plans: dict[Hashable, Any] = {}  # readers' own key-only answers, keyed by the reader
+        self._present: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._under: dict[str, tuple[str, ...]] = {}
+        self._suffixes: dict[str, bool] = {}
+
+    def plan(self, reader: Hashable, make: Callable[[KeyShape], Any]) -> Any:
+        """`make(self)`, memoized per `reader`: a reader's key-only preparation for this shape."""
+        found = self.plans.get(reader, _MISSING)
+        if found is _MISSING:
+            found = self.plans[reader] = make(self)
+        return found
+
+    def present(self, keys: tuple[str, ...]) -> tuple[str, ...]:
+        """Those of `keys` that spans of this shape have, in the order given."""
+        found = self._present.get(keys)
+        if found is None:
+            have = set(self.keys)
+            found = self._present[keys] = tuple(key for key in keys if key in have)
+        return found
+
+    def under(self, prefix: str) -> tuple[str, ...]:
+        """Keys that start with `prefix.` (including the bare `prefix.`), in attribute order."""
+        found = self._under.get(prefix)
+        if found is None:
+            lead = prefix + "."
+            found = self._under[prefix] = tuple(key for key in self.keys if key.startswith(lead))
+        return found
+
+    def ends_with(self, suffix: str) -> bool:
+        """True when some key ends with `suffix`."""
+        found = self._suffixes.get(suffix)
+        if found is None:
+            found = self._suffixes[suffix] = any(key.endswith(suffix) for key in self.keys)
+        return found
+
+
+_MISSING = object()
+_SHAPES: dict[tuple[str, ...], KeyShape] = {}
+_MAX_SHAPES = 1024  # distinct key sets are few in practice; a flood of them only costs recomputation
+
+
+def key_shape(attrs: Mapping[str, Any]) -> KeyShape:
+    """The shared KeyShape of `attrs`' keys."""
+    keys = tuple(attrs)
+    shape = _SHAPES.get(keys)
+    if shape is None:
+        if len(_SHAPES) >= _MAX_SHAPES:
+            _SHAPES.clear()
+        shape = _SHAPES[keys] = KeyShape(keys)
+    return shape
+
+
 class SpanAttrs:
     """A span's attributes (plus its resource's) that remembers which keys were mapped.
 
     Whatever no reader asked for is "unmapped" and goes to metadata verbatim (rule 9: keep raw data).
+    Readers probe many keys of many dialects, most of them absent, so a probe of an absent key
+    costs one dict lookup and only present keys are recorded in `used`.
     """
+
+    __slots__ = ("attrs", "resource", "shape", "used")
 
     def __init__(self, attrs: Mapping[str, Any], resource: Mapping[str, Any] | None = None) -> None:
         self.attrs = dict(attrs)
-        self.resource = dict(resource or {})
+        self.resource: Mapping[str, Any] = resource or {}  # read-only here: callers copy before handing out
+        self.shape = key_shape(self.attrs)
         self.used: set[str] = set()
 
     def get(self, key: str, *, resource: bool = False) -> Any:
         """The value under `key` (None when absent or empty), optionally falling back to the resource."""
-        self.used.add(key)
-        value = self.attrs.get(key)
-        if _empty(value) and resource:
+        attrs = self.attrs
+        if key in attrs:
+            self.used.add(key)
+            value = attrs[key]
+            if not _empty(value):
+                return value
+        if resource:
             value = self.resource.get(key)
-        return None if _empty(value) else value
+            if not _empty(value):
+                return value
+        return None
 
     def first(self, *keys: str) -> Any:
-        """The first present, non-empty value among `keys`; every key counts as mapped."""
+        """The first present, non-empty value among `keys`; every present key counts as mapped."""
         found = None
-        for key in keys:
-            value = self.get(key)
-            if found is None and value is not None:
-                found = value
+        present = self.shape.present(keys)  # usually none or one: other dialects' keys are absent
+        if present:
+            attrs, used = self.attrs, self.used
+            for key in present:
+                used.add(key)
+                if found is None and not _empty(attrs[key]):
+                    found = attrs[key]
         return found
 
     def has(self, key: str) -> bool:
         return not _empty(self.attrs.get(key))
 
+    def has_any(self, keys: Iterable[str]) -> bool:
+        """True when one of `keys` is present (even empty): a cheap gate before a dialect's reader."""
+        return not self.attrs.keys().isdisjoint(keys)
+
     def unflatten(self, prefix: str) -> Any:
         """`unflatten` over the span attributes, marking the prefix's keys as mapped."""
-        lead = prefix + "."
-        self.used.update(key for key in self.attrs if key.startswith(lead))
-        return unflatten(self.attrs, prefix)
+        keys = self.shape.under(prefix)
+        if not keys:
+            return None
+        self.used.update(keys)
+        return unflatten({key: self.attrs[key] for key in keys}, prefix)
 
     def prefixed(self, prefix: str) -> Attrs:
-        lead = prefix + "."
-        self.used.update(key for key in self.attrs if key.startswith(lead))
-        return strip_prefix(self.attrs, prefix)
+        """`strip_prefix` over the span attributes, marking the prefix's keys as mapped."""
+        found: Attrs = {}
+        keys = self.shape.under(prefix)
+        if keys:
+            self.used.update(keys)
+            start, attrs = len(prefix) + 1, self.attrs
+            for key in keys:
+                if len(key) > start:
+                    found[key[start:]] = attrs[key]
+        return found
 
     def unmapped(self) -> Attrs:
-        return {key: value for key, value in self.attrs.items() if key not in self.used}
+        used = self.used
+        return {key: value for key, value in self.attrs.items() if key not in used}
 
 
 def _empty(value: Any) -> bool:

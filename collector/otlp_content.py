@@ -7,10 +7,11 @@ whole request JSON in `input.value`) do not pile up in metadata.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from phosphobs.collector.otlp_attributes import SpanAttrs, parse_json
+from phosphobs.collector.otlp_attributes import KeyShape, SpanAttrs, parse_json
 from phosphobs.collector.otlp_messages import (
     Message,
     clean_text,
@@ -40,13 +41,13 @@ class SpanContent:
 def llm_content(a: SpanAttrs) -> SpanContent:
     """Input/output of an LLM-call span (any dialect)."""
     content = SpanContent()
-    found_in = _pick(_input_candidates(a))
+    found_in = _INPUTS.pick(a)
     if isinstance(found_in, list):
         content.input_messages = found_in
         content.input = last_user_text(found_in) if looks_like_chat(found_in) else _last_content(found_in)
     else:
         content.input = found_in
-    found_out = _pick(_output_candidates(a))
+    found_out = _OUTPUTS.pick(a)
     if isinstance(found_out, list):
         content.output_messages = found_out
         content.output = output_text(found_out)
@@ -56,7 +57,7 @@ def llm_content(a: SpanAttrs) -> SpanContent:
         content.output = found_out
     if content.tool_calls is None:
         content.tool_calls = _vercel_tool_calls(a)
-    content.system = system_text(a.first("gen_ai.system_instructions"), content.input_messages)
+    content.system = system_text(a.get("gen_ai.system_instructions"), content.input_messages)
     return content
 
 
@@ -94,15 +95,6 @@ def embedding_content(a: SpanAttrs) -> SpanContent:
     return SpanContent(input="\n".join(texts) if texts else None, output=None)
 
 
-def _pick(candidates: list[Found]) -> Found:
-    for found in candidates:
-        if isinstance(found, list) and found:
-            return found
-        if isinstance(found, str):
-            return found
-    return None
-
-
 def _last_content(items: list[Message]) -> str | None:
     content = items[-1].get("content") if items else None
     return content if isinstance(content, str) else None
@@ -119,32 +111,24 @@ def _loose(value: Any, role: str) -> Found:
     return clean_text(parsed)
 
 
-def _input_candidates(a: SpanAttrs) -> list[Found]:
-    vercel = parse_json(a.get("ai.prompt"))
-    vercel_messages: Found = None
+def _vercel_prompt(value: Any) -> Found:
+    """Vercel `ai.prompt`: `{"messages"}` or `{"prompt"}` JSON, or plain text."""
+    vercel = parse_json(value)
     if isinstance(vercel, dict):
-        vercel_messages = messages(vercel.get("messages"))
-        if not vercel_messages and isinstance(vercel.get("prompt"), str):
-            vercel_messages = [{"role": "user", "content": clean_text(vercel["prompt"])}]
-    elif isinstance(vercel, str):
-        vercel_messages = vercel
-    entity = parse_json(a.get("traceloop.entity.input"))
-    entity_messages = None
+        found = messages(vercel.get("messages"))
+        if not found and isinstance(vercel.get("prompt"), str):
+            found = [{"role": "user", "content": clean_text(vercel["prompt"])}]
+        return found
+    return vercel if isinstance(vercel, str) else None
+
+
+def _entity_input(value: Any) -> Found:
+    """Traceloop `traceloop.entity.input`: LangChain-style `{"kwargs": {"messages"}}`, else its text."""
+    entity = parse_json(value)
+    found = None
     if isinstance(entity, dict) and isinstance(entity.get("kwargs"), dict):
-        entity_messages = messages(entity["kwargs"].get("messages"))
-    return [
-        _loose(a.get("langfuse.observation.input"), "user"),
-        messages(a.get("gen_ai.input.messages")),
-        messages(a.unflatten("gen_ai.prompt")),
-        messages(a.unflatten("llm.input_messages")),
-        messages(a.get("ai.prompt.messages")),
-        vercel_messages,
-        messages(a.get("gen_ai.prompt")),
-        _raw_request(a.get("input.value")),
-        entity_messages or clean_text(a.get("traceloop.entity.input")),
-        _raw_request(a.get("request_data")),
-        clean_text(a.get("prompt")),
-    ]
+        found = messages(entity["kwargs"].get("messages"))
+    return found or clean_text(value)
 
 
 def _raw_request(value: Any) -> Found:
@@ -161,26 +145,78 @@ def _raw_request(value: Any) -> Found:
     return clean_text(value) if value is not None else None
 
 
-def _output_candidates(a: SpanAttrs) -> list[Found]:
-    vercel_text = a.first("ai.response.text", "ai.result.text", "ai.response.object", "ai.result.object")
-    return [
-        _loose(a.get("langfuse.observation.output"), "assistant"),
-        messages(a.get("gen_ai.output.messages"), "assistant"),
-        messages(a.unflatten("gen_ai.completion"), "assistant"),
-        messages(a.unflatten("llm.output_messages"), "assistant"),
-        clean_text(vercel_text),
-        messages(a.get("gen_ai.completion"), "assistant"),
-        _raw_response(a.get("output.value")),
-        clean_text(a.get("traceloop.entity.output")),
-        _raw_response(a.get("response_data")),
-    ]
-
-
 def _raw_response(value: Any) -> Found:
     found = response_messages(value)
     if found:
         return found
     return clean_text(value) if value is not None else None
+
+
+def _assistant(value: Any) -> Found:
+    return messages(value, "assistant")
+
+
+class Sources:
+    """Content sources, best first: a key, a flattened prefix (`p.*`), or keys read with `first`.
+
+    Every reader maps None to None, so only the sources present on a span need reading; which ones
+    are present is worked out once per key shape. All present sources are read (and so mapped).
+    """
+
+    def __init__(self, *sources: tuple[str | tuple[str, ...], Callable[[Any], Found]]) -> None:
+        self.sources = sources
+
+    def pick(self, a: SpanAttrs) -> Found:
+        """The best present source's content: the first non-empty message list or text."""
+        best: Found = None
+        for key, read in a.shape.plan(self, self._present):
+            if isinstance(key, tuple):
+                value = a.first(*key)
+            elif key.endswith(".*"):
+                value = a.unflatten(key[:-2])
+            else:
+                value = a.get(key)
+            if value is not None:
+                found = read(value)
+                if best is None and (isinstance(found, str) or (isinstance(found, list) and found)):
+                    best = found
+        return best
+
+    def _present(self, shape: KeyShape) -> tuple[tuple[str | tuple[str, ...], Callable[[Any], Found]], ...]:
+        keys = set(shape.keys)
+
+        def present(key: str) -> bool:
+            return bool(shape.under(key[:-2])) if key.endswith(".*") else key in keys
+
+        return tuple(
+            (key, read) for key, read in self.sources if any(map(present, key if isinstance(key, tuple) else (key,)))
+        )
+
+
+_INPUTS = Sources(
+    ("langfuse.observation.input", lambda value: _loose(value, "user")),
+    ("gen_ai.input.messages", messages),
+    ("gen_ai.prompt.*", messages),
+    ("llm.input_messages.*", messages),
+    ("ai.prompt.messages", messages),
+    ("ai.prompt", _vercel_prompt),
+    ("gen_ai.prompt", messages),
+    ("input.value", _raw_request),
+    ("traceloop.entity.input", _entity_input),
+    ("request_data", _raw_request),
+    ("prompt", clean_text),
+)
+_OUTPUTS = Sources(
+    ("langfuse.observation.output", lambda value: _loose(value, "assistant")),
+    ("gen_ai.output.messages", _assistant),
+    ("gen_ai.completion.*", _assistant),
+    ("llm.output_messages.*", _assistant),
+    (("ai.response.text", "ai.result.text", "ai.response.object", "ai.result.object"), clean_text),
+    ("gen_ai.completion", _assistant),
+    ("output.value", _raw_response),
+    ("traceloop.entity.output", clean_text),
+    ("response_data", _raw_response),
+)
 
 
 def _vercel_tool_calls(a: SpanAttrs) -> list[dict[str, Any]] | None:

@@ -9,7 +9,15 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlparse
 
-from phosphobs.collector.otlp_attributes import SpanAttrs, as_float, as_int, as_str_list, json_scalar, parse_json
+from phosphobs.collector.otlp_attributes import (
+    KeyShape,
+    SpanAttrs,
+    as_float,
+    as_int,
+    as_str_list,
+    json_scalar,
+    parse_json,
+)
 from phosphobs.storage.models import Kind
 
 _LLM_OPERATIONS = {"chat", "text_completion", "generate_content", "responses", "completion"}
@@ -74,8 +82,10 @@ def models(a: SpanAttrs) -> tuple[str | None, str | None, str | None]:
     response = response or raw.get("ai.response.model")
     request = raw.get("gen_ai.request.model") or raw.get("llm.request.model_name") or raw.get("ai.model.id")
     for source in ("llm.invocation_parameters", "request_data"):  # e.g. an OpenInference error span
-        params = parse_json(raw.get(source))
-        if not request and isinstance(params, dict) and params.get("model"):
+        if request or source not in raw:
+            continue
+        params = parse_json(raw[source])
+        if isinstance(params, dict) and params.get("model"):
             request = params["model"]
     return _str(model or request), _str(request), _str(response)
 
@@ -136,23 +146,28 @@ def provider(a: SpanAttrs) -> str | None:
     return None
 
 
+_TOKENS_IN = ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt",
+              "ai.usage.inputTokens", "ai.usage.promptTokens", "gen_ai.usage.details.input_tokens")  # fmt: skip
+_TOKENS_OUT = ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion",
+               "ai.usage.outputTokens", "ai.usage.completionTokens", "gen_ai.usage.details.output_tokens")  # fmt: skip
+
+
+_DETAILS, _RAW_USAGE = "langfuse.observation.usage_details", "gen_ai.usage.raw"
+
+
 def tokens(a: SpanAttrs) -> tuple[int | None, int | None]:
     """(input, output) token counts; None when the span reports no usage."""
-    details = parse_json(a.get("langfuse.observation.usage_details"))
-    raw = parse_json(a.get("gen_ai.usage.raw"))
+    raw_attrs = a.attrs
+    details = parse_json(a.get(_DETAILS)) if _DETAILS in raw_attrs else None
+    raw = parse_json(a.get(_RAW_USAGE)) if _RAW_USAGE in raw_attrs else None
     details = details if isinstance(details, dict) else {}
     raw = raw if isinstance(raw, dict) else {}
-    response_data = parse_json(a.attrs.get("response_data"))  # Logfire v1: {"message", "usage"}
-    if not raw and isinstance(response_data, dict) and isinstance(response_data.get("usage"), dict):
-        raw = response_data["usage"]
-    tin = as_int(
-        a.first("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt",
-                "ai.usage.inputTokens", "ai.usage.promptTokens", "gen_ai.usage.details.input_tokens")
-    )  # fmt: skip
-    tout = as_int(
-        a.first("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion",
-                "ai.usage.outputTokens", "ai.usage.completionTokens", "gen_ai.usage.details.output_tokens")
-    )  # fmt: skip
+    if not raw and "response_data" in raw_attrs:  # Logfire v1: {"message", "usage"}
+        response_data = parse_json(raw_attrs["response_data"])
+        if isinstance(response_data, dict) and isinstance(response_data.get("usage"), dict):
+            raw = response_data["usage"]
+    tin = as_int(a.first(*_TOKENS_IN))
+    tout = as_int(a.first(*_TOKENS_OUT))
     if tin is None:
         tin = as_int(details.get("input", raw.get("prompt_tokens", raw.get("input_tokens"))))
     if tout is None:
@@ -175,8 +190,13 @@ _USAGE_EXTRAS = {
 }  # fmt: skip
 
 
+_USAGE_EXTRA_KEYS = frozenset(key for keys in _USAGE_EXTRAS.values() for key in keys)
+
+
 def usage_extras(a: SpanAttrs) -> dict[str, int]:
     """Total, cache and reasoning counts for metadata (they are subsets or sums, never added)."""
+    if not a.has_any(_USAGE_EXTRA_KEYS):
+        return {}
     found = {name: as_int(a.first(*keys)) for name, keys in _USAGE_EXTRAS.items()}
     return {name: value for name, value in found.items() if value is not None}
 
@@ -184,7 +204,7 @@ def usage_extras(a: SpanAttrs) -> dict[str, int]:
 def cost_cents(a: SpanAttrs) -> float | None:
     """Reported cost in cents (telemetry reports USD); None lets the pipeline estimate it."""
     usd = as_float(a.first("llm.cost.total", "gen_ai.usage.cost", "gen_ai.cost.total_cost", "operation.cost"))
-    if usd is None:
+    if usd is None and "langfuse.observation.cost_details" in a.attrs:
         details = parse_json(a.get("langfuse.observation.cost_details"))
         usd = as_float(details.get("total")) if isinstance(details, dict) else None
     return None if usd is None else usd * 100
@@ -204,37 +224,62 @@ _USER_KEYS = [
 ]  # fmt: skip
 
 
+class _Identity:
+    """One identity field (session or user): its keys by precedence and the Langfuse metadata suffix."""
+
+    def __init__(self, keys: list[tuple[str, bool]], suffix: str) -> None:
+        self.keys, self.suffix = keys, suffix
+        self.span_keys = frozenset(key for key, _ in keys)
+        self.resource_keys = frozenset(key for key, on_resource in keys if on_resource)
+
+    def read(self, a: SpanAttrs) -> str | None:
+        found = None
+        attrs, resource = a.attrs, a.resource
+        if not (attrs.keys().isdisjoint(self.span_keys) and resource.keys().isdisjoint(self.resource_keys)):
+            for key, on_resource in a.shape.plan(self, self._probed):
+                if key in attrs or (on_resource and key in resource):
+                    value = a.get(key, resource=on_resource)
+                    if found is None and value is not None:
+                        found = value
+        suffix = self.suffix
+        if found is None and a.shape.ends_with(suffix):
+            found = next((v for k, v in sorted(attrs.items()) if k.endswith(suffix) and v not in (None, "")), None)
+        return None if found is None else _str(json_scalar(found))
+
+    def _probed(self, shape: KeyShape) -> list[tuple[str, bool]]:
+        """The keys worth probing on spans of one shape: those it has, and those the resource may have."""
+        return [(key, on_resource) for key, on_resource in self.keys if on_resource or key in shape.keys]
+
+
+_SESSION = _Identity(_SESSION_KEYS, "metadata.langfuse_session_id")
+_USER = _Identity(_USER_KEYS, "metadata.langfuse_user_id")
+
+
 def session_id(a: SpanAttrs) -> str | None:
     """The span's own session id, by the Langfuse-compatible precedence (doc §1)."""
-    return _identity(a, _SESSION_KEYS, "metadata.langfuse_session_id")
+    return _SESSION.read(a)
 
 
 def user_id(a: SpanAttrs) -> str | None:
     """The span's own end-user id."""
-    return _identity(a, _USER_KEYS, "metadata.langfuse_user_id")
-
-
-def _identity(a: SpanAttrs, keys: list[tuple[str, bool]], suffix: str) -> str | None:
-    found = None
-    for key, on_resource in keys:
-        value = a.get(key, resource=on_resource)
-        if found is None and value is not None:
-            found = value
-    if found is None:
-        found = next((v for k, v in sorted(a.attrs.items()) if k.endswith(suffix) and v not in (None, "")), None)
-    return _str(json_scalar(found))
+    return _USER.read(a)
 
 
 def tags(a: SpanAttrs) -> list[str]:
     """Tags from the first tag-carrying key; arrays, JSON-array strings and comma lists all work."""
     value = a.first("tag.tags", "langfuse.trace.tags", "langfuse.tags", "ai.telemetry.metadata.tags", "logfire.tags")
-    if value is None:
+    if value is None and a.shape.ends_with("metadata.langfuse_tags"):
         value = next((v for k, v in sorted(a.attrs.items()) if k.endswith("metadata.langfuse_tags")), None)
-    return as_str_list(value)
+    return [] if value is None else as_str_list(value)
+
+
+_ENVIRONMENT_KEYS = ("langfuse.environment", "deployment.environment.name", "deployment.environment")
 
 
 def environment(a: SpanAttrs) -> str | None:
-    for key in ("langfuse.environment", "deployment.environment.name", "deployment.environment"):
+    if a.attrs.keys().isdisjoint(_ENVIRONMENT_KEYS) and a.resource.keys().isdisjoint(_ENVIRONMENT_KEYS):
+        return None
+    for key in _ENVIRONMENT_KEYS:
         value = a.get(key, resource=True)
         if value is not None:
             return _str(value)
@@ -244,5 +289,5 @@ def environment(a: SpanAttrs) -> str | None:
 def _str(value: Any) -> str | None:
     if value is None:
         return None
-    text = str(value).strip()
+    text = (value if type(value) is str else str(value)).strip()
     return text or None

@@ -8,6 +8,7 @@ are kept alongside the text so nothing is lost.
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 from phosphobs.collector.otlp_attributes import as_text, parse_json
@@ -16,6 +17,8 @@ Message = dict[str, Any]
 
 REDACTED = "__REDACTED__"  # OpenInference's marker for hidden content
 _TEXT_TYPES = {"text", "input_text", "output_text"}
+_EXTRA_KEYS = ("tool_call_id", "name", "finish_reason", "id")
+_GET_ROLE = operator.methodcaller("get", "role")
 
 
 def clean_text(value: Any) -> str | None:
@@ -70,23 +73,19 @@ def tool_call(raw: Any) -> dict[str, Any] | None:
 
 def message(raw: Any, role: str | None = None) -> Message | None:
     """One message in our shape; None when `raw` is not message-like."""
-    raw = parse_json(raw)
     if isinstance(raw, str):
-        return {"role": role, "content": clean_text(raw)}
+        raw = parse_json(raw)
+        if isinstance(raw, str):
+            return {"role": role, "content": clean_text(raw)}
     if not isinstance(raw, dict):
         return None
-    if isinstance(raw.get("message"), dict) and "role" not in raw:  # OpenInference wrapper
+    if "role" not in raw and isinstance(raw.get("message"), dict):  # OpenInference wrapper
         raw = raw["message"]
     out: Message = {"role": raw.get("role") or role}
     calls: list[dict[str, Any]] = []
-    if isinstance(raw.get("parts"), list):  # G3
-        out["content"] = _g3_text(raw["parts"])
-        calls = [c for c in (tool_call(p) for p in raw["parts"] if _is_type(p, "tool_call")) if c]
-        responses = [p for p in raw["parts"] if _is_type(p, "tool_call_response")]
-        if responses and out["content"] is None:
-            out["content"] = clean_text(responses[0].get("response", responses[0].get("result")))
-            out["tool_call_id"] = responses[0].get("id")
-        out["parts"] = raw["parts"]
+    parts = raw.get("parts")
+    if isinstance(parts, list):  # G3
+        _read_parts(parts, out, calls)
     else:
         content = raw.get("content")
         if content is None and isinstance(raw.get("contents"), list):
@@ -98,10 +97,37 @@ def message(raw: Any, role: str | None = None) -> Message | None:
         calls += [c for c in (tool_call(item) for item in raw["tool_calls"]) if c]
     if calls:
         out["tool_calls"] = calls
-    for key in ("tool_call_id", "name", "finish_reason", "id"):
-        if raw.get(key) is not None and key not in out:
-            out[key] = raw[key]
+    if not raw.keys().isdisjoint(_EXTRA_KEYS):
+        for key in _EXTRA_KEYS:
+            if raw.get(key) is not None and key not in out:
+                out[key] = raw[key]
     return out
+
+
+def _read_parts(parts: list[Any], out: Message, calls: list[dict[str, Any]]) -> None:
+    """G3 parts in one pass: text parts joined, tool calls collected, a tool response as content."""
+    texts: list[str] = []
+    response = None
+    for part in parts:
+        if not isinstance(part, dict):
+            continue
+        kind = part.get("type")
+        if kind == "text":
+            text = part.get("content")
+            text = (None if text == REDACTED else text) if type(text) is str else clean_text(text)
+            if text is not None:
+                texts.append(text)
+        elif kind == "tool_call":
+            call = tool_call(part)
+            if call:
+                calls.append(call)
+        elif kind == "tool_call_response" and response is None:
+            response = part
+    out["content"] = "".join(texts) if texts else None
+    if response is not None and out["content"] is None:
+        out["content"] = clean_text(response.get("response", response.get("result")))
+        out["tool_call_id"] = response.get("id")
+    out["parts"] = parts
 
 
 def _is_type(part: Any, kind: str) -> bool:
@@ -120,7 +146,11 @@ def messages(value: Any, role: str | None = None) -> list[Message] | None:
     if isinstance(value, dict) and isinstance(value.get("messages"), list):
         value = value["messages"]
     if isinstance(value, list):
-        found = [m for m in (message(item, role) for item in value) if m is not None]
+        found = []
+        for item in value:
+            one = message(item, role)
+            if one is not None:
+                found.append(one)
         return found or None
     if isinstance(value, dict) and ("role" in value or "parts" in value or "content" in value):
         found_one = message(value, role)
@@ -132,7 +162,7 @@ def messages(value: Any, role: str | None = None) -> list[Message] | None:
 
 def looks_like_chat(items: list[Message] | None) -> bool:
     """True when at least one message has a role, i.e. the list is a conversation, not raw text."""
-    return bool(items) and any(m.get("role") for m in items or [])
+    return any(map(_GET_ROLE, items or ()))
 
 
 def response_messages(value: Any) -> list[Message] | None:
@@ -169,5 +199,8 @@ def system_text(instructions: Any, history: list[Message] | None) -> str | None:
             if text:
                 return text
         return clean_text(parsed)
-    texts = [m["content"] for m in history or [] if m.get("role") == "system" and isinstance(m.get("content"), str)]
+    texts = []
+    for item in history or ():
+        if item.get("role") == "system" and isinstance(item.get("content"), str):
+            texts.append(item["content"])
     return "\n".join(texts) if texts else None

@@ -27,8 +27,12 @@ def collapse_nested(spans: list[ConvertedSpan]) -> list[Event]:
     by_key: dict[Key, ConvertedSpan] = {(s.ids.trace_id, s.ids.span_id): s for s in spans}
     outer: dict[Key, Key] = {}
     for key, item in by_key.items():
-        if item.event is not None and (found := _nearest_same_kind(item, by_key)) is not None:
-            outer[key] = found
+        if item.event is not None and item.ids.parent_span_id:
+            found = _nearest_same_kind(item, by_key)
+            if found is not None:
+                outer[key] = found
+    if not outer:  # the usual case: no call span nested in another
+        return [item.event for item in spans if item.event is not None]
     children: dict[Key, list[Key]] = {}
     for inner, parent in outer.items():
         children.setdefault(parent, []).append(inner)

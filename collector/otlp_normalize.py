@@ -15,7 +15,7 @@ from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 from phosphobs.collector.otlp_attributes import any_value, key_values
 from phosphobs.collector.otlp_content_events import content_fields, event_name, is_content_event, order_key
 from phosphobs.collector.otlp_nesting import collapse_nested
-from phosphobs.collector.otlp_spans import ConvertedSpan, SpanIds, convert_span
+from phosphobs.collector.otlp_spans import ConvertedSpan, SpanIds, convert_span, scope_metadata
 from phosphobs.storage.models import Event, EventPatch, TraceHint, otlp_event_id
 
 MAX_REASONS = 20  # enough to diagnose, small enough for a partial-success error_message
@@ -50,6 +50,7 @@ def normalize_traces(req: ExportTraceServiceRequest, now_us: int) -> NormalizedB
     for resource_spans in req.resource_spans:
         resource = key_values(resource_spans.resource.attributes)
         for scope_spans in resource_spans.scope_spans:
+            scope = scope_metadata(scope_spans.scope)
             for span in scope_spans.spans:
                 trace_id, span_id = _hex_id(span.trace_id, 16), _hex_id(span.span_id, 8)
                 if trace_id is None or span_id is None:
@@ -58,7 +59,7 @@ def normalize_traces(req: ExportTraceServiceRequest, now_us: int) -> NormalizedB
                     continue
                 ids = SpanIds(trace_id, span_id, _hex_id(span.parent_span_id, 8))
                 try:
-                    converted.append(convert_span(span, ids, resource, scope_spans.scope, now_us))
+                    converted.append(convert_span(span, ids, resource, scope, now_us))
                 except Exception as exc:  # a surprise in one span must not cost the others
                     batch.reject(f"span {span.name!r} ({span_id}): {type(exc).__name__}: {exc}")
     batch.events = collapse_nested(converted)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 from phosphobs.collector import otlp_fields as fields
-from phosphobs.collector.otlp_attributes import Attrs, SpanAttrs, key_values, parse_json
+from phosphobs.collector.otlp_attributes import Attrs, KeyShape, SpanAttrs, key_values, parse_json
 from phosphobs.collector.otlp_content import SpanContent, embedding_content, llm_content, tool_content
 from phosphobs.collector.otlp_content_events import content_fields, event_name, order_key
 from phosphobs.storage.enrichment import apply_patches
-from phosphobs.storage.models import Event, EventPatch, Kind, TraceHint, otlp_event_id
+from phosphobs.storage.models import OTLP_EVENT_NAMESPACE, Event, EventPatch, Kind, TraceHint, otlp_event_id
 
 _SPAN_KINDS = {0: "unspecified", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
 # Custom metadata that users attach through their SDK; the prefix is dropped (doc §1 metadata row).
@@ -20,6 +21,7 @@ _CUSTOM_PREFIXES = (
     "langfuse.trace.metadata", "langfuse.observation.metadata", "ai.telemetry.metadata",
     "traceloop.association.properties", "metadata",
 )  # fmt: skip
+_FINISH_REASONS = ("gen_ai.response.finish_reasons", "llm.finish_reason", "ai.response.finishReason")
 
 
 @dataclass(slots=True)
@@ -38,26 +40,46 @@ class ConvertedSpan:
     hint: TraceHint | None
 
 
-def convert_span(span: Span, ids: SpanIds, resource: Attrs, scope: InstrumentationScope, now_us: int) -> ConvertedSpan:
-    """Normalize one span that already passed id validation."""
+def convert_span(span: Span, ids: SpanIds, resource: Attrs, scope: Attrs, now_us: int) -> ConvertedSpan:
+    """Normalize one span that already passed id validation; `scope` is `scope_metadata` of its scope."""
     a = SpanAttrs(key_values(span.attributes), resource)
-    start_us = _start_us(span, now_us)
+    start_ns, end_ns = span.start_time_unix_nano, span.end_time_unix_nano
+    nanos = start_ns or end_ns
+    start_us = nanos // 1000 if nanos else now_us
     session, user = fields.session_id(a), fields.user_id(a)
     hint = TraceHint(ids.trace_id, start_us, session, user) if session or user else None
     kind = fields.classify(span.name, a)
     if kind is None or fields.is_pending_duplicate(a):
         return ConvertedSpan(ids, None, hint)
-    event = _event(span, ids, kind, a, scope, start_us)
+    latency_ms = (end_ns - start_ns) / 1e6 if start_ns and end_ns >= start_ns else _reported_latency_ms(a)
+    event = _event(span, ids, kind, a, scope, start_us, latency_ms)
     event.session_id, event.user_id = session, user
     return ConvertedSpan(ids, _with_span_events(event, span), hint)
 
 
-def _start_us(span: Span, now_us: int) -> int:
-    nanos = span.start_time_unix_nano or span.end_time_unix_nano
-    return nanos // 1000 if nanos else now_us
+def scope_metadata(scope: InstrumentationScope) -> Attrs:
+    """The `scope` metadata section, computed once per ScopeSpans (each event gets a copy)."""
+    return {key: value for key, value in {"name": scope.name, "version": scope.version}.items() if value}
 
 
-def _event(span: Span, ids: SpanIds, kind: Kind, a: SpanAttrs, scope: InstrumentationScope, start_us: int) -> Event:
+def _uuid5_event_id(trace_id: str, span_id: str) -> str:
+    """`otlp_event_id` (a UUID5) without building a `uuid.UUID`, which costs more than the hashing."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE + f"{trace_id.lower()}:{span_id.lower()}".encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+_NAMESPACE = OTLP_EVENT_NAMESPACE.bytes
+_PROBE = ("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")
+# Storage owns the id scheme: should it ever change, follow it rather than diverge from log patches.
+event_id = _uuid5_event_id if _uuid5_event_id(*_PROBE) == otlp_event_id(*_PROBE) else otlp_event_id
+
+
+def _event(
+    span: Span, ids: SpanIds, kind: Kind, a: SpanAttrs, scope: Attrs, start_us: int, latency_ms: float | None
+) -> Event:
     content: SpanContent
     if kind == "tool":
         content = tool_content(a)
@@ -70,13 +92,13 @@ def _event(span: Span, ids: SpanIds, kind: Kind, a: SpanAttrs, scope: Instrument
     cost = fields.cost_cents(a)
     error = _error(span, a)
     event = Event(
-        event_id=otlp_event_id(ids.trace_id, ids.span_id),
+        event_id=event_id(ids.trace_id, ids.span_id),
         input=content.input or "",
         output=content.output or "",
         timestamp_us=start_us,
         model=model if kind != "tool" else None,
         provider=fields.provider(a),
-        latency_ms=_latency_ms(span, a),
+        latency_ms=latency_ms,
         tokens_in=tokens_in,
         tokens_out=tokens_out,
         cost_cents=cost,
@@ -95,9 +117,8 @@ def _event(span: Span, ids: SpanIds, kind: Kind, a: SpanAttrs, scope: Instrument
     return event
 
 
-def _latency_ms(span: Span, a: SpanAttrs) -> float | None:
-    if span.start_time_unix_nano and span.end_time_unix_nano >= span.start_time_unix_nano:
-        return (span.end_time_unix_nano - span.start_time_unix_nano) / 1e6
+def _reported_latency_ms(a: SpanAttrs) -> float | None:
+    """Vercel's own duration, for spans without usable timestamps."""
     finish = a.attrs.get("ai.response.msToFinish")
     return float(finish) if isinstance(finish, int | float) and not isinstance(finish, bool) else None
 
@@ -118,7 +139,7 @@ def _error(span: Span, a: SpanAttrs) -> dict[str, Any] | None:
 def _metadata(
     span: Span,
     a: SpanAttrs,
-    scope: InstrumentationScope,
+    scope: Attrs,
     content: SpanContent,
     request_model: str | None,
     response_model: str | None,
@@ -134,39 +155,39 @@ def _metadata(
         meta["system"] = content.system
     if content.tool_calls:
         meta["tool_calls"] = content.tool_calls
-    request = dict(a.prefixed("gen_ai.request"))
-    invocation = parse_json(a.get("llm.invocation_parameters"))
-    for key, value in (invocation if isinstance(invocation, dict) else {}).items():
-        request.setdefault(key, value)
+    request = a.prefixed("gen_ai.request")  # a fresh dict
+    if "llm.invocation_parameters" in a.attrs:
+        invocation = parse_json(a.get("llm.invocation_parameters"))
+        for key, value in (invocation if isinstance(invocation, dict) else {}).items():
+            request.setdefault(key, value)
     if request_model:
         request["model"] = request_model
+    _put(meta, "request", request)
     response = {
         "model": response_model,
         "id": a.first("gen_ai.response.id", "ai.response.id"),
-        "finish_reasons": parse_json(
-            a.first("gen_ai.response.finish_reasons", "llm.finish_reason", "ai.response.finishReason")
-        ),
+        "finish_reasons": parse_json(a.first(*_FINISH_REASONS)),
     }
-    section = {"request": request, "response": response, "usage": fields.usage_extras(a), "error": error}
+    _put(meta, "response", response)
+    _put(meta, "usage", fields.usage_extras(a))
+    if error:
+        _put(meta, "error", error)
     if kind == "tool":
-        section["tool"] = {
+        tool = {
             "name": a.first("gen_ai.tool.name", "tool.name", "ai.toolCall.name", "traceloop.entity.name"),
             "call_id": a.first("gen_ai.tool.call.id", "ai.toolCall.id"),
             "type": a.get("gen_ai.tool.type"),
             "description": a.first("gen_ai.tool.description", "tool.description"),
         }
-    for key, value in section.items():
-        cleaned = {k: v for k, v in value.items() if v is not None} if isinstance(value, dict) else value
-        if cleaned:
-            meta[key] = cleaned
+        _put(meta, "tool", tool)
     environment = fields.environment(a)
     if environment:
         meta["environment"] = environment
     meta["span"] = {"name": span.name, "kind": _SPAN_KINDS.get(span.kind, str(span.kind))}
     if span.status.message and not error:
         meta["span"]["status_message"] = span.status.message
-    meta["scope"] = {k: v for k, v in {"name": scope.name, "version": scope.version}.items() if v}
-    meta["resource"] = a.resource
+    meta["scope"] = dict(scope)
+    meta["resource"] = dict(a.resource)  # per event: the resource's dict is shared by its spans
     custom = _custom(a)
     if custom:  # nested: top-level `user_id`-like keys mean something else for native events
         meta["custom"] = custom
@@ -174,8 +195,20 @@ def _metadata(
     return meta
 
 
+def _put(meta: dict[str, Any], name: str, section: dict[str, Any]) -> None:
+    """`meta[name]` = `section` without its None values, unless nothing is left."""
+    cleaned = {}
+    for key, value in section.items():
+        if value is not None:
+            cleaned[key] = value
+    if cleaned:
+        meta[name] = cleaned
+
+
 def _custom(a: SpanAttrs) -> dict[str, Any]:
     found: dict[str, Any] = {}
+    if not a.shape.plan(_has_custom, _has_custom):  # the usual case
+        return found
     oi_metadata = parse_json(a.get("metadata"))
     if isinstance(oi_metadata, dict):
         found.update(oi_metadata)
@@ -185,14 +218,21 @@ def _custom(a: SpanAttrs) -> dict[str, Any]:
     return found
 
 
+def _has_custom(shape: KeyShape) -> bool:
+    return "metadata" in shape.keys or any(shape.under(prefix) for prefix in _CUSTOM_PREFIXES)
+
+
 def _with_span_events(event: Event, span: Span) -> Event:
     """Content carried as span events (G0 `gen_ai.content.*`, G2-style, Logfire `events`) fills gaps."""
+    unmapped = event.metadata.get("attributes", {})
+    if not span.events and "events" not in unmapped and "all_messages_events" not in unmapped:
+        return event  # the usual case: no content travels beside the attributes
     patches: list[EventPatch] = []
     items: list[tuple[int, str, Attrs, Any]] = [
         (e.time_unix_nano, e.name, key_values(e.attributes), None) for e in span.events
     ]
     for legacy_key in ("events", "all_messages_events"):  # older Logfire/pydantic-ai: G2 events as a JSON attribute
-        listed = parse_json(event.metadata.get("attributes", {}).get(legacy_key))
+        listed = parse_json(unmapped.get(legacy_key))
         for position, item in enumerate(listed if isinstance(listed, list) else []):
             if isinstance(item, dict):
                 items.append((span.start_time_unix_nano + position, str(item.get("event.name", "")), {}, item))
@@ -201,4 +241,4 @@ def _with_span_events(event: Event, span: Span) -> Event:
         if found:
             key = order_key(time_nanos, name, found)
             patches.append(EventPatch(event.event_id, event.trace_id or "", event.span_id or "", key, found))
-    return apply_patches(event, patches) if patches else event
+    return apply_patches(event, patches, fresh=True) if patches else event  # both just built here

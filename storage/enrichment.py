@@ -43,9 +43,14 @@ def output_text(messages: Sequence[dict[str, Any]]) -> str | None:
     return content if isinstance(content, str) else None
 
 
-def apply_patches(base: Event, patches: Iterable[EventPatch]) -> Event:
-    """`base` with missing content filled from `patches`; a new Event, `base` is untouched."""
-    event = replace(base, metadata=copy.deepcopy(base.metadata), tags=list(base.tags))
+def apply_patches(base: Event, patches: Iterable[EventPatch], *, fresh: bool = False) -> Event:
+    """`base` with missing content filled from `patches`; a new Event, `base` is untouched.
+
+    `fresh=True` is for a caller that just built `base` and the patches and drops them afterwards:
+    their contents move into the result instead of being deep-copied.
+    """
+    clone = _keep if fresh else copy.deepcopy
+    event = replace(base, metadata=clone(base.metadata), tags=list(base.tags))
     ordered = _ordered(patches)
     if not ordered:
         return event
@@ -53,9 +58,9 @@ def apply_patches(base: Event, patches: Iterable[EventPatch]) -> Event:
     inputs = _first(ordered, "input_messages") or [f["input_message"] for f in ordered if "input_message" in f]
     outputs = _first(ordered, "output_messages") or _choices(ordered)
     if inputs and not meta.get("input_messages"):
-        meta["input_messages"] = copy.deepcopy(inputs)
+        meta["input_messages"] = clone(inputs)
     if outputs and not meta.get("output_messages"):
-        meta["output_messages"] = copy.deepcopy(outputs)
+        meta["output_messages"] = clone(outputs)
     system = _first(ordered, "system") or _system_messages(inputs)
     if system and not meta.get("system"):
         meta["system"] = system
@@ -76,6 +81,10 @@ def apply_patches(base: Event, patches: Iterable[EventPatch]) -> Event:
         for key, value in (fields.get("metadata") or {}).items():
             meta.setdefault(key, copy.deepcopy(value))
     return event
+
+
+def _keep(value: Any) -> Any:
+    return value
 
 
 def _ordered(patches: Iterable[EventPatch]) -> list[dict[str, Any]]:
