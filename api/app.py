@@ -7,20 +7,23 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from phosphobs.api.auth import KeyAuthenticator
+from phosphobs.api.dashboard.router import install_dashboard
 from phosphobs.api.errors import install_error_handlers
+from phosphobs.api.metrics import Metrics, metrics_router
+from phosphobs.api.metrics_observe import ObservedPipeline, RejectionCounter
 from phosphobs.api.routes import events, feedback, health, sessions
 from phosphobs.api.settings import Settings
 from phosphobs.collector.native_http import native_router
 from phosphobs.collector.otlp_grpc import OtlpGrpcServer
 from phosphobs.collector.otlp_http import otlp_router
-from phosphobs.collector.pipeline import IngestPipeline
 from phosphobs.storage.open import open_storage
 
 
 def create_app(settings: Settings) -> FastAPI:
     storage = open_storage(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)
-    pipeline = IngestPipeline(
-        storage, max_queued_items=settings.max_queued_items, max_commit_items=settings.max_commit_items
+    metrics = Metrics()  # this app's own registry: two apps in one process never share counts
+    pipeline = ObservedPipeline(
+        storage, metrics, max_queued_items=settings.max_queued_items, max_commit_items=settings.max_commit_items
     )
     authenticate = KeyAuthenticator(storage, pipeline, settings)
 
@@ -49,6 +52,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.storage = storage
     app.state.pipeline = pipeline
     app.state.authenticate = authenticate
+    app.state.metrics = metrics
+    app.add_middleware(RejectionCounter, metrics=metrics)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(native_router(pipeline, authenticate, settings.max_body_bytes))
@@ -58,4 +63,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(feedback.router)
     app.include_router(events.router)
     app.include_router(sessions.router)
+    app.include_router(metrics_router)
+    install_dashboard(app)
     return app

@@ -55,6 +55,10 @@ class KeyAuthenticator:
             raise ApiError(UNAUTHENTICATED, "invalid or revoked API key", headers=_CHALLENGE)
         return principal
 
+    def forget_cached(self) -> None:
+        """Drop cached lookups (after a revoke or plan change in this process); other workers wait out the TTL."""
+        self._cache.clear()
+
     def _lookup(self, digest: str) -> Principal | None:
         match = self._storage.find_key(digest)
         if match is None or not hmac.compare_digest(match.key_hash, digest) or match.key.revoked_us is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import sys
 from collections.abc import Sequence
@@ -56,9 +57,29 @@ def build_parser() -> argparse.ArgumentParser:
     krevoke.add_argument("key", help="key id or its ph_xxxxxxxx prefix")
     _database_flags(krevoke)
 
+    admin = sub.add_parser("admin", help="dashboard login").add_subparsers(dest="action", required=True)
+    setpw = admin.add_parser("set-password", help="set the dashboard admin password (logs out its sessions)")
+    setpw.add_argument("--username", help="login name [PHOSPHOBS_ADMIN_USERNAME, default admin]", dest="admin_username")
+    setpw.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    _database_flags(setpw)
+
     db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="action", required=True)
     _database_flags(db.add_parser("migrate", help="apply pending schema migrations"))
+    prune = db.add_parser("prune", help="delete events older than a duration; sessions are recomputed")
+    prune.add_argument("--older-than", required=True, type=parse_duration_us, help="e.g. 30d, 12h, 90m")
+    _database_flags(prune)
     return parser
+
+
+_UNITS_US = {"s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000, "w": 604_800_000_000}
+
+
+def parse_duration_us(text: str) -> int:
+    """'30d' → microseconds (units s, m, h, d, w)."""
+    number, unit = text[:-1], text[-1:].lower()
+    if unit not in _UNITS_US or not number.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 30d, 12h or 90m")
+    return int(number) * _UNITS_US[unit]
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -94,7 +115,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    if args.command == "admin":
+        return _set_admin_password(args, storage, settings)
     if args.command == "db":
+        if args.action == "prune":
+            cutoff = now_us() - args.older_than
+            print(f"pruned {storage.prune(cutoff)} events older than {iso(cutoff)}")
+            return 0
         print("migrations applied" if storage.migrate() is not None else "")
         return 0
     if args.command == "projects":
@@ -142,6 +169,22 @@ def _run(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
         return _fail(f"no single key matches {args.key!r} (use the key id or its prefix from 'keys list')")
     print(f"revoked key {revoked.prefix} ({revoked.name}); rejected everywhere within "
           f"{settings.key_cache_seconds:g}s")
+    return 0
+
+
+def _set_admin_password(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    from phosphobs.api.web_auth import hash_password
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("new dashboard password: ")
+        if getpass.getpass("again: ") != password:
+            return _fail("the two passwords differ")
+    if len(password) < 8:
+        return _fail("use at least 8 characters")
+    storage.set_admin_password(settings.admin_username, hash_password(password), now_us())
+    print(f"dashboard password set for {settings.admin_username!r}; its browser sessions were logged out")
     return 0
 
 

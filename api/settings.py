@@ -33,6 +33,10 @@ class Settings:
     page_size_max: int = 200
     workers: int = 1
     log_level: str = "info"
+    admin_username: str = "admin"  # the dashboard login
+    admin_password: str | None = None  # when set, (re)sets that login's password at start
+    web_session_hours: int = 168  # how long a dashboard login lasts
+    metrics_token: str | None = None  # when set, GET /metrics needs 'Authorization: Bearer <token>'
 
     @property
     def resolved_database_url(self) -> str:
@@ -61,7 +65,7 @@ def settings_from(env: Mapping[str, str], overrides: Mapping[str, object | None]
 
 
 _INTS = {"port", "grpc_port", "max_body_bytes", "max_decompressed_bytes", "rate_limit_free", "rate_limit_pro",
-         "max_queued_items", "max_commit_items", "page_size_max", "workers"}
+         "max_queued_items", "max_commit_items", "page_size_max", "workers", "web_session_hours"}
 
 
 def _coerce(name: str, raw: object) -> object:

@@ -1,6 +1,6 @@
 """Native ingest benchmark: a real `phosphobs serve` process, load from this (separate) process.
 
-    python bench/ingest.py [--seconds 20] [--database-url postgresql://…]
+    python bench/ingest.py [--seconds 20] [--database-url postgresql://…/postgres] [--workers 4]
 
 Scenarios: batch (100 events of ~1 KB per request) and single events at 32 concurrent connections.
 Prints events/s, request latency percentiles and server RSS (idle and under load).
@@ -20,8 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import Server, dumps, event_body, machine  # noqa: E402
-from loadgen import build_request, run_load  # noqa: E402
+from common import Server, dumps, event_body, machine
+from loadgen import build_request, run_load
+from pgdb import throwaway_database
 
 
 def bodies(kind: str, count: int, seed: int = 1) -> list[bytes]:
@@ -72,9 +73,18 @@ def scenario(server: Server, kind: str, connections: int, seconds: float) -> dic
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--database-url")
+    parser.add_argument("--database-url", help="postgresql://…/postgres: the run uses a throwaway database there")
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
+    if args.database_url and args.database_url.startswith("postgres"):
+        with throwaway_database(args.database_url) as url:
+            args.database_url = url
+            run(args)
+    else:
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         extra = ["--workers", str(args.workers)]
         if args.database_url:
@@ -87,6 +97,7 @@ def main() -> None:
             time.sleep(1)
             idle = server.rss_mb()
             print(f"machine: {machine()}")
+            print(f"database: {'postgres' if args.database_url else 'sqlite'}, workers: {args.workers}")
             print(f"server idle RSS: {idle:.0f} MB")
             for kind, connections in (("batch", 8), ("single", 32)):
                 r = scenario(server, kind, connections, args.seconds)

@@ -26,8 +26,8 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Sp
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import Server, machine, text  # noqa: E402
-from loadgen import build_request, run_load  # noqa: E402
+from common import Server, machine, text
+from loadgen import build_request, run_load
 
 
 def kv(key: str, value: str | int) -> KeyValue:
@@ -49,7 +49,8 @@ def request_body(rng: random.Random, spans: int) -> bytes:
                 kv("gen_ai.usage.input_tokens", rng.randrange(10, 2000)),
                 kv("gen_ai.usage.output_tokens", rng.randrange(10, 800)),
                 kv("gen_ai.conversation.id", f"conv-{rng.randrange(1000)}"),
-                kv("gen_ai.input.messages", json.dumps([{"role": "user", "parts": [{"type": "text", "content": prompt}]}])),
+                kv("gen_ai.input.messages",
+                   json.dumps([{"role": "user", "parts": [{"type": "text", "content": prompt}]}])),
                 kv("gen_ai.output.messages", json.dumps([{"role": "assistant", "parts": [{"type": "text",
                                                                                          "content": answer}]}])),
             ],

@@ -20,6 +20,10 @@ def open_storage(url: str, *, sqlite_synchronous: str = "FULL") -> Storage:
         from phosphobs.storage.sqlite.store import SqliteStorage
 
         return SqliteStorage(Path(url.removeprefix("sqlite:///")), sqlite_synchronous)
+    if url.startswith(("postgresql://", "postgres://")):
+        from phosphobs.storage.postgres.store import PostgresStorage
+
+        return PostgresStorage(url)
     raise UnsupportedDatabaseUrl(
-        f"unsupported database URL {url.split(':', 1)[0]!r}: use sqlite:///path/to/file.db"
+        f"unsupported database URL {url.split(':', 1)[0]!r}: use sqlite:///path/to/file.db or postgresql://…"
     )

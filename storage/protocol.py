@@ -5,6 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
+from phosphobs.storage.dashboard_records import (
+    AdminCredentials,
+    LatencyBucket,
+    ModelUsage,
+    SessionBucket,
+    SessionSearch,
+    UsageBucket,
+    UserQuery,
+    UserSummary,
+    WebSession,
+)
 from phosphobs.storage.models import Event, EventPatch, Feedback, Flag, TraceHint
 
 
@@ -188,3 +199,60 @@ class Storage(Protocol):
     def get_session(self, project_id: str, session_id: str) -> SessionRecord | None: ...
     def list_sessions(self, project_id: str, query: SessionQuery) -> Page[SessionRecord]: ...
     def session_events(self, project_id: str, session_id: str, limit: int) -> list[StoredEvent]: ...
+
+    # retention
+    def prune(self, older_than_us: int) -> int:
+        """Delete events with ts_us < older_than_us (and their tags, feedback, patches); sessions that lose
+        events are recomputed from what is left, or removed when empty. Returns how many events went."""
+        ...
+
+    # dashboard
+    # Time-series reads come from rollups kept at write time (`usage_hourly`, `latency_hourly`: one row per
+    # (project, hour, model or ''), updated in the same transaction as the events and feedback they count)
+    # and from the `sessions` table; none scans events. `bucket_us` is a multiple of one hour, buckets are
+    # aligned to the Unix epoch (start = floor(t / bucket_us) * bucket_us); ranges are [since_us, until_us)
+    # on the hour of the event's timestamp; only non-empty buckets are returned, oldest first.
+    # `prune` deliberately leaves the rollups alone: hourly history outlives the raw events it summarised.
+    def usage_series(self, project_id: str, since_us: int, until_us: int, bucket_us: int) -> list[UsageBucket]:
+        """Per bucket: events, errors (status 'error'), tokens, cost (None if no event had one), flags."""
+        ...
+
+    def session_series(self, project_id: str, since_us: int, until_us: int, bucket_us: int) -> list[SessionBucket]:
+        """Per bucket of session *start*: sessions started, distinct non-null user ids among them."""
+        ...
+
+    def latency_percentiles(self, project_id: str, since_us: int, until_us: int,
+                            bucket_us: int) -> list[LatencyBucket]:
+        """p50/p95 of latency_ms per bucket, estimated from the histogram (`quantile_from_histogram`)."""
+        ...
+
+    def top_models(self, project_id: str, since_us: int, until_us: int, limit: int) -> list[ModelUsage]:
+        """Models by event count in the range, most used first (ties by name); events without one: None."""
+        ...
+
+    def list_users(self, project_id: str, query: UserQuery) -> Page[UserSummary]:
+        """Users of the project's sessions (non-null user_id) by user_id ascending; keyset on user_id."""
+        ...
+
+    def search_sessions(self, project_id: str, query: SessionSearch) -> Page[SessionRecord]:
+        """`list_sessions`' filters plus full-text search and sorts; ties broken by session_id, same direction.
+
+        Sort values: activity=end_us, start=start_us, duration=end_us-start_us, events=event_count,
+        cost=COALESCE(cost_cents, 0), tokens=tokens_in+tokens_out. next_after = (sort value, session_id).
+        """
+        ...
+
+    def get_admin(self, username: str) -> AdminCredentials | None: ...
+    def count_admins(self) -> int: ...
+    def set_admin_password(self, username: str, password_hash: str, now_us: int) -> None:
+        """Create the admin or replace its password; either way every web session it had is ended."""
+        ...
+
+    def create_web_session(self, session: WebSession) -> None: ...
+    def get_web_session(self, token_hash: str, now_us: int) -> WebSession | None:
+        """The session if it exists and has not expired (expires_us > now_us)."""
+        ...
+
+    def delete_web_session(self, token_hash: str, now_us: int) -> None:
+        """End one session, and drop every expired one while at it."""
+        ...

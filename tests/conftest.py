@@ -16,6 +16,11 @@ from phosphobs.storage.sqlite.store import SqliteStorage
 from tests.support.server import ServerProcess
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--db", choices=["sqlite", "postgres", "both"], default=None,
+                     help="storage backends for tests/storage (default: PHOSPHOBS_TEST_DB or both)")
+
+
 @pytest.fixture
 def storage(tmp_path: Path) -> Iterator[Storage]:
     store = SqliteStorage(tmp_path / "phosphobs.db")

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from dataclasses import replace
 
 from phosphobs.storage.enrichment import apply_patches
 from phosphobs.storage.models import Event, EventPatch
 from phosphobs.storage.rows import dumps, event_from_json, event_to_json, patch_from_json, patch_to_json
 from phosphobs.storage.sqlite.connection import lookup_in
+from phosphobs.storage.sqlite.rollup import FACT_COLUMNS, facts_from_row
+from phosphobs.storage.sqlite.rollup import apply as apply_usage
 from phosphobs.storage.sqlite.sessions import SessionChanges
 
 
@@ -54,7 +57,7 @@ def refresh_patched(conn: sqlite3.Connection, project: str, event_ids: set[str],
     patches = patches_for(conn, project, ids)
     for event_id in ids:
         row = conn.execute(
-            "SELECT e.seq, e.session_id, e.input, e.output, b.base FROM events e JOIN event_bases b"
+            f"SELECT e.seq, e.session_id, e.input, e.output, b.base, {FACT_COLUMNS} FROM events e JOIN event_bases b"
             " ON b.project_id = e.project_id AND b.event_id = e.event_id WHERE e.project_id = ? AND e.event_id = ?",
             (project, event_id),
         ).fetchone()
@@ -67,6 +70,9 @@ def refresh_patched(conn: sqlite3.Connection, project: str, event_ids: set[str],
             (merged.input, merged.output, merged.model, merged.provider, merged.tokens_in, merged.tokens_out,
              dumps(merged.metadata), row["seq"]),
         )
+        old = facts_from_row(row)
+        apply_usage(conn, project, [old], [replace(old, model=merged.model, tokens_in=merged.tokens_in,
+                                                   tokens_out=merged.tokens_out)])
         if (merged.input, merged.output) != (row["input"], row["output"]):
             conn.execute("INSERT INTO events_fts (events_fts, rowid, input, output) VALUES ('delete', ?, ?, ?)",
                          (row["seq"], row["input"], row["output"]))

@@ -139,4 +139,63 @@ MIGRATIONS: list[tuple[str, str]] = [
         ) WITHOUT ROWID;
         """,
     ),
+    (
+        "0003_dashboard",
+        """
+        CREATE TABLE admin_users (
+            username TEXT PRIMARY KEY,
+            password_hash TEXT NOT NULL,
+            created_us INTEGER NOT NULL,
+            updated_us INTEGER NOT NULL
+        );
+        CREATE TABLE web_sessions (
+            token_hash TEXT PRIMARY KEY,
+            username TEXT NOT NULL REFERENCES admin_users(username) ON DELETE CASCADE,
+            csrf_token TEXT NOT NULL,
+            created_us INTEGER NOT NULL,
+            expires_us INTEGER NOT NULL
+        );
+        CREATE INDEX web_sessions_by_expiry ON web_sessions (expires_us);
+        CREATE INDEX sessions_by_start ON sessions (project_id, start_us);
+        CREATE TABLE usage_hourly (
+            project_id TEXT NOT NULL,
+            hour_us INTEGER NOT NULL,
+            model TEXT NOT NULL,
+            events INTEGER NOT NULL DEFAULT 0,
+            errors INTEGER NOT NULL DEFAULT 0,
+            tokens_in INTEGER NOT NULL DEFAULT 0,
+            tokens_out INTEGER NOT NULL DEFAULT 0,
+            cost_cents REAL NOT NULL DEFAULT 0,
+            costed INTEGER NOT NULL DEFAULT 0,
+            latency_ms_sum REAL NOT NULL DEFAULT 0,
+            latency_count INTEGER NOT NULL DEFAULT 0,
+            success_count INTEGER NOT NULL DEFAULT 0,
+            failure_count INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (project_id, hour_us, model)
+        ) WITHOUT ROWID;
+        CREATE TABLE latency_hourly (
+            project_id TEXT NOT NULL,
+            hour_us INTEGER NOT NULL,
+            model TEXT NOT NULL,
+            bucket INTEGER NOT NULL,
+            count INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (project_id, hour_us, model, bucket)
+        ) WITHOUT ROWID;
+        INSERT INTO usage_hourly (project_id, hour_us, model, events, errors, tokens_in, tokens_out, cost_cents,
+            costed, latency_ms_sum, latency_count, success_count, failure_count)
+        SELECT project_id, (ts_us / 3600000000) * 3600000000, COALESCE(model, ''), COUNT(*),
+            COUNT(CASE WHEN status = 'error' THEN 1 END), COALESCE(SUM(tokens_in), 0), COALESCE(SUM(tokens_out), 0),
+            COALESCE(SUM(cost_cents), 0), COUNT(cost_cents), COALESCE(SUM(latency_ms), 0), COUNT(latency_ms),
+            COUNT(CASE WHEN flag = 'success' THEN 1 END), COUNT(CASE WHEN flag = 'failure' THEN 1 END)
+        FROM events GROUP BY 1, 2, 3;
+        INSERT INTO latency_hourly (project_id, hour_us, model, bucket, count)
+        SELECT project_id, (ts_us / 3600000000) * 3600000000, COALESCE(model, ''),
+            CASE WHEN latency_ms <= 100 THEN 0 WHEN latency_ms <= 250 THEN 1 WHEN latency_ms <= 500 THEN 2
+                 WHEN latency_ms <= 1000 THEN 3 WHEN latency_ms <= 2000 THEN 4 WHEN latency_ms <= 4000 THEN 5
+                 WHEN latency_ms <= 8000 THEN 6 WHEN latency_ms <= 15000 THEN 7 WHEN latency_ms <= 30000 THEN 8
+                 WHEN latency_ms <= 60000 THEN 9 WHEN latency_ms <= 120000 THEN 10 ELSE 11 END,
+            COUNT(*)
+        FROM events WHERE latency_ms IS NOT NULL GROUP BY 1, 2, 3, 4;
+        """,
+    ),
 ]

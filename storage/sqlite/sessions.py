@@ -145,9 +145,11 @@ def _apply_delta(conn: sqlite3.Connection, key: SessionKey, d: _Delta) -> None:
         " user_ts_us = CASE WHEN excluded.user_id IS NOT NULL AND (sessions.user_ts_us IS NULL OR"
         "   (excluded.user_ts_us, excluded.user_id) < (sessions.user_ts_us, sessions.user_id))"
         "   THEN excluded.user_ts_us ELSE sessions.user_ts_us END,"
-        " start_us = CASE WHEN sessions.event_count = 0 THEN excluded.start_us"
+        " start_us = CASE WHEN excluded.event_count = 0 THEN sessions.start_us"  # a flag-only delta has no times
+        "   WHEN sessions.event_count = 0 THEN excluded.start_us"
         "   ELSE min(sessions.start_us, COALESCE(excluded.start_us, sessions.start_us)) END,"
-        " end_us = CASE WHEN sessions.event_count = 0 THEN excluded.end_us"
+        " end_us = CASE WHEN excluded.event_count = 0 THEN sessions.end_us"
+        "   WHEN sessions.event_count = 0 THEN excluded.end_us"
         "   ELSE max(sessions.end_us, COALESCE(excluded.end_us, sessions.end_us)) END,"
         " event_count = sessions.event_count + excluded.event_count,"
         " tokens_in = sessions.tokens_in + excluded.tokens_in, tokens_out = sessions.tokens_out + excluded.tokens_out,"

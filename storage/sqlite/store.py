@@ -6,6 +6,17 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from phosphobs.storage.dashboard_records import (
+    AdminCredentials,
+    LatencyBucket,
+    ModelUsage,
+    SessionBucket,
+    SessionSearch,
+    UsageBucket,
+    UserQuery,
+    UserSummary,
+    WebSession,
+)
 from phosphobs.storage.protocol import (
     ApiKey,
     EventQuery,
@@ -19,7 +30,7 @@ from phosphobs.storage.protocol import (
     WriteOp,
     WriteResult,
 )
-from phosphobs.storage.sqlite import admin, reads
+from phosphobs.storage.sqlite import admin, analytics, reads, retention, web_admin
 from phosphobs.storage.sqlite.connection import connect, migrate
 from phosphobs.storage.sqlite.writes import write_ops
 
@@ -116,3 +127,48 @@ class SqliteStorage:
 
     def session_events(self, project_id: str, session_id: str, limit: int) -> list[StoredEvent]:
         return reads.session_events(self._reader(), project_id, session_id, limit)
+
+    def prune(self, older_than_us: int) -> int:
+        total = 0
+        for project in self.list_projects():  # short batches: the writer is never held for long
+            while deleted := self._admin(retention.prune_batch, project.id, older_than_us):
+                total += deleted
+        return total
+
+    # dashboard
+    def usage_series(self, project_id: str, since_us: int, until_us: int, bucket_us: int) -> list[UsageBucket]:
+        return analytics.usage_series(self._reader(), project_id, since_us, until_us, bucket_us)
+
+    def session_series(self, project_id: str, since_us: int, until_us: int, bucket_us: int) -> list[SessionBucket]:
+        return analytics.session_series(self._reader(), project_id, since_us, until_us, bucket_us)
+
+    def latency_percentiles(self, project_id: str, since_us: int, until_us: int,
+                            bucket_us: int) -> list[LatencyBucket]:
+        return analytics.latency_percentiles(self._reader(), project_id, since_us, until_us, bucket_us)
+
+    def top_models(self, project_id: str, since_us: int, until_us: int, limit: int) -> list[ModelUsage]:
+        return analytics.top_models(self._reader(), project_id, since_us, until_us, limit)
+
+    def list_users(self, project_id: str, query: UserQuery) -> Page[UserSummary]:
+        return analytics.list_users(self._reader(), project_id, query)
+
+    def search_sessions(self, project_id: str, query: SessionSearch) -> Page[SessionRecord]:
+        return analytics.search_sessions(self._reader(), project_id, query)
+
+    def get_admin(self, username: str) -> AdminCredentials | None:
+        return web_admin.get_admin(self._reader(), username)
+
+    def count_admins(self) -> int:
+        return web_admin.count_admins(self._reader())
+
+    def set_admin_password(self, username: str, password_hash: str, now_us: int) -> None:
+        self._admin(web_admin.set_admin_password, username, password_hash, now_us)
+
+    def create_web_session(self, session: WebSession) -> None:
+        self._admin(web_admin.create_web_session, session)
+
+    def get_web_session(self, token_hash: str, now_us: int) -> WebSession | None:
+        return web_admin.get_web_session(self._reader(), token_hash, now_us)
+
+    def delete_web_session(self, token_hash: str, now_us: int) -> None:
+        self._admin(web_admin.delete_web_session, token_hash, now_us)

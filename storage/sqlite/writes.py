@@ -17,6 +17,8 @@ from phosphobs.storage.rows import EVENT_COLUMNS, event_row
 from phosphobs.storage.sessions import trace_session_id
 from phosphobs.storage.sqlite.connection import lookup_in
 from phosphobs.storage.sqlite.patches import merge_pending, refresh_patched, store_patches
+from phosphobs.storage.sqlite.rollup import FACT_COLUMNS, facts_from_row, facts_of, with_flag
+from phosphobs.storage.sqlite.rollup import apply as apply_usage
 from phosphobs.storage.sqlite.sessions import SessionChanges, assign_user_window
 
 _INSERT_EVENT = (
@@ -159,6 +161,7 @@ def _insert_events(conn: sqlite3.Connection, project: str, events: list[Event], 
         elif user_id is not None:
             windowed.append((event.timestamp_us, seq, user_id, flag, event))
     conn.executemany(_INSERT_EVENT, rows)
+    apply_usage(conn, project, [], [facts_of(e, flags.get(e.event_id, e.flag)) for e in events])
     conn.executemany("INSERT INTO events_fts (rowid, input, output) VALUES (?, ?, ?)", fts)
     if tags:
         conn.executemany("INSERT OR IGNORE INTO event_tags (project_id, tag, ts_us, seq) VALUES (?, ?, ?, ?)", tags)
@@ -222,10 +225,12 @@ def _feedback(conn: sqlite3.Connection, op: FeedbackOp, now_us: int, changes: Se
         (op.project_id, fb.event_id, fb.flag, fb.comment, fb.source, op.received_us or now_us),
     )
     row = conn.execute(
-        "SELECT seq, session_id, flag FROM events WHERE project_id = ? AND event_id = ?", (op.project_id, fb.event_id)
+        f"SELECT seq, session_id, {FACT_COLUMNS} FROM events WHERE project_id = ? AND event_id = ?",
+        (op.project_id, fb.event_id),
     ).fetchone()
     if row is not None:
         conn.execute("UPDATE events SET flag = ? WHERE seq = ?", (fb.flag, row["seq"]))
+        apply_usage(conn, op.project_id, [facts_from_row(row)], [with_flag(facts_from_row(row), fb.flag)])
         if row["session_id"]:
             changes.flag_changed((op.project_id, row["session_id"]), row["flag"], fb.flag)
     return WriteResult(ok=True)

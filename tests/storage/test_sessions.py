@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
+from collections.abc import Callable
 
 from phosphobs.storage.models import Event, Feedback
 from phosphobs.storage.protocol import EventQuery, FeedbackOp, IngestOp, Project, SessionQuery, Storage
 from phosphobs.storage.sessions import SESSION_GAP_US, derived_session_id
-from phosphobs.storage.sqlite.store import SqliteStorage
 
 from tests.support.factories import BASE_US, MINUTE_US, make_event
 
@@ -104,12 +103,11 @@ def _snapshot(storage: Storage, project: Project) -> tuple:
     return sorted((s.session_id, s.start_us, s.end_us, s.event_count, s.tokens_in) for s in found), per_event
 
 
-def test_any_arrival_order_and_batching_gives_the_same_sessions(tmp_path: Path) -> None:
+def test_any_arrival_order_and_batching_gives_the_same_sessions(empty_storage: Callable[[], Storage]) -> None:
     events = _history(7)
     results = []
     for attempt in range(5):
-        store = SqliteStorage(tmp_path / f"{attempt}.db")
-        store.migrate()
+        store = empty_storage()
         proj = Project("fixed-project", "fixed", "free", None, 0)
         store._admin(lambda c: c.execute("INSERT INTO projects VALUES ('fixed-project','fixed','free',NULL,0)"))
         shuffled = events[:]
@@ -118,7 +116,6 @@ def test_any_arrival_order_and_batching_gives_the_same_sessions(tmp_path: Path) 
         for start in range(0, len(shuffled), size):
             store.write([IngestOp(proj.id, shuffled[start : start + size], None)], NOW)
         results.append(_snapshot(store, proj))
-        store.close()
     assert all(r == results[0] for r in results[1:])
     assert 10 < len(results[0][0]) < 100  # the history really does split into many sessions
 

@@ -1,0 +1,65 @@
+"""Sessions: the filterable, sortable list (keyset pages) and one session's timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from phosphobs.api.dashboard.common import PageError, ProjectDep, clean, decode_cursor, encode_cursor, page, parse_time
+from phosphobs.api.dashboard.content import Turn, turns
+from phosphobs.storage.dashboard_records import SessionSearch
+from phosphobs.storage.protocol import StoredEvent
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+router = APIRouter(include_in_schema=False)
+
+SORTS = {"activity": "Last activity", "start": "Start", "duration": "Duration", "events": "Events", "cost": "Cost",
+         "tokens": "Tokens"}
+FILTERS = ("user", "model", "tag", "failures", "since", "until", "q", "sort", "order")
+TIMELINE_LIMIT = 1000
+
+
+@router.get("/p/{project}/sessions")
+async def sessions(request: Request, ctx: ProjectDep) -> Response:
+    params = {name: request.query_params.get(name, "") for name in FILTERS}
+    sort = params["sort"] if params["sort"] in SORTS else "activity"
+    failures = {"yes": True, "no": False}.get(params["failures"])
+    after = decode_cursor(request.query_params.get("cursor"))
+    query = SessionSearch(
+        user_id=clean(params["user"]), model=clean(params["model"]), tag=clean(params["tag"]), has_failures=failures,
+        since_us=parse_time(params["since"]), until_us=parse_time(params["until"]), text=clean(params["q"], 1000),
+        sort=sort, descending=params["order"] != "asc",  # type: ignore[arg-type]
+        after=(after[0], after[1]) if after and len(after) == 2 and isinstance(after[1], str) else None, limit=50,
+    )
+    result = await run_in_threadpool(ctx.storage.search_sessions, ctx.project.id, query)
+    kept = {k: v for k, v in params.items() if v}
+    return page(request, ctx, "sessions.html", "sessions", sessions=result.items, params=params, kept=kept,
+                sorts=SORTS, next_cursor=encode_cursor(result.next_after), first_page=query.after is None)
+
+
+@dataclass(slots=True, frozen=True)
+class TimelineItem:
+    stored: StoredEvent
+    inputs: list[Turn]
+    outputs: list[Turn]
+    extra: dict[str, Any]
+
+
+def timeline_item(stored: StoredEvent) -> TimelineItem:
+    e = stored.event
+    meta = e.metadata
+    extra = {k: v for k, v in meta.items() if k not in ("input_messages", "output_messages")}
+    return TimelineItem(stored, turns(e.input, meta.get("input_messages")),
+                        turns(e.output, meta.get("output_messages")), extra)
+
+
+@router.get("/p/{project}/sessions/{session_id:path}")
+async def session_detail(request: Request, ctx: ProjectDep, session_id: str) -> Response:
+    record = await run_in_threadpool(ctx.storage.get_session, ctx.project.id, session_id)
+    if record is None:
+        raise PageError(404, f"no session {session_id!r}")
+    events = await run_in_threadpool(ctx.storage.session_events, ctx.project.id, session_id, TIMELINE_LIMIT)
+    return page(request, ctx, "session.html", "sessions", record=record, items=[timeline_item(e) for e in events],
+                truncated=len(events) >= TIMELINE_LIMIT, here=request.url.path)

@@ -1,0 +1,86 @@
+"""Server-side rendering for the dashboard: one autoescaping Jinja environment and its formatting filters.
+
+Event content is untrusted LLM output: templates autoescape everything, nothing is marked safe except
+markup built by our own code (charts) from escaped parts, and every page is sent with a strict CSP.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import phosphobs.dashboards
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+DASHBOARDS_DIR = Path(phosphobs.dashboards.__file__).parent
+TEMPLATES_DIR = DASHBOARDS_DIR / "templates"
+STATIC_DIR = DASHBOARDS_DIR / "static"
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none';"
+       " base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def fmt_time(us: int | None) -> str:
+    if us is None:
+        return "-"
+    return datetime.fromtimestamp(us / 1e6, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def fmt_duration_ms(ms: float | None) -> str:
+    if ms is None:
+        return "-"
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    if ms < 120_000:
+        return f"{ms / 1000:.1f} s"
+    if ms < 7_200_000:
+        return f"{ms / 60_000:.1f} min"
+    return f"{ms / 3_600_000:.1f} h"
+
+
+def fmt_cost(cents: float | None) -> str:
+    if cents is None:
+        return "-"
+    return f"${cents / 100:,.4f}" if cents < 100 else f"${cents / 100:,.2f}"
+
+
+def fmt_int(n: int | float | None) -> str:
+    return "-" if n is None else f"{n:,.0f}"
+
+
+def fmt_rate(num: int, den: int) -> str:
+    return "-" if not den else f"{100 * num / den:.0f}%"
+
+
+def fmt_json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str, sort_keys=True)
+
+
+def build_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True, default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(time=fmt_time, duration=fmt_duration_ms, cost=fmt_cost, int=fmt_int, json=fmt_json)
+    env.globals.update(rate=fmt_rate)
+    return env
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    env: Environment = request.app.state.templates
+    html = env.get_template(template).render(request=request, **context)
+    return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)

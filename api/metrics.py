@@ -1,0 +1,131 @@
+"""Prometheus metrics: one `CollectorRegistry` per app (built in create_app), served at GET /metrics.
+
+Names follow Prometheus conventions; the OTel GenAI client metrics keep their semantic-convention names
+translated the way OTel's Prometheus exporter does (`gen_ai.client.token.usage` → `gen_ai_client_token_usage`,
+`gen_ai.client.operation.duration` [s] → `gen_ai_client_operation_duration_seconds`, attributes → labels).
+Counts are per process: with several workers, Prometheus scrapes each one (or sums them).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+
+from fastapi import APIRouter, Request
+from phosphobs.storage.models import Event
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+from starlette.responses import Response
+
+# OTel semantic-convention bucket boundaries for the two GenAI client histograms.
+TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864)
+DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92)
+COMMIT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+MAX_LABEL_VALUES = 500  # distinct models/providers kept as labels; beyond that: "other" (bounded cardinality)
+REJECTION_REASONS = ("auth", "validation", "rate_limit", "overload", "storage")
+
+
+class _Capped:
+    """Label values from clients (model names) are unbounded; past a cap they collapse into 'other'."""
+
+    def __init__(self, cap: int) -> None:
+        self._cap = cap
+        self._seen: set[str] = set()
+
+    def __call__(self, value: str | None) -> str:
+        value = (value or "")[:100]
+        if value in self._seen:
+            return value
+        if len(self._seen) >= self._cap:
+            return "other"
+        self._seen.add(value)
+        return value
+
+
+class _PipelineCollector(Collector):
+    """Reads the pipeline's own counters at scrape time."""
+
+    def __init__(self, stats: Callable[[], tuple[int, int, int, float, int]]) -> None:
+        self._stats = stats
+
+    def collect(self):  # type: ignore[override]
+        queued, commits, items, last_seconds, dropped = self._stats()
+        yield GaugeMetricFamily("phosphobs_ingest_queue_depth", "Items waiting for the next group commit.",
+                                value=queued)
+        yield CounterMetricFamily("phosphobs_group_commits", "Group commits (database transactions) done.",
+                                  value=commits)
+        yield CounterMetricFamily("phosphobs_group_commit_items", "Items (events, patches, feedback) committed.",
+                                  value=items)
+        yield GaugeMetricFamily("phosphobs_last_group_commit_duration_seconds",
+                                "Duration of the most recent group commit.", value=last_seconds)
+        yield CounterMetricFamily("phosphobs_ingest_queue_dropped_items",
+                                  "Items refused because the ingest queue was full.", value=dropped)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self._model = _Capped(MAX_LABEL_VALUES)
+        self._provider = _Capped(MAX_LABEL_VALUES)
+        self.events = Counter("phosphobs_ingested_events", "Events stored (duplicates not counted).",
+                              ["project", "source", "model", "provider"], registry=r)
+        self.token_usage = Histogram(
+            "gen_ai_client_token_usage", "Input and output tokens per LLM call (OTel gen_ai.client.token.usage).",
+            ["project", "gen_ai_token_type", "gen_ai_request_model", "gen_ai_provider_name"], buckets=TOKEN_BUCKETS,
+            registry=r)
+        self.duration = Histogram(
+            "gen_ai_client_operation_duration_seconds",
+            "LLM call latency as reported by the client (OTel gen_ai.client.operation.duration).",
+            ["project", "gen_ai_request_model", "gen_ai_provider_name"], buckets=DURATION_BUCKETS, registry=r)
+        self.cost = Counter("phosphobs_llm_cost_usd", "Cost of stored events in US dollars (reported or estimated).",
+                            ["project", "model"], registry=r)
+        self.feedback = Counter("phosphobs_feedback", "Feedback recorded, by flag.", ["project", "flag"], registry=r)
+        self.rejections = Counter("phosphobs_ingest_rejections", "Ingest requests refused, by reason.",
+                                  ["reason"], registry=r)
+        for reason in REJECTION_REASONS:
+            self.rejections.labels(reason)  # every reason is exported from the start, at 0
+        self.commit_wait = Histogram(
+            "phosphobs_ingest_commit_duration_seconds",
+            "Time from handing a request's records to the pipeline until they are committed (queue + commit).",
+            buckets=COMMIT_BUCKETS, registry=r)
+        self.up = Gauge("phosphobs_up", "1 while the server runs.", registry=r)
+        self.up.set(1)
+
+    def watch_pipeline(self, stats: Callable[[], tuple[int, int, int, float, int]]) -> None:
+        """Export the pipeline's queue depth and commit counters, read at each scrape."""
+        self.registry.register(_PipelineCollector(stats))
+
+    def ingested(self, project: str, events: list[Event]) -> None:
+        for e in events:
+            model, provider = self._model(e.model), self._provider(e.provider)
+            self.events.labels(project, e.source, model, provider).inc()
+            if e.tokens_in is not None:
+                self.token_usage.labels(project, "input", model, provider).observe(e.tokens_in)
+            if e.tokens_out is not None:
+                self.token_usage.labels(project, "output", model, provider).observe(e.tokens_out)
+            if e.latency_ms is not None:
+                self.duration.labels(project, model, provider).observe(e.latency_ms / 1000)
+            if e.cost_cents is not None:
+                self.cost.labels(project, model).inc(e.cost_cents / 100)
+
+    def rejected(self, reason: str) -> None:
+        self.rejections.labels(reason).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+metrics_router = APIRouter(include_in_schema=False)
+
+
+@metrics_router.get("/metrics")
+async def metrics_endpoint(request: Request) -> Response:
+    token = request.app.state.settings.metrics_token
+    if token:
+        header = request.headers.get("authorization", "")
+        if not hmac.compare_digest(header.encode(), f"Bearer {token}".encode()):
+            return Response("unauthorized\n", 401, headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+                            media_type="text/plain")
+    return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)

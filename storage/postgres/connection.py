@@ -1,0 +1,69 @@
+"""Postgres connections: a psycopg 3 pool, migrations under a lock, and transaction retries.
+
+Workers run concurrent transactions, so a deadlock or serialization failure is an expected, rare
+outcome: the whole transaction is retried (it rolled back entirely, so a retry is always safe).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import orjson
+import psycopg
+from phosphobs.storage.postgres.schema import MIGRATIONS
+from psycopg import errors
+from psycopg.rows import dict_row
+from psycopg.types.json import set_json_loads
+from psycopg_pool import ConnectionPool
+
+log = logging.getLogger("phosphobs.postgres")
+T = TypeVar("T")
+RETRYABLE = (errors.DeadlockDetected, errors.SerializationFailure)
+_MIGRATION_LOCK = 0x70686F73  # any fixed number: one migrator at a time across workers
+
+
+def _configure(conn: psycopg.Connection) -> None:
+    set_json_loads(orjson.loads, conn)
+
+
+def make_pool(url: str, max_size: int = 10) -> ConnectionPool:
+    """Autocommit connections (reads never sit idle in a transaction); writes open one explicitly."""
+    return ConnectionPool(
+        url, min_size=1, max_size=max_size, open=True, name="phosphobs", configure=_configure,
+        kwargs={"autocommit": True, "row_factory": dict_row, "application_name": "phosphobs"},
+    )
+
+
+def in_transaction(pool: ConnectionPool, fn: Callable[[psycopg.Connection], T], attempts: int = 8) -> T:
+    """Run `fn` in one transaction, retrying it whole on deadlock or serialization failure."""
+    for attempt in range(attempts):
+        with pool.connection() as conn:
+            try:
+                with conn.transaction():
+                    return fn(conn)
+            except RETRYABLE as exc:
+                if attempt == attempts - 1:
+                    raise
+                log.info("retrying transaction after %s", type(exc).__name__)
+        time.sleep(random.uniform(0, 0.01 * 2**attempt))
+    raise AssertionError("unreachable")
+
+
+def migrate(pool: ConnectionPool) -> list[str]:
+    """Apply pending steps in order, each in its own transaction; re-running is a no-op."""
+    applied: list[str] = []
+    with pool.connection() as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        for name, sql in MIGRATIONS:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+                if conn.execute("SELECT 1 FROM schema_migrations WHERE name = %s", (name,)).fetchone():
+                    continue
+                conn.execute(sql)
+                conn.execute("INSERT INTO schema_migrations VALUES (%s, now()::text)", (name,))
+                applied.append(name)
+    return applied

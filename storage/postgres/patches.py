@@ -1,0 +1,81 @@
+"""OTLP content that travels apart from its span (log records), merged into the event on Postgres.
+
+Same contract as `storage/sqlite/patches.py`: the stored event is `apply_patches(base, every patch)`.
+Patches and spans of one event serialise on the event's advisory lock (patch writers take it exclusive).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+
+import psycopg
+from phosphobs.storage.enrichment import apply_patches
+from phosphobs.storage.models import Event, EventPatch
+from phosphobs.storage.postgres import rollup
+from phosphobs.storage.postgres.search import document
+from phosphobs.storage.postgres.sessions import SessionChanges
+from phosphobs.storage.rows import dumps, event_from_json, event_to_json, patch_from_json, patch_to_json
+
+
+def store_patches(conn: psycopg.Connection, project: str, patches: list[EventPatch]) -> set[str]:
+    """Keep every patch (a retried log record is stored once); returns the event ids they belong to."""
+    conn.execute(
+        "INSERT INTO event_patches (project_id, event_id, order_key, patch)"
+        " SELECT %s, * FROM unnest(%s::text[], %s::text[], %s::text[]) ON CONFLICT DO NOTHING",
+        (project, [p.event_id for p in patches], [p.order_key for p in patches], [patch_to_json(p) for p in patches]),
+    )
+    return {p.event_id for p in patches}
+
+
+def patches_for(conn: psycopg.Connection, project: str, event_ids: list[str]) -> dict[str, list[EventPatch]]:
+    found: dict[str, list[EventPatch]] = defaultdict(list)
+    rows = conn.execute(
+        "SELECT event_id, order_key, patch FROM event_patches WHERE project_id = %s AND event_id = ANY(%s)",
+        (project, event_ids),
+    ).fetchall()
+    for row in rows:
+        found[row["event_id"]].append(patch_from_json(row["event_id"], row["order_key"], row["patch"]))
+    return found
+
+
+def merge_pending(conn: psycopg.Connection, project: str, events: list[Event]) -> list[Event]:
+    """Store each span's base event (later log records merge into it) and apply patches already here."""
+    spans = [e for e in events if e.source == "otlp"]
+    if not spans:
+        return events
+    conn.execute(
+        "INSERT INTO event_bases (project_id, event_id, base) SELECT %s, * FROM unnest(%s::text[], %s::text[])"
+        " ON CONFLICT DO NOTHING",
+        (project, [e.event_id for e in spans], [event_to_json(e) for e in spans]),
+    )
+    pending = patches_for(conn, project, [e.event_id for e in spans])
+    if not pending:
+        return events
+    return [apply_patches(e, pending[e.event_id]) if e.event_id in pending else e for e in events]
+
+
+def refresh_patched(conn: psycopg.Connection, project: str, event_ids: set[str], changes: SessionChanges) -> None:
+    """Rewrite already-stored events that just received new patches."""
+    ids = sorted(event_ids)
+    patches = patches_for(conn, project, ids)
+    rows = conn.execute(
+        "SELECT e.seq, e.event_id, e.session_id, b.base, e.ts_us, e.model, e.tokens_in, e.tokens_out, e.cost_cents,"
+        " e.latency_ms, e.status, e.flag FROM events e JOIN event_bases b"
+        " ON b.project_id = e.project_id AND b.event_id = e.event_id"
+        " WHERE e.project_id = %s AND e.event_id = ANY(%s) ORDER BY e.seq FOR UPDATE OF e",
+        (project, ids),
+    ).fetchall()
+    for row in rows:
+        merged = apply_patches(event_from_json(row["base"]), patches.get(row["event_id"], []))
+        conn.execute(
+            "UPDATE events SET input = %s, output = %s, model = %s, provider = %s, tokens_in = %s, tokens_out = %s,"
+            " metadata = %s::json, search = strip(to_tsvector('simple', %s)) WHERE seq = %s",
+            (merged.input, merged.output, merged.model, merged.provider, merged.tokens_in, merged.tokens_out,
+             dumps(merged.metadata), document(merged.input, merged.output), row["seq"]),
+        )
+        old = rollup.facts_from_row(row)
+        changes.usage(project, [old], [replace(old, model=merged.model, tokens_in=merged.tokens_in,
+                                                    tokens_out=merged.tokens_out)])
+        if row["session_id"]:
+            changes.recompute((project, row["session_id"]))
