@@ -14,7 +14,11 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-WORDS = ["the", "model", "answered", "with", "a", "detailed", "explanation", "of", "quantum", "computing", "billing", "refunds", "travel", "itinerary", "python", "error", "stack", "trace", "summary", "translation", "poem", "recipe", "weather", "contract"]
+WORDS = [
+    "the", "model", "answered", "with", "a", "detailed", "explanation", "of", "quantum", "computing",
+    "billing", "refunds", "travel", "itinerary", "python", "error", "stack", "trace", "summary",
+    "translation", "poem", "recipe", "weather", "contract",
+]
 
 
 def free_port() -> int:
