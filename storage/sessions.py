@@ -16,3 +16,43 @@ def derived_session_id(project_id: str, user_id: str, start_us: int) -> str:
 def trace_session_id(trace_id: str) -> str:
     """A trace with no session attribute is its own session."""
     return f"trace_{trace_id.lower()}"
+
+
+def effective_session(
+    session_id: str | None, user_id: str | None, trace_id: str | None, trace_session: str | None,
+    trace_user: str | None,
+) -> tuple[str | None, str | None, str | None]:
+    """(session_id, kind, user_id) by precedence: explicit > trace attribute > trace id > user window.
+
+    kind is `explicit`, `trace`, `user` (an inactivity window still to be placed) or None (no session).
+    """
+    user = user_id or trace_user
+    if session_id:
+        return session_id, "explicit", user
+    if trace_id:
+        if trace_session:
+            return trace_session, "explicit", user
+        return trace_session_id(trace_id), "trace", user
+    return None, ("user" if user is not None else None), user
+
+
+TraceContext = tuple[int | None, str | None, int | None, str | None]  # session start, session, user start, user
+
+
+def merge_trace_hint(current: TraceContext | None, start_us: int, session_id: str | None,
+                     user_id: str | None) -> TraceContext | None:
+    """The trace's context after a hint: the earliest span's session and user win, so arrival order is moot.
+
+    Returns None when the hint changes nothing (including the stored session/user values).
+    """
+    session = (current[0], current[1]) if current and current[1] else None
+    user = (current[2], current[3]) if current and current[3] else None
+    if session_id and (session is None or (start_us, session_id) < session):
+        session = (start_us, session_id)
+    if user_id and (user is None or (start_us, user_id) < user):
+        user = (start_us, user_id)
+    merged: TraceContext = (session[0] if session else None, session[1] if session else None,
+                            user[0] if user else None, user[1] if user else None)
+    if current is not None and (current[1], current[3]) == (merged[1], merged[3]):
+        return None
+    return merged

@@ -15,7 +15,7 @@ from phosphobs.storage.postgres.search import document
 from phosphobs.storage.postgres.sessions import SessionChanges, assign_user_window
 from phosphobs.storage.protocol import IngestOp, RateLimitState, WriteResult
 from phosphobs.storage.rows import EVENT_COLUMNS, event_row
-from phosphobs.storage.sessions import trace_session_id
+from phosphobs.storage.sessions import effective_session, merge_trace_hint
 
 # (column, array type, value expression) in EVENT_COLUMNS order; json columns arrive as text.
 _TYPES = {"ts_us": "bigint", "latency_ms": "float8", "tokens_in": "bigint", "tokens_out": "bigint",
@@ -56,18 +56,6 @@ def ingest(conn: psycopg.Connection, op: IngestOp, now_us: int, changes: Session
     return WriteResult(ok=True, statuses=statuses, rate_limit=limit_state)
 
 
-def effective_session(event: Event, ctx: dict | None) -> tuple[str | None, str | None, str | None]:
-    """(session_id, kind, user_id) by precedence: explicit > trace attribute > trace id > user window."""
-    user_id = event.user_id or (ctx["user_id"] if ctx else None)
-    if event.session_id:
-        return event.session_id, "explicit", user_id
-    if event.trace_id:
-        if ctx is not None and ctx["session_id"]:
-            return ctx["session_id"], "explicit", user_id
-        return trace_session_id(event.trace_id), "trace", user_id
-    return None, ("user" if user_id is not None else None), user_id
-
-
 def _insert_events(conn: psycopg.Connection, project: str, events: list[Event], received_us: int,
                    changes: SessionChanges) -> set[str]:
     """One INSERT … SELECT FROM unnest(arrays) for the whole op; returns the ids actually inserted
@@ -83,7 +71,7 @@ def _insert_events(conn: psycopg.Connection, project: str, events: list[Event], 
     columns: list[list[Any]] = [[] for _ in range(len(EVENT_COLUMNS) + 1)]
     derived = {}
     for event in events:
-        session_id, kind, user_id = effective_session(event, contexts.get(event.trace_id or ""))
+        session_id, kind, user_id = _effective(event, contexts.get(event.trace_id or ""))
         flag = flags.get(event.event_id, event.flag)
         derived[event.event_id] = (session_id, kind, user_id, flag)
         row = event_row(project, event, session_id, kind, user_id, flag, received_us)
@@ -131,34 +119,31 @@ def apply_trace_hint(conn: psycopg.Connection, project: str, hint: TraceHint, ch
         " WHERE project_id = %s AND trace_id = %s",
         (project, hint.trace_id),
     ).fetchone()
-    session = (row["session_start_us"], row["session_id"]) if row and row["session_id"] else None
-    user = (row["user_start_us"], row["user_id"]) if row and row["user_id"] else None
-    if hint.session_id and (session is None or (hint.start_us, hint.session_id) < session):
-        session = (hint.start_us, hint.session_id)
-    if hint.user_id and (user is None or (hint.start_us, hint.user_id) < user):
-        user = (hint.start_us, hint.user_id)
-    before = (row["session_id"], row["user_id"]) if row else (None, None)
-    after = (session[1] if session else None, user[1] if user else None)
-    if row is not None and before == after:
+    current = (row["session_start_us"], row["session_id"], row["user_start_us"], row["user_id"]) if row else None
+    after = merge_trace_hint(current, hint.start_us, hint.session_id, hint.user_id)
+    if after is None:
         return
     conn.execute(
         "INSERT INTO trace_context (project_id, trace_id, session_start_us, session_id, user_start_us, user_id)"
         " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (project_id, trace_id) DO UPDATE SET"
         " session_start_us = excluded.session_start_us, session_id = excluded.session_id,"
         " user_start_us = excluded.user_start_us, user_id = excluded.user_id",
-        (project, hint.trace_id, session[0] if session else None, after[0], user[0] if user else None, after[1]),
+        (project, hint.trace_id, *after),
     )
-    ctx = {"session_id": after[0], "user_id": after[1]}
     for ev in conn.execute(
         "SELECT seq, session_id, user_id, explicit_session_id, explicit_user_id, trace_id FROM events"
         " WHERE project_id = %s AND trace_id = %s ORDER BY seq FOR UPDATE",
         (project, hint.trace_id),
     ).fetchall():
-        probe = Event(event_id="", input="", output="", timestamp_us=0, session_id=ev["explicit_session_id"],
-                      user_id=ev["explicit_user_id"], trace_id=ev["trace_id"])
-        session_id, kind, user_id = effective_session(probe, ctx)
+        session_id, kind, user_id = effective_session(ev["explicit_session_id"], ev["explicit_user_id"],
+                                                      ev["trace_id"], after[1], after[3])
         if (session_id, user_id) != (ev["session_id"], ev["user_id"]):
             conn.execute("UPDATE events SET session_id = %s, session_kind = %s, user_id = %s WHERE seq = %s",
                          (session_id, kind, user_id, ev["seq"]))
             changes.recompute((project, ev["session_id"]))
             changes.recompute((project, session_id))
+
+
+def _effective(event: Event, ctx: dict | None) -> tuple[str | None, str | None, str | None]:
+    return effective_session(event.session_id, event.user_id, event.trace_id, ctx["session_id"] if ctx else None,
+                             ctx["user_id"] if ctx else None)

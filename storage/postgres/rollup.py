@@ -6,11 +6,8 @@ share a row lock; each transaction upserts its rows in key order, so they cannot
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import psycopg
-from phosphobs.storage.dashboard_records import HOUR_US, latency_bucket
-from phosphobs.storage.sqlite.rollup import FACT_COLUMNS, UsageFacts, facts_from_row, facts_of, with_flag
+from phosphobs.storage.usage_facts import FACT_COLUMNS, UsageFacts, facts_from_row, facts_of, tally, with_flag
 
 ROLLUP_SHARDS = 16
 
@@ -42,20 +39,7 @@ def apply(conn: psycopg.Connection, project_id: str, removed: list[UsageFacts], 
     """Subtract `removed` and add `added` to the rollups, one statement per table."""
     if removed == added:
         return
-    usage: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0.0] * 10)
-    latency: dict[tuple[int, str, int], int] = defaultdict(int)
-    for sign, facts_list in ((-1, removed), (1, added)):
-        for f in facts_list:
-            key = ((f.ts_us // HOUR_US) * HOUR_US, f.model or "")
-            row = usage[key]
-            for i, value in enumerate((
-                1, f.status == "error", f.tokens_in or 0, f.tokens_out or 0, f.cost_cents or 0.0,
-                f.cost_cents is not None, f.latency_ms or 0.0, f.latency_ms is not None,
-                f.flag == "success", f.flag == "failure",
-            )):
-                row[i] += sign * value
-            if f.latency_ms is not None:
-                latency[(*key, latency_bucket(f.latency_ms))] += sign
+    usage, latency = tally(removed, added)
     if usage:
         keys = sorted(usage)
         cols: list[list] = [[k[0] for k in keys], [k[1] for k in keys]]

@@ -9,51 +9,13 @@ no concurrent delta can be overwritten. Changes are flushed once per transaction
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 
 import psycopg
 from phosphobs.storage.postgres import rollup
+from phosphobs.storage.session_delta import SessionDelta
 from phosphobs.storage.sessions import SESSION_GAP_US, derived_session_id
 
 SessionKey = tuple[str, str]  # (project_id, session_id)
-
-
-@dataclass(slots=True)
-class _Delta:
-    kind: str
-    count: int = 0
-    tokens_in: int = 0
-    tokens_out: int = 0
-    cost: float = 0.0
-    costed: int = 0
-    start: int | None = None
-    end: int | None = None
-    flagged: int = 0
-    successes: int = 0
-    failures: int = 0
-    first_user: tuple[int, str] | None = None
-    models: set[str] = field(default_factory=set)
-    tags: set[str] = field(default_factory=set)
-
-    def merge(self, o: _Delta) -> None:
-        self.count += o.count
-        self.tokens_in += o.tokens_in
-        self.tokens_out += o.tokens_out
-        self.cost += o.cost
-        self.costed += o.costed
-        self.start = o.start if self.start is None else (self.start if o.start is None else min(self.start, o.start))
-        self.end = o.end if self.end is None else (self.end if o.end is None else max(self.end, o.end))
-        self.flagged += o.flagged
-        self.successes += o.successes
-        self.failures += o.failures
-        if o.first_user is not None and (self.first_user is None or o.first_user < self.first_user):
-            self.first_user = o.first_user
-        self.models |= o.models
-        self.tags |= o.tags
-
-
-def _flag_counts(flag: str | None) -> tuple[int, int, int]:
-    return int(flag is not None), int(flag == "success"), int(flag == "failure")
 
 
 class SessionChanges:
@@ -61,7 +23,7 @@ class SessionChanges:
     if the op succeeds, and written once per transaction."""
 
     def __init__(self) -> None:
-        self.deltas: dict[SessionKey, _Delta] = {}
+        self.deltas: dict[SessionKey, SessionDelta] = {}
         self.recomputes: set[SessionKey] = set()
         self.removed: dict[str, list[rollup.UsageFacts]] = defaultdict(list)
         self.added: dict[str, list[rollup.UsageFacts]] = defaultdict(list)
@@ -75,32 +37,14 @@ class SessionChanges:
                   cost: float | None) -> None:
         if key in self.recomputes:
             return
-        d = self.deltas.get(key) or self.deltas.setdefault(key, _Delta(kind))
-        d.count += 1
-        d.tokens_in += tokens_in or 0
-        d.tokens_out += tokens_out or 0
-        if cost is not None:
-            d.cost += cost
-            d.costed += 1
-        d.start = ts_us if d.start is None else min(d.start, ts_us)
-        d.end = ts_us if d.end is None else max(d.end, ts_us)
-        flagged, success, failure = _flag_counts(flag)
-        d.flagged, d.successes, d.failures = d.flagged + flagged, d.successes + success, d.failures + failure
-        if user_id is not None and (d.first_user is None or (ts_us, user_id) < d.first_user):
-            d.first_user = (ts_us, user_id)
-        if model:
-            d.models.add(model)
-        d.tags.update(tags)
+        d = self.deltas.get(key) or self.deltas.setdefault(key, SessionDelta(kind))
+        d.add_event(ts_us, user_id, flag, model, tags, tokens_in, tokens_out, cost)
 
     def flag_changed(self, key: SessionKey, old: str | None, new: str | None) -> None:
         if key in self.recomputes:
             return
-        d = self.deltas.get(key) or self.deltas.setdefault(key, _Delta("explicit"))
-        for sign, flag in ((-1, old), (1, new)):
-            flagged, success, failure = _flag_counts(flag)
-            d.flagged += sign * flagged
-            d.successes += sign * success
-            d.failures += sign * failure
+        d = self.deltas.get(key) or self.deltas.setdefault(key, SessionDelta("explicit"))
+        d.flag_changed(old, new)
 
     def recompute(self, key: SessionKey) -> None:
         self.deltas.pop(key, None)
@@ -200,7 +144,7 @@ _UPSERT_DELTA = (
 )
 
 
-def _apply_delta(conn: psycopg.Connection, key: SessionKey, d: _Delta) -> None:
+def _apply_delta(conn: psycopg.Connection, key: SessionKey, d: SessionDelta) -> None:
     user_ts, user = d.first_user if d.first_user else (None, None)
     conn.execute(
         _UPSERT_DELTA,

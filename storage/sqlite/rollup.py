@@ -1,49 +1,10 @@
-"""Hourly usage rollups kept inside the write transaction, so dashboard charts never scan events.
-
-Every change to an event's counted facts goes through `apply`: a new event adds its facts, feedback that
-changes a flag or a patch that fills model/tokens subtracts the old facts and adds the new. The rollup is
-therefore a function of the stored events alone, whatever the arrival order.
-"""
+"""Hourly usage rollups kept inside the SQLite write transaction, so dashboard charts never scan events."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections import defaultdict
-from dataclasses import dataclass, replace
-from typing import Any
 
-from phosphobs.storage.dashboard_records import HOUR_US, latency_bucket
-from phosphobs.storage.models import Event
-
-# Columns of `events` that `facts_from_row` needs; select them before changing a stored event.
-FACT_COLUMNS = "ts_us, model, tokens_in, tokens_out, cost_cents, latency_ms, status, flag"
-
-
-@dataclass(slots=True, frozen=True)
-class UsageFacts:
-    ts_us: int
-    model: str | None
-    tokens_in: int | None
-    tokens_out: int | None
-    cost_cents: float | None
-    latency_ms: float | None
-    status: str
-    flag: str | None
-
-
-def facts_of(event: Event, flag: str | None) -> UsageFacts:
-    return UsageFacts(event.timestamp_us, event.model, event.tokens_in, event.tokens_out, event.cost_cents,
-                      event.latency_ms, event.status, flag)
-
-
-def facts_from_row(row: Any) -> UsageFacts:
-    return UsageFacts(row["ts_us"], row["model"], row["tokens_in"], row["tokens_out"], row["cost_cents"],
-                      row["latency_ms"], row["status"], row["flag"])
-
-
-def with_flag(facts: UsageFacts, flag: str | None) -> UsageFacts:
-    return replace(facts, flag=flag)
-
+from phosphobs.storage.usage_facts import FACT_COLUMNS, UsageFacts, facts_from_row, facts_of, tally, with_flag
 
 _UPSERT_USAGE = (
     "INSERT INTO usage_hourly (project_id, hour_us, model, events, errors, tokens_in, tokens_out, cost_cents,"
@@ -66,20 +27,7 @@ def apply(conn: sqlite3.Connection, project_id: str, removed: list[UsageFacts], 
     """Subtract `removed` and add `added` to the rollups, one upsert per touched (hour, model)."""
     if removed == added:
         return
-    usage: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0.0] * 10)
-    latency: dict[tuple[int, str, int], int] = defaultdict(int)
-    for sign, facts_list in ((-1, removed), (1, added)):
-        for f in facts_list:
-            key = ((f.ts_us // HOUR_US) * HOUR_US, f.model or "")
-            row = usage[key]
-            for i, value in enumerate((
-                1, f.status == "error", f.tokens_in or 0, f.tokens_out or 0, f.cost_cents or 0.0,
-                f.cost_cents is not None, f.latency_ms or 0.0, f.latency_ms is not None,
-                f.flag == "success", f.flag == "failure",
-            )):
-                row[i] += sign * value
-            if f.latency_ms is not None:
-                latency[(*key, latency_bucket(f.latency_ms))] += sign
+    usage, latency = tally(removed, added)
     rows = []
     for (hour, model), v in usage.items():
         ints = [int(v[i]) for i in (0, 1, 2, 3)]
@@ -89,3 +37,6 @@ def apply(conn: sqlite3.Connection, project_id: str, removed: list[UsageFacts], 
     changed = [(project_id, h, m, b, n) for (h, m, b), n in latency.items() if n]
     if changed:
         conn.executemany(_UPSERT_LATENCY, changed)
+
+
+__all__ = ["FACT_COLUMNS", "UsageFacts", "apply", "facts_from_row", "facts_of", "with_flag"]

@@ -11,40 +11,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field
 
+from phosphobs.storage.session_delta import SessionDelta
 from phosphobs.storage.sessions import SESSION_GAP_US, derived_session_id
 
 SessionKey = tuple[str, str]  # (project_id, session_id)
-
-
-@dataclass(slots=True)
-class _Delta:
-    kind: str
-    count: int = 0
-    tokens_in: int = 0
-    tokens_out: int = 0
-    cost: float = 0.0
-    costed: int = 0
-    start: int | None = None
-    end: int | None = None
-    flagged: int = 0
-    successes: int = 0
-    failures: int = 0
-    first_user: tuple[int, str] | None = None
-    models: set[str] = field(default_factory=set)
-    tags: set[str] = field(default_factory=set)
-
-
-def _flag_counts(flag: str | None) -> tuple[int, int, int]:
-    return (flag is not None, flag == "success", flag == "failure")  # type: ignore[return-value]
 
 
 class SessionChanges:
     """Collects what one transaction did to sessions, then writes it once at the end."""
 
     def __init__(self) -> None:
-        self._deltas: dict[SessionKey, _Delta] = {}
+        self._deltas: dict[SessionKey, SessionDelta] = {}
         self._recompute: set[SessionKey] = set()
 
     def add_event(self, key: SessionKey, kind: str, ts_us: int, user_id: str | None, flag: str | None,
@@ -52,36 +30,14 @@ class SessionChanges:
                   cost: float | None) -> None:
         if key in self._recompute:
             return
-        d = self._deltas.get(key)
-        if d is None:
-            d = self._deltas[key] = _Delta(kind)
-        d.count += 1
-        d.tokens_in += tokens_in or 0
-        d.tokens_out += tokens_out or 0
-        if cost is not None:
-            d.cost += cost
-            d.costed += 1
-        d.start = ts_us if d.start is None else min(d.start, ts_us)
-        d.end = ts_us if d.end is None else max(d.end, ts_us)
-        flagged, success, failure = _flag_counts(flag)
-        d.flagged, d.successes, d.failures = d.flagged + flagged, d.successes + success, d.failures + failure
-        if user_id is not None and (d.first_user is None or (ts_us, user_id) < d.first_user):
-            d.first_user = (ts_us, user_id)
-        if model:
-            d.models.add(model)
-        d.tags.update(tags)
+        d = self._deltas.get(key) or self._deltas.setdefault(key, SessionDelta(kind))
+        d.add_event(ts_us, user_id, flag, model, tags, tokens_in, tokens_out, cost)
 
     def flag_changed(self, key: SessionKey, old: str | None, new: str | None) -> None:
         if key in self._recompute:
             return
-        d = self._deltas.get(key)
-        if d is None:
-            d = self._deltas[key] = _Delta("explicit")
-        for sign, flag in ((-1, old), (1, new)):
-            flagged, success, failure = _flag_counts(flag)
-            d.flagged += sign * flagged
-            d.successes += sign * success
-            d.failures += sign * failure
+        d = self._deltas.get(key) or self._deltas.setdefault(key, SessionDelta("explicit"))
+        d.flag_changed(old, new)
 
     def recompute(self, key: SessionKey) -> None:
         self._deltas.pop(key, None)
@@ -132,7 +88,7 @@ def assign_user_window(conn: sqlite3.Connection, project_id: str, user_id: str, 
     return new_id
 
 
-def _apply_delta(conn: sqlite3.Connection, key: SessionKey, d: _Delta) -> None:
+def _apply_delta(conn: sqlite3.Connection, key: SessionKey, d: SessionDelta) -> None:
     user_ts, user = d.first_user if d.first_user else (None, None)
     conn.execute(
         "INSERT INTO sessions (project_id, session_id, kind, user_id, user_ts_us, start_us, end_us, event_count,"

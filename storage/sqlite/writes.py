@@ -14,7 +14,7 @@ from phosphobs.storage.protocol import (
     WriteResult,
 )
 from phosphobs.storage.rows import EVENT_COLUMNS, event_row
-from phosphobs.storage.sessions import trace_session_id
+from phosphobs.storage.sessions import effective_session, merge_trace_hint
 from phosphobs.storage.sqlite.connection import lookup_in
 from phosphobs.storage.sqlite.patches import merge_pending, refresh_patched, store_patches
 from phosphobs.storage.sqlite.rollup import FACT_COLUMNS, facts_from_row, facts_of, with_flag
@@ -117,25 +117,6 @@ def _ingest(conn: sqlite3.Connection, op: IngestOp, now_us: int, changes: Sessio
     return WriteResult(ok=True, statuses=statuses, rate_limit=limit_state)
 
 
-def _trace_context(conn: sqlite3.Connection, project: str, trace_id: str) -> sqlite3.Row | None:
-    return conn.execute(
-        "SELECT session_id, user_id FROM trace_context WHERE project_id = ? AND trace_id = ?",
-        (project, trace_id),
-    ).fetchone()
-
-
-def _effective_session(event: Event, ctx: sqlite3.Row | None) -> tuple[str | None, str | None, str | None]:
-    """(session_id, kind, user_id) by precedence: explicit > trace attribute > trace id > user window."""
-    user_id = event.user_id or (ctx["user_id"] if ctx else None)
-    if event.session_id:
-        return event.session_id, "explicit", user_id
-    if event.trace_id:
-        if ctx is not None and ctx["session_id"]:
-            return ctx["session_id"], "explicit", user_id
-        return trace_session_id(event.trace_id), "trace", user_id
-    return None, ("user" if user_id is not None else None), user_id
-
-
 def _insert_events(conn: sqlite3.Connection, project: str, events: list[Event], received_us: int,
                    changes: SessionChanges) -> None:
     """Insert new events in bulk; seq values are assigned here (we hold the write lock) so that the
@@ -151,7 +132,7 @@ def _insert_events(conn: sqlite3.Connection, project: str, events: list[Event], 
     rows, fts, tags, windowed = [], [], [], []
     for offset, event in enumerate(events):
         seq = first_seq + offset
-        session_id, kind, user_id = _effective_session(event, contexts.get(event.trace_id or ""))
+        session_id, kind, user_id = _effective(event, contexts.get(event.trace_id or ""))
         flag = flags.get(event.event_id, event.flag)
         rows.append((seq, *event_row(project, event, session_id, kind, user_id, flag, received_us)))
         fts.append((seq, event.input, event.output))
@@ -183,32 +164,24 @@ def _apply_trace_hint(conn: sqlite3.Connection, project: str, hint: TraceHint, c
         " WHERE project_id = ? AND trace_id = ?",
         (project, hint.trace_id),
     ).fetchone()
-    session = (row["session_start_us"], row["session_id"]) if row and row["session_id"] else None
-    user = (row["user_start_us"], row["user_id"]) if row and row["user_id"] else None
-    if hint.session_id and (session is None or (hint.start_us, hint.session_id) < session):
-        session = (hint.start_us, hint.session_id)
-    if hint.user_id and (user is None or (hint.start_us, hint.user_id) < user):
-        user = (hint.start_us, hint.user_id)
-    before = (row["session_id"], row["user_id"]) if row else (None, None)
-    after = (session[1] if session else None, user[1] if user else None)
-    if row is not None and before == after:
+    current = (row["session_start_us"], row["session_id"], row["user_start_us"], row["user_id"]) if row else None
+    after = merge_trace_hint(current, hint.start_us, hint.session_id, hint.user_id)
+    if after is None:
         return
     conn.execute(
         "INSERT INTO trace_context (project_id, trace_id, session_start_us, session_id, user_start_us, user_id)"
         " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (project_id, trace_id) DO UPDATE SET"
         " session_start_us = excluded.session_start_us, session_id = excluded.session_id,"
         " user_start_us = excluded.user_start_us, user_id = excluded.user_id",
-        (project, hint.trace_id, session[0] if session else None, after[0], user[0] if user else None, after[1]),
+        (project, hint.trace_id, *after),
     )
-    ctx = _trace_context(conn, project, hint.trace_id)
     for ev in conn.execute(
         "SELECT seq, session_id, user_id, explicit_session_id, explicit_user_id, trace_id FROM events"
         " WHERE project_id = ? AND trace_id = ?",
         (project, hint.trace_id),
     ).fetchall():
-        probe = Event(event_id="", input="", output="", timestamp_us=0, session_id=ev["explicit_session_id"],
-                      user_id=ev["explicit_user_id"], trace_id=ev["trace_id"])
-        session_id, kind, user_id = _effective_session(probe, ctx)
+        session_id, kind, user_id = effective_session(ev["explicit_session_id"], ev["explicit_user_id"],
+                                                      ev["trace_id"], after[1], after[3])
         if (session_id, user_id) != (ev["session_id"], ev["user_id"]):
             conn.execute(
                 "UPDATE events SET session_id = ?, session_kind = ?, user_id = ? WHERE seq = ?",
@@ -234,3 +207,8 @@ def _feedback(conn: sqlite3.Connection, op: FeedbackOp, now_us: int, changes: Se
         if row["session_id"]:
             changes.flag_changed((op.project_id, row["session_id"]), row["flag"], fb.flag)
     return WriteResult(ok=True)
+
+
+def _effective(event: Event, ctx: sqlite3.Row | None) -> tuple[str | None, str | None, str | None]:
+    return effective_session(event.session_id, event.user_id, event.trace_id, ctx["session_id"] if ctx else None,
+                             ctx["user_id"] if ctx else None)
