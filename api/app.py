@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,6 +12,7 @@ from phosphobs.api.dashboard.router import install_dashboard
 from phosphobs.api.errors import install_error_handlers
 from phosphobs.api.metrics import Metrics, metrics_router
 from phosphobs.api.metrics_observe import ObservedPipeline, RejectionCounter
+from phosphobs.api.retention import prune_forever
 from phosphobs.api.routes import events, feedback, health, sessions
 from phosphobs.api.settings import Settings
 from phosphobs.collector.native_http import native_router
@@ -39,9 +41,16 @@ def create_app(settings: Settings) -> FastAPI:
         pipeline.start()
         if grpc_server is not None:
             await grpc_server.start()
+        pruner = (
+            asyncio.create_task(prune_forever(storage, settings.retention_days, settings.retention_check_seconds))
+            if settings.retention_days > 0
+            else None
+        )
         try:
             yield
         finally:
+            if pruner is not None:
+                pruner.cancel()
             if grpc_server is not None:
                 await grpc_server.stop()
             pipeline.stop()  # commits everything already accepted before closing

@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="HTTP port [PHOSPHOBS_PORT, default 4318]")
     serve.add_argument("--grpc-port", type=int, help="OTLP/gRPC port, 0 disables [PHOSPHOBS_GRPC_PORT, default 4317]")
     serve.add_argument("--workers", type=int, help="worker processes [PHOSPHOBS_WORKERS, default 1]")
+    serve.add_argument("--retention-days", type=int,
+                       help="prune events older than N days, hourly [PHOSPHOBS_RETENTION_DAYS, default 0: keep]")
     serve.add_argument("--max-body-bytes", type=int, help="request body limit [PHOSPHOBS_MAX_BODY_BYTES]")
     serve.add_argument("--log-level", help="uvicorn log level [PHOSPHOBS_LOG_LEVEL, default info]")
     _database_flags(serve)

@@ -32,6 +32,8 @@ class Settings:
     sqlite_synchronous: str = "FULL"
     page_size_max: int = 200
     workers: int = 1
+    retention_days: int = 0  # 0 keeps events forever; otherwise older events are pruned periodically
+    retention_check_seconds: float = 3600.0
     log_level: str = "info"
     admin_username: str = "admin"  # the dashboard login
     admin_password: str | None = None  # when set, (re)sets that login's password at start
@@ -60,22 +62,22 @@ def settings_from(env: Mapping[str, str], overrides: Mapping[str, object | None]
             raw = env.get(ENV_PREFIX + f.name.upper())
         if raw is None or raw == "":
             continue
-        values[f.name] = _coerce(f.name, raw)
+        values[f.name] = _coerce(f.name, str(f.type), raw)
     return Settings(**values)  # type: ignore[arg-type]
 
 
-_INTS = {"port", "grpc_port", "max_body_bytes", "max_decompressed_bytes", "rate_limit_free", "rate_limit_pro",
-         "max_queued_items", "max_commit_items", "page_size_max", "workers", "web_session_hours"}
+_PARSERS = {"int": int, "float": float}
 
 
-def _coerce(name: str, raw: object) -> object:
-    if name == "data_dir":
+def _coerce(name: str, annotation: str, raw: object) -> object:
+    """Parse a flag or env value by the field's declared type (annotations are strings here)."""
+    if annotation == "Path":
         return Path(str(raw)).expanduser()
-    if name in _INTS:
-        try:
-            return int(str(raw))
-        except ValueError as exc:
-            raise ValueError(f"{ENV_PREFIX}{name.upper()} / --{name.replace('_', '-')} must be an integer") from exc
-    if name == "key_cache_seconds":
-        return float(str(raw))
-    return str(raw)
+    parse = _PARSERS.get(annotation)
+    if parse is None:
+        return str(raw)
+    try:
+        return parse(str(raw))
+    except ValueError as exc:
+        flag = "--" + name.replace("_", "-")
+        raise ValueError(f"{ENV_PREFIX}{name.upper()} / {flag} must be {annotation}: {raw!r}") from exc
