@@ -16,6 +16,7 @@ import orjson
 import psycopg
 from phosphobs.storage.postgres.schema import MIGRATIONS
 from psycopg import errors
+from psycopg.adapt import Dumper
 from psycopg.rows import dict_row
 from psycopg.types.json import set_json_loads
 from psycopg_pool import ConnectionPool
@@ -26,8 +27,17 @@ RETRYABLE = (errors.DeadlockDetected, errors.SerializationFailure)
 _MIGRATION_LOCK = 0x70686F73  # any fixed number: one migrator at a time across workers
 
 
+class NulSafeStrDumper(Dumper):
+    """Python str as text with NUL written as U+FFFD: Postgres text cannot hold NUL (SQLite can), and a
+    stray NUL in telemetry must not fail the whole write."""
+
+    def dump(self, obj: str) -> bytes:
+        return (obj.replace("\x00", "\ufffd") if "\x00" in obj else obj).encode()
+
+
 def _configure(conn: psycopg.Connection) -> None:
     set_json_loads(orjson.loads, conn)
+    conn.adapters.register_dumper(str, NulSafeStrDumper)
 
 
 def make_pool(url: str, max_size: int = 10) -> ConnectionPool:

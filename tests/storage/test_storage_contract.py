@@ -169,3 +169,14 @@ def test_projects_are_found_by_name_or_id(storage: Storage, project: Project) ->
     assert storage.get_project("missing") is None
     storage.set_project_plan(project.id, "pro", 123)
     assert (storage.get_project(project.id).plan, storage.get_project(project.id).rate_limit_per_min) == ("pro", 123)
+
+
+def test_nul_characters_never_fail_a_write(storage: Storage, project: Project) -> None:
+    """SQLite keeps NUL; Postgres text cannot, so it stores U+FFFD in its place (never a failed write)."""
+    event = make_event(input="in\x00put", output="out\x00", metadata={"k\x00": "v\x00", "list": ["\x00"]},
+                       model="m\x00", tags=["t\x00"], session_id="s\x00")
+    result = ingest(storage, project, [event])
+    assert result.ok, result.error
+    got = storage.get_event(project.id, event.event_id).event
+    stored = repr((got.input, got.output, got.metadata, got.model, got.tags)).replace("\ufffd", "\\x00")
+    assert stored == repr(("in\x00put", "out\x00", {"k\x00": "v\x00", "list": ["\x00"]}, "m\x00", ["t\x00"]))
