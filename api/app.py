@@ -11,7 +11,7 @@ from phosphobs.api.auth import KeyAuthenticator
 from phosphobs.api.dashboard.router import install_dashboard
 from phosphobs.api.errors import install_error_handlers
 from phosphobs.api.metrics import Metrics, metrics_router
-from phosphobs.api.metrics_observe import ObservedPipeline, RejectionCounter
+from phosphobs.api.metrics_observe import ObservedPipeline, RejectionCounter, rejection_reason
 from phosphobs.api.retention import prune_forever
 from phosphobs.api.routes import events, feedback, health, sessions
 from phosphobs.api.settings import Settings
@@ -30,7 +30,8 @@ def create_app(settings: Settings) -> FastAPI:
     authenticate = KeyAuthenticator(storage, pipeline, settings)
 
     grpc_server = (
-        OtlpGrpcServer(pipeline, authenticate.resolve, settings.host, settings.grpc_port, settings.max_body_bytes)
+        OtlpGrpcServer(pipeline, authenticate.resolve, settings.host, settings.grpc_port, settings.max_body_bytes,
+                       on_reject=lambda status: metrics.rejected(rejection_reason(status) or "other"))
         if settings.grpc_port
         else None
     )

@@ -20,6 +20,11 @@ _REASONS = {400: "validation", 413: "validation", 415: "validation", 422: "valid
             429: "rate_limit", 503: "overload"}
 
 
+def rejection_reason(status: int) -> str | None:
+    """The `reason` label for a refused ingest request with this (HTTP) status, None if not a refusal."""
+    return _REASONS.get(status) or ("storage" if status >= 500 else None)
+
+
 class ObservedPipeline(IngestPipeline):
     """`IngestPipeline` that reports committed events, feedback and commit waits to `Metrics`."""
 
@@ -73,9 +78,7 @@ class RejectionCounter:
 
         async def counting_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                reason = _REASONS.get(message["status"])
-                if reason is None and message["status"] >= 500:
-                    reason = "storage"
+                reason = rejection_reason(message["status"])
                 if reason is not None:
                     self.metrics.rejected(reason)
             await send(message)

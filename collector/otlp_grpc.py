@@ -19,12 +19,14 @@ from phosphobs.collector.pipeline import IngestPipeline
 from phosphobs.collector.principal import Principal
 
 ResolveKey = Callable[[str], Awaitable[Principal]]
+OnReject = Callable[[int], None]  # told the HTTP-equivalent status of every refused export
 
 
 class _Receiver:
-    def __init__(self, pipeline: IngestPipeline, resolve: ResolveKey) -> None:
+    def __init__(self, pipeline: IngestPipeline, resolve: ResolveKey, on_reject: OnReject | None) -> None:
         self.pipeline = pipeline
         self.resolve = resolve
+        self.on_reject = on_reject
 
     async def handle(self, kind: SignalKind, request: Any, context: grpc.aio.ServicerContext,
                      response_cls: Any, partial_cls: Any, field_name: str) -> Any:
@@ -35,6 +37,8 @@ class _Receiver:
             principal = await self.resolve(token)
             outcome = await ingest_request(self.pipeline, principal, kind, request)
         except ApiError as error:
+            if self.on_reject is not None:
+                self.on_reject(error.kind.status)
             retry_after = error.headers.get("Retry-After")
             if retry_after:
                 context.set_trailing_metadata((("retry-after", retry_after),))
@@ -88,8 +92,8 @@ class OtlpGrpcServer:
     """Lifecycle: start() binds the port (raising if taken), stop() frees it; start again works."""
 
     def __init__(self, pipeline: IngestPipeline, resolve: ResolveKey, host: str, port: int,
-                 max_message_bytes: int) -> None:
-        self._receiver = _Receiver(pipeline, resolve)
+                 max_message_bytes: int, on_reject: OnReject | None = None) -> None:
+        self._receiver = _Receiver(pipeline, resolve, on_reject)
         self._address = f"{host}:{port}"
         self._max = max_message_bytes
         self._server: grpc.aio.Server | None = None

@@ -61,25 +61,29 @@ def list_events(conn: sqlite3.Connection, project_id: str, q: EventQuery) -> Pag
     if q.until_us is not None:
         where.append("e.ts_us < ?")
         args.append(q.until_us)
-    if q.tag is not None:
-        where.append("e.seq IN (SELECT seq FROM event_tags WHERE project_id = ? AND tag = ?)")
-        args += [project_id, q.tag]
-    source, order = "events e", "e.ts_us DESC, e.seq DESC"
+    source, order, keyset = "events e", "e.ts_us DESC, e.seq DESC", "(e.ts_us, e.seq) < (?, ?)"
     match = fts_query(q.text) if q.text else None
     if q.text and match is None:
         return Page(items=[], next_after=None)
     if match is not None:
         # Text search walks the index newest-stored first and stops at the page size, instead of
         # sorting every match by timestamp (a common word matches most of a million events).
-        source, order = "events_fts f JOIN events e ON e.seq = f.rowid", "f.rowid DESC"
+        source, order, keyset = "events_fts f JOIN events e ON e.seq = f.rowid", "f.rowid DESC", "f.rowid < ?"
         where.append("events_fts MATCH ?")
         args.append(match)
-        if q.after is not None:
-            where.append("f.rowid < ?")
-            args.append(q.after[1])
-    elif q.after is not None:
-        where.append("(e.ts_us, e.seq) < (?, ?)")
-        args += list(q.after)
+        if q.tag is not None:
+            where.append("EXISTS (SELECT 1 FROM event_tags t WHERE t.project_id = ? AND t.tag = ?"
+                         " AND t.ts_us = e.ts_us AND t.seq = e.seq)")
+            args += [project_id, q.tag]
+    elif q.tag is not None:
+        # The tag index is ordered by time: walk it newest first (CROSS JOIN keeps it the outer loop).
+        source, order = "event_tags t CROSS JOIN events e ON e.seq = t.seq", "t.ts_us DESC, t.seq DESC"
+        keyset = "(t.ts_us, t.seq) < (?, ?)"
+        where += ["t.project_id = ?", "t.tag = ?"]
+        args += [project_id, q.tag]
+    if q.after is not None:
+        where.append(keyset)
+        args += [q.after[1]] if match is not None else list(q.after)
     sql = f"SELECT e.* FROM {source} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"
     rows = conn.execute(sql, (*args, q.limit + 1)).fetchall()
     items = [stored_event(r) for r in rows[: q.limit]]

@@ -94,6 +94,8 @@ def test_grpc_rejects_a_bad_key(grpc_server: ServerProcess) -> None:
             stub.Export(trace_service_pb2.ExportTraceServiceRequest(),
                         metadata=(("authorization", "Bearer ph_" + "x" * 43),))
     assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    metrics = httpx.get(grpc_server.base_url + "/metrics").text
+    assert 'phosphobs_ingest_rejections_total{reason="auth"} 1.0' in metrics
 
 
 def test_grpc_port_is_freed_on_stop_and_rebound_on_start(tmp_path: Path) -> None:

@@ -123,3 +123,17 @@ def test_text_search_pages_cover_every_match_once_newest_stored_first(storage: S
         if (after := page.next_after) is None:
             break
     assert seen == [e.event_id for e in reversed(events[:23])]
+
+
+def test_tag_filtered_pages_cover_every_tagged_event_once_in_time_order(storage: Storage, project: Project) -> None:
+    tagged = [make_event(tags=["keep"], timestamp_us=BASE_US + (i // 2) * MINUTE_US) for i in range(17)]
+    others = [make_event(tags=["other"]) for _ in range(5)]
+    storage.write([IngestOp(project.id, tagged + others, None)], NOW)
+    seen, after = [], None
+    while True:
+        page = storage.list_events(project.id, EventQuery(tag="keep", limit=4, after=after))
+        seen += page.items
+        if (after := page.next_after) is None:
+            break
+    assert sorted(e.event.event_id for e in seen) == sorted(e.event_id for e in tagged) and len(seen) == 17
+    assert [e.event.timestamp_us for e in seen] == sorted((e.timestamp_us for e in tagged), reverse=True)
