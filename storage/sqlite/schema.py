@@ -60,7 +60,7 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX events_by_session ON events (project_id, session_id, ts_us);
         CREATE INDEX events_by_user ON events (project_id, user_id, ts_us);
         CREATE INDEX events_by_model ON events (project_id, model, ts_us);
-        CREATE INDEX events_by_trace ON events (project_id, trace_id);
+        CREATE INDEX events_by_trace ON events (project_id, trace_id) WHERE trace_id IS NOT NULL;
         CREATE TABLE event_tags (
             project_id TEXT NOT NULL,
             tag TEXT NOT NULL,
