@@ -68,8 +68,11 @@ def event_from_row(row: Any) -> Event:
     )
 
 
+_EVENT_FIELDS = tuple(f.name for f in dataclasses.fields(Event))
+
+
 def event_to_json(event: Event) -> str:
-    return orjson.dumps(dataclasses.asdict(event), default=str).decode()
+    return orjson.dumps({name: getattr(event, name) for name in _EVENT_FIELDS}, default=str).decode()
 
 
 def event_from_json(text: str) -> Event:

@@ -15,7 +15,14 @@ from phosphobs.storage.models import Event, EventPatch
 from phosphobs.storage.postgres import rollup
 from phosphobs.storage.postgres.search import document
 from phosphobs.storage.postgres.sessions import SessionChanges
-from phosphobs.storage.rows import dumps, event_from_json, event_to_json, patch_from_json, patch_to_json
+from phosphobs.storage.rows import (
+    dumps,
+    event_from_json,
+    event_from_row,
+    event_to_json,
+    patch_from_json,
+    patch_to_json,
+)
 
 
 def store_patches(conn: psycopg.Connection, project: str, patches: list[EventPatch]) -> set[str]:
@@ -40,18 +47,20 @@ def patches_for(conn: psycopg.Connection, project: str, event_ids: list[str]) ->
 
 
 def merge_pending(conn: psycopg.Connection, project: str, events: list[Event]) -> list[Event]:
-    """Store each span's base event (later log records merge into it) and apply patches already here."""
+    """Apply patches that arrived before their span; only then is the span's own (base) event kept apart.
+
+    A stored event that no patch touched is its own base, so the common case stores no second copy.
+    """
     spans = [e for e in events if e.source == "otlp"]
-    if not spans:
+    pending = patches_for(conn, project, [e.event_id for e in spans]) if spans else {}
+    if not pending:
         return events
+    based = [e for e in spans if e.event_id in pending]
     conn.execute(
         "INSERT INTO event_bases (project_id, event_id, base) SELECT %s, * FROM unnest(%s::text[], %s::text[])"
         " ON CONFLICT DO NOTHING",
-        (project, [e.event_id for e in spans], [event_to_json(e) for e in spans]),
+        (project, [e.event_id for e in based], [event_to_json(e) for e in based]),
     )
-    pending = patches_for(conn, project, [e.event_id for e in spans])
-    if not pending:
-        return events
     return [apply_patches(e, pending[e.event_id]) if e.event_id in pending else e for e in events]
 
 
@@ -60,14 +69,19 @@ def refresh_patched(conn: psycopg.Connection, project: str, event_ids: set[str],
     ids = sorted(event_ids)
     patches = patches_for(conn, project, ids)
     rows = conn.execute(
-        "SELECT e.seq, e.event_id, e.session_id, b.base, e.ts_us, e.model, e.tokens_in, e.tokens_out, e.cost_cents,"
-        " e.latency_ms, e.status, e.flag FROM events e JOIN event_bases b"
+        "SELECT e.*, b.base FROM events e LEFT JOIN event_bases b"
         " ON b.project_id = e.project_id AND b.event_id = e.event_id"
         " WHERE e.project_id = %s AND e.event_id = ANY(%s) ORDER BY e.seq FOR UPDATE OF e",
         (project, ids),
     ).fetchall()
     for row in rows:
-        merged = apply_patches(event_from_json(row["base"]), patches.get(row["event_id"], []))
+        if row["base"] is None:  # first patch for this stored event: the row as it stands is the base
+            base = event_from_row(row)
+            conn.execute("INSERT INTO event_bases (project_id, event_id, base) VALUES (%s, %s, %s)",
+                         (project, row["event_id"], event_to_json(base)))
+        else:
+            base = event_from_json(row["base"])
+        merged = apply_patches(base, patches.get(row["event_id"], []))
         conn.execute(
             "UPDATE events SET input = %s, output = %s, model = %s, provider = %s, tokens_in = %s, tokens_out = %s,"
             " metadata = %s::json, search = strip(to_tsvector('simple', %s)) WHERE seq = %s",

@@ -12,10 +12,17 @@ from dataclasses import replace
 
 from phosphobs.storage.enrichment import apply_patches
 from phosphobs.storage.models import Event, EventPatch
-from phosphobs.storage.rows import dumps, event_from_json, event_to_json, patch_from_json, patch_to_json
+from phosphobs.storage.rows import (
+    dumps,
+    event_from_json,
+    event_from_row,
+    event_to_json,
+    patch_from_json,
+    patch_to_json,
+)
 from phosphobs.storage.sqlite.connection import lookup_in
-from phosphobs.storage.sqlite.rollup import FACT_COLUMNS, facts_from_row
 from phosphobs.storage.sqlite.rollup import apply as apply_usage
+from phosphobs.storage.sqlite.rollup import facts_from_row
 from phosphobs.storage.sqlite.sessions import SessionChanges
 
 
@@ -37,17 +44,18 @@ def patches_for(conn: sqlite3.Connection, project: str, event_ids: list[str]) ->
 
 
 def merge_pending(conn: sqlite3.Connection, project: str, events: list[Event]) -> list[Event]:
-    """Store each span's base event (later log records merge into it) and apply patches already here."""
+    """Apply patches that arrived before their span; only then is the span's own (base) event kept apart.
+
+    A stored event that no patch touched is its own base, so the common case stores no second copy.
+    """
     spans = [e for e in events if e.source == "otlp"]
-    if not spans:
+    pending = patches_for(conn, project, [e.event_id for e in spans]) if spans else {}
+    if not pending:
         return events
     conn.executemany(
         "INSERT OR IGNORE INTO event_bases (project_id, event_id, base) VALUES (?, ?, ?)",
-        [(project, e.event_id, event_to_json(e)) for e in spans],
+        [(project, e.event_id, event_to_json(e)) for e in spans if e.event_id in pending],
     )
-    pending = patches_for(conn, project, [e.event_id for e in spans])
-    if not pending:
-        return events
     return [apply_patches(e, pending[e.event_id]) if e.event_id in pending else e for e in events]
 
 
@@ -57,13 +65,19 @@ def refresh_patched(conn: sqlite3.Connection, project: str, event_ids: set[str],
     patches = patches_for(conn, project, ids)
     for event_id in ids:
         row = conn.execute(
-            f"SELECT e.seq, e.session_id, e.input, e.output, b.base, {FACT_COLUMNS} FROM events e JOIN event_bases b"
+            "SELECT e.*, b.base FROM events e LEFT JOIN event_bases b"
             " ON b.project_id = e.project_id AND b.event_id = e.event_id WHERE e.project_id = ? AND e.event_id = ?",
             (project, event_id),
         ).fetchone()
         if row is None:
             continue
-        merged = apply_patches(event_from_json(row["base"]), patches.get(event_id, []))
+        if row["base"] is None:  # first patch for this stored event: the row as it stands is the base
+            base = event_from_row(row)
+            conn.execute("INSERT INTO event_bases (project_id, event_id, base) VALUES (?, ?, ?)",
+                         (project, event_id, event_to_json(base)))
+        else:
+            base = event_from_json(row["base"])
+        merged = apply_patches(base, patches.get(event_id, []))
         conn.execute(
             "UPDATE events SET input = ?, output = ?, model = ?, provider = ?, tokens_in = ?, tokens_out = ?,"
             " metadata = ? WHERE seq = ?",

@@ -180,3 +180,43 @@ def test_nul_characters_never_fail_a_write(storage: Storage, project: Project) -
     got = storage.get_event(project.id, event.event_id).event
     stored = repr((got.input, got.output, got.metadata, got.model, got.tags)).replace("\ufffd", "\\x00")
     assert stored == repr(("in\x00put", "out\x00", {"k\x00": "v\x00", "list": ["\x00"]}, "m\x00", ["t\x00"]))
+
+
+def _span_and_patches():
+    trace, span = uuid.uuid4().hex, uuid.uuid4().hex[:16]
+    from phosphobs.storage.models import EventPatch, otlp_event_id
+
+    event_id = otlp_event_id(trace, span)
+    base = make_event(event_id=event_id, input="", output="", trace_id=trace, span_id=span, source="otlp",
+                      model="gpt-4o", tokens_in=5)
+    ask = EventPatch(event_id, trace, span, "1", {"input_messages": [{"role": "user", "content": "hello?"}]})
+    answer = EventPatch(event_id, trace, span, "2", {"output_messages": [{"role": "assistant", "content": "hi!"}]})
+    return base, [ask, answer]
+
+
+def _write_patches(storage: Storage, project: Project, patches) -> None:
+    [result] = storage.write([IngestOp(project.id, [], None, patches=list(patches))], NOW)
+    assert result.ok, result.error
+
+
+def test_log_content_joins_its_span_in_any_order(storage: Storage, project: Project) -> None:
+    orders = ["span first", "patches first", "between"]
+    stored = []
+    for order in orders:
+        base, (ask, answer) = _span_and_patches()
+        if order == "span first":
+            ingest(storage, project, [base])
+            _write_patches(storage, project, [answer])
+            _write_patches(storage, project, [ask, answer])  # a retried log export changes nothing
+        elif order == "patches first":
+            _write_patches(storage, project, [answer, ask])
+            ingest(storage, project, [base])
+        else:
+            _write_patches(storage, project, [answer])
+            ingest(storage, project, [base])
+            _write_patches(storage, project, [ask])
+        got = storage.get_event(project.id, base.event_id).event
+        stored.append((got.input, got.output, got.metadata.get("input_messages"), got.tokens_in, got.model))
+        assert storage.list_events(project.id, EventQuery(text="hello")).items
+    assert stored[0] == stored[1] == stored[2] == (
+        "hello?", "hi!", [{"role": "user", "content": "hello?"}], 5, "gpt-4o")
