@@ -14,7 +14,7 @@ from phosphobs.storage.protocol import (
     WriteResult,
 )
 from phosphobs.storage.rows import EVENT_COLUMNS, event_row
-from phosphobs.storage.sessions import effective_session, merge_trace_hint
+from phosphobs.storage.sessions import TraceContext, effective_session, merge_trace_hint
 from phosphobs.storage.sqlite.connection import lookup_in
 from phosphobs.storage.sqlite.patches import merge_pending, refresh_patched, store_patches
 from phosphobs.storage.sqlite.rollup import FACT_COLUMNS, facts_from_row, facts_of, with_flag
@@ -96,8 +96,8 @@ def _ingest(conn: sqlite3.Connection, op: IngestOp, now_us: int, changes: Sessio
     if not allowed:
         return WriteResult(ok=False, rate_limited=True, rate_limit=limit_state)
     project = op.project_id
-    for hint in op.trace_hints:
-        _apply_trace_hint(conn, project, hint, changes)
+    if op.trace_hints:
+        _apply_trace_hints(conn, project, op.trace_hints, changes)
     if op.patches:  # before the events: a span in this same op picks its patches up on insert
         refresh_patched(conn, project, store_patches(conn, project, op.patches), changes)
     ids = list(dict.fromkeys(e.event_id for e in op.events))
@@ -157,31 +157,36 @@ def _count(changes: SessionChanges, project: str, session_id: str, kind: str | N
                       event.tags, event.tokens_in, event.tokens_out, event.cost_cents)
 
 
-def _apply_trace_hint(conn: sqlite3.Connection, project: str, hint: TraceHint, changes: SessionChanges) -> None:
-    """Keep the earliest span's session/user per trace; relabel the trace's events if it changed."""
-    row = conn.execute(
-        "SELECT session_start_us, session_id, user_start_us, user_id FROM trace_context"
-        " WHERE project_id = ? AND trace_id = ?",
-        (project, hint.trace_id),
-    ).fetchone()
-    current = (row["session_start_us"], row["session_id"], row["user_start_us"], row["user_id"]) if row else None
-    after = merge_trace_hint(current, hint.start_us, hint.session_id, hint.user_id)
-    if after is None:
+def _apply_trace_hints(conn: sqlite3.Connection, project: str, hints: list[TraceHint],
+                       changes: SessionChanges) -> None:
+    """Keep the earliest span's session/user per trace; relabel stored events of traces that changed.
+
+    Set-wise (a handful of statements per request, not per span): hints are folded per trace first.
+    """
+    rows = lookup_in(conn, "SELECT trace_id, session_start_us, session_id, user_start_us, user_id FROM trace_context"
+                           " WHERE project_id = ? AND trace_id IN ({marks})", project,
+                     list({h.trace_id for h in hints}))
+    contexts: dict[str, TraceContext | None] = {
+        r["trace_id"]: (r["session_start_us"], r["session_id"], r["user_start_us"], r["user_id"]) for r in rows}
+    changed: dict[str, TraceContext] = {}
+    for hint in hints:
+        merged = merge_trace_hint(contexts.get(hint.trace_id), hint.start_us, hint.session_id, hint.user_id)
+        if merged is not None:
+            contexts[hint.trace_id] = changed[hint.trace_id] = merged
+    if not changed:
         return
-    conn.execute(
+    conn.executemany(
         "INSERT INTO trace_context (project_id, trace_id, session_start_us, session_id, user_start_us, user_id)"
         " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (project_id, trace_id) DO UPDATE SET"
         " session_start_us = excluded.session_start_us, session_id = excluded.session_id,"
         " user_start_us = excluded.user_start_us, user_id = excluded.user_id",
-        (project, hint.trace_id, *after),
+        [(project, trace_id, *ctx) for trace_id, ctx in changed.items()],
     )
-    for ev in conn.execute(
-        "SELECT seq, session_id, user_id, explicit_session_id, explicit_user_id, trace_id FROM events"
-        " WHERE project_id = ? AND trace_id = ?",
-        (project, hint.trace_id),
-    ).fetchall():
+    for ev in lookup_in(conn, "SELECT seq, session_id, user_id, explicit_session_id, explicit_user_id, trace_id"
+                              " FROM events WHERE project_id = ? AND trace_id IN ({marks})", project, list(changed)):
+        ctx = changed[ev["trace_id"]]
         session_id, kind, user_id = effective_session(ev["explicit_session_id"], ev["explicit_user_id"],
-                                                      ev["trace_id"], after[1], after[3])
+                                                      ev["trace_id"], ctx[1], ctx[3])
         if (session_id, user_id) != (ev["session_id"], ev["user_id"]):
             conn.execute(
                 "UPDATE events SET session_id = ?, session_kind = ?, user_id = ? WHERE seq = ?",
