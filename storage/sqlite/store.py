@@ -44,6 +44,9 @@ class SqliteStorage:
         self._synchronous = synchronous
         path.parent.mkdir(parents=True, exist_ok=True)
         self._write_conn = connect(path, synchronous)
+        # Checkpoint less often: a hot index page rewritten by many commits is copied back to the
+        # database once per checkpoint, not once per ~1,000 WAL pages (measured ~10% more writes/s).
+        self._write_conn.execute("PRAGMA wal_autocheckpoint=10000")
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
