@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from phosphobs.storage.rows import dumps
 from phosphobs.storage.session_delta import SessionDelta
 from phosphobs.storage.sessions import SESSION_GAP_US, derived_session_id
 
@@ -42,6 +43,19 @@ class SessionChanges:
     def recompute(self, key: SessionKey) -> None:
         self._deltas.pop(key, None)
         self._recompute.add(key)
+
+    def absorb(self, other: SessionChanges) -> None:
+        """Take over what a (successful) op did, so a commit writes each session once."""
+        for key in other._recompute:
+            self.recompute(key)
+        for key, delta in other._deltas.items():
+            if key in self._recompute:
+                continue
+            mine = self._deltas.get(key)
+            if mine is None:
+                self._deltas[key] = delta
+            else:
+                mine.merge(delta)
 
     def flush(self, conn: sqlite3.Connection) -> None:
         for key in sorted(self._recompute):
@@ -124,7 +138,7 @@ def _apply_delta(conn: sqlite3.Connection, key: SessionKey, d: SessionDelta) -> 
         "   ORDER BY 1)) END",
         (key[0], key[1], d.kind, user, user_ts, d.start if d.start is not None else 0,
          d.end if d.end is not None else 0, d.count, d.tokens_in, d.tokens_out, d.cost if d.costed else None,
-         d.flagged, d.successes, d.failures, json.dumps(sorted(d.models)), json.dumps(sorted(d.tags))),
+         d.flagged, d.successes, d.failures, dumps(sorted(d.models)), dumps(sorted(d.tags))),
     )
 
 

@@ -31,6 +31,7 @@ KEY_TOUCH_EVERY_US = 60_000_000
 def write_ops(conn: sqlite3.Connection, ops: list[WriteOp], now_us: int) -> list[WriteResult]:
     """Apply all ops in one transaction; an op that fails is rolled back alone and reported."""
     results: list[WriteResult] = []
+    committed = SessionChanges()  # what the ops that succeeded did to sessions, written once per commit
     conn.execute("BEGIN IMMEDIATE")
     try:
         for op in ops:
@@ -38,12 +39,13 @@ def write_ops(conn: sqlite3.Connection, ops: list[WriteOp], now_us: int) -> list
             changes = SessionChanges()
             try:
                 results.append(_apply(conn, op, now_us, changes))
-                changes.flush(conn)  # inside the savepoint: a failed op leaves no session trace either
                 conn.execute("RELEASE op")
+                committed.absorb(changes)  # a failed op's changes are dropped with its savepoint
             except Exception as exc:  # one bad op must never sink the others in its commit
                 conn.execute("ROLLBACK TO op")
                 conn.execute("RELEASE op")
                 results.append(WriteResult(ok=False, error=f"storage error: {exc}"))
+        committed.flush(conn)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
