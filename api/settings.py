@@ -30,7 +30,6 @@ class Settings:
     max_queued_items: int = 50_000
     max_commit_items: int = 5_000
     sqlite_synchronous: str = "FULL"
-    page_size_max: int = 200
     workers: int = 1
     retention_days: int = 0  # 0 keeps events forever; otherwise older events are pruned periodically
     retention_check_seconds: float = 3600.0

@@ -66,3 +66,13 @@ def test_importing_the_exporters_loads_nothing_of_the_server() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd="/", check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    from dataclasses import fields
+
+    from phosphobs.api.settings import ENV_PREFIX, Settings
+
+    readme = (ROOT / "README.md").read_text()
+    missing = [f.name for f in fields(Settings) if f"{ENV_PREFIX}{f.name.upper()}" not in readme]
+    assert missing == []
