@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 from phosphobs.storage.models import Event, EventPatch
+from phosphobs.storage.protocol import SessionRecord, StoredEvent
 
 # Column order used by every INSERT of an event.
 EVENT_COLUMNS = (
@@ -88,3 +89,24 @@ def patch_from_json(event_id: str, order_key: str, text: str) -> EventPatch:
     data = orjson.loads(text)
     return EventPatch(event_id=event_id, order_key=order_key, trace_id=data["trace_id"], span_id=data["span_id"],
                       fields=data["fields"])
+
+
+def stored_event(row: Any) -> StoredEvent:
+    return StoredEvent(
+        event=event_from_row(row), seq=row["seq"], project_id=row["project_id"], session_id=row["session_id"],
+        flag=row["flag"], received_us=row["received_us"], user_id=row["user_id"],
+    )
+
+
+def _listed(value: Any) -> list[str]:
+    return orjson.loads(value) if isinstance(value, str) else list(value or [])  # JSON text or an array
+
+
+def session_record(row: Any) -> SessionRecord:
+    return SessionRecord(
+        project_id=row["project_id"], session_id=row["session_id"], kind=row["kind"], user_id=row["user_id"],
+        start_us=row["start_us"], end_us=row["end_us"], event_count=row["event_count"],
+        tokens_in=row["tokens_in"], tokens_out=row["tokens_out"], cost_cents=row["cost_cents"],
+        flagged_count=row["flagged_count"], success_count=row["success_count"],
+        failure_count=row["failure_count"], models=_listed(row["models"]), tags=_listed(row["tags"]),
+    )

@@ -20,9 +20,9 @@ from phosphobs.storage.dashboard_records import (
     UserSummary,
     quantile_from_histogram,
 )
-from phosphobs.storage.postgres.reads import session_record
 from phosphobs.storage.postgres.search import tsquery
 from phosphobs.storage.protocol import Page, SessionRecord
+from phosphobs.storage.rows import session_record
 
 
 def _check_bucket(bucket_us: int) -> None:

@@ -14,17 +14,11 @@ from phosphobs.storage.protocol import (
     SessionRecord,
     StoredEvent,
 )
-from phosphobs.storage.rows import EVENT_COLUMNS, event_from_row
+from phosphobs.storage.rows import EVENT_COLUMNS, session_record, stored_event
+from phosphobs.storage.session_filters import POSTGRES, session_where
 
 RECENT_WINDOW = 20_000
 _EVENT_SELECT = "e.seq, " + ", ".join(f"e.{c}" for c in EVENT_COLUMNS)
-
-
-def stored_event(row: dict[str, Any]) -> StoredEvent:
-    return StoredEvent(
-        event=event_from_row(row), seq=row["seq"], project_id=row["project_id"],
-        session_id=row["session_id"], flag=row["flag"], received_us=row["received_us"], user_id=row["user_id"],
-    )
 
 
 def get_event(conn: psycopg.Connection, project_id: str, event_id: str) -> StoredEvent | None:
@@ -132,17 +126,6 @@ def list_feedback(conn: psycopg.Connection, project_id: str, event_id: str) -> l
     return [FeedbackRecord(**r) for r in rows]
 
 
-def session_record(row: dict[str, Any]) -> SessionRecord:
-    return SessionRecord(
-        project_id=row["project_id"], session_id=row["session_id"], kind=row["kind"],
-        user_id=row["user_id"], start_us=row["start_us"], end_us=row["end_us"],
-        event_count=row["event_count"], tokens_in=row["tokens_in"], tokens_out=row["tokens_out"],
-        cost_cents=row["cost_cents"], flagged_count=row["flagged_count"],
-        success_count=row["success_count"], failure_count=row["failure_count"],
-        models=list(row["models"]), tags=list(row["tags"]),
-    )
-
-
 def get_session(conn: psycopg.Connection, project_id: str, session_id: str) -> SessionRecord | None:
     row = conn.execute(
         "SELECT * FROM sessions WHERE project_id = %s AND session_id = %s", (project_id, session_id)
@@ -151,30 +134,7 @@ def get_session(conn: psycopg.Connection, project_id: str, session_id: str) -> S
 
 
 def list_sessions(conn: psycopg.Connection, project_id: str, q: SessionQuery) -> Page[SessionRecord]:
-    where = ["s.project_id = %s", "s.event_count > 0"]
-    args: list[Any] = [project_id]
-    if q.user_id is not None:
-        where.append("s.user_id = %s")
-        args.append(q.user_id)
-    if q.since_us is not None:  # sessions active in [since, until)
-        where.append("s.end_us >= %s")
-        args.append(q.since_us)
-    if q.until_us is not None:
-        where.append("s.start_us < %s")
-        args.append(q.until_us)
-    if q.model is not None:
-        where.append("%s = ANY(s.models)")
-        args.append(q.model)
-    if q.tag is not None:
-        where.append("%s = ANY(s.tags)")
-        args.append(q.tag)
-    if q.has_failures is True:
-        where.append("s.failure_count > 0")
-    elif q.has_failures is False:
-        where.append("s.failure_count = 0")
-    if q.after is not None:
-        where.append("(s.end_us, s.session_id) < (%s, %s)")
-        args += list(q.after)
+    where, args = session_where(project_id, q, POSTGRES)
     rows = conn.execute(
         f"SELECT s.* FROM sessions s WHERE {' AND '.join(where)} ORDER BY s.end_us DESC, s.session_id DESC LIMIT %s",
         (*args, q.limit + 1),

@@ -21,7 +21,8 @@ from phosphobs.storage.dashboard_records import (
     quantile_from_histogram,
 )
 from phosphobs.storage.protocol import Page, SessionRecord
-from phosphobs.storage.sqlite.reads import fts_query, session_record
+from phosphobs.storage.rows import session_record
+from phosphobs.storage.sqlite.reads import fts_query
 
 
 def _check_bucket(bucket_us: int) -> None:

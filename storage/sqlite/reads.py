@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 from typing import Any
@@ -15,7 +14,8 @@ from phosphobs.storage.protocol import (
     SessionRecord,
     StoredEvent,
 )
-from phosphobs.storage.rows import event_from_row
+from phosphobs.storage.rows import session_record, stored_event
+from phosphobs.storage.session_filters import SQLITE, session_where
 
 
 def fts_query(text: str) -> str | None:
@@ -28,14 +28,6 @@ def fts_query(text: str) -> str | None:
     if not words:
         return None
     return " AND ".join('"' + w + '"' for w in words[:32])
-
-
-def stored_event(row: sqlite3.Row) -> StoredEvent:
-    return StoredEvent(
-        event=event_from_row(row), seq=row["seq"], project_id=row["project_id"],
-        session_id=row["session_id"], flag=row["flag"], received_us=row["received_us"],
-        user_id=row["user_id"],
-    )
 
 
 def get_event(conn: sqlite3.Connection, project_id: str, event_id: str) -> StoredEvent | None:
@@ -100,17 +92,6 @@ def list_feedback(conn: sqlite3.Connection, project_id: str, event_id: str) -> l
     return [FeedbackRecord(**dict(r)) for r in rows]
 
 
-def session_record(row: sqlite3.Row) -> SessionRecord:
-    return SessionRecord(
-        project_id=row["project_id"], session_id=row["session_id"], kind=row["kind"],
-        user_id=row["user_id"], start_us=row["start_us"], end_us=row["end_us"],
-        event_count=row["event_count"], tokens_in=row["tokens_in"], tokens_out=row["tokens_out"],
-        cost_cents=row["cost_cents"], flagged_count=row["flagged_count"],
-        success_count=row["success_count"], failure_count=row["failure_count"],
-        models=json.loads(row["models"]), tags=json.loads(row["tags"]),
-    )
-
-
 def get_session(conn: sqlite3.Connection, project_id: str, session_id: str) -> SessionRecord | None:
     row = conn.execute(
         "SELECT * FROM sessions WHERE project_id = ? AND session_id = ?", (project_id, session_id)
@@ -119,30 +100,7 @@ def get_session(conn: sqlite3.Connection, project_id: str, session_id: str) -> S
 
 
 def list_sessions(conn: sqlite3.Connection, project_id: str, q: SessionQuery) -> Page[SessionRecord]:
-    where = ["s.project_id = ?", "s.event_count > 0"]
-    args: list[Any] = [project_id]
-    if q.user_id is not None:
-        where.append("s.user_id = ?")
-        args.append(q.user_id)
-    if q.since_us is not None:  # sessions active in [since, until)
-        where.append("s.end_us >= ?")
-        args.append(q.since_us)
-    if q.until_us is not None:
-        where.append("s.start_us < ?")
-        args.append(q.until_us)
-    if q.model is not None:
-        where.append("EXISTS (SELECT 1 FROM json_each(s.models) WHERE value = ?)")
-        args.append(q.model)
-    if q.tag is not None:
-        where.append("EXISTS (SELECT 1 FROM json_each(s.tags) WHERE value = ?)")
-        args.append(q.tag)
-    if q.has_failures is True:
-        where.append("s.failure_count > 0")
-    elif q.has_failures is False:
-        where.append("s.failure_count = 0")
-    if q.after is not None:
-        where.append("(s.end_us, s.session_id) < (?, ?)")
-        args += list(q.after)
+    where, args = session_where(project_id, q, SQLITE)
     rows = conn.execute(
         f"SELECT s.* FROM sessions s WHERE {' AND '.join(where)}"
         " ORDER BY s.end_us DESC, s.session_id DESC LIMIT ?",

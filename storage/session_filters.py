@@ -1,0 +1,40 @@
+"""The WHERE clause of a session listing, written once for every SQL dialect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from phosphobs.storage.protocol import SessionQuery
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    mark: str  # the driver's placeholder: "?" (sqlite3) or "%s" (psycopg)
+    contains: str  # predicate "list column {col} contains the value", with one placeholder
+
+
+SQLITE = Dialect("?", "EXISTS (SELECT 1 FROM json_each({col}) WHERE value = ?)")
+POSTGRES = Dialect("%s", "%s = ANY({col})")
+
+
+def session_where(project_id: str, q: SessionQuery, d: Dialect) -> tuple[list[str], list[Any]]:
+    """Conditions (over alias `s`) and their arguments; keyset-ready for `ORDER BY end_us DESC, session_id DESC`."""
+    m = d.mark
+    where, args = [f"s.project_id = {m}", "s.event_count > 0"], [project_id]
+    for condition, value in (
+        (f"s.user_id = {m}", q.user_id),
+        (f"s.end_us >= {m}", q.since_us),  # sessions active in [since, until)
+        (f"s.start_us < {m}", q.until_us),
+        (d.contains.format(col="s.models"), q.model),
+        (d.contains.format(col="s.tags"), q.tag),
+    ):
+        if value is not None:
+            where.append(condition)
+            args.append(value)
+    if q.has_failures is not None:
+        where.append("s.failure_count > 0" if q.has_failures else "s.failure_count = 0")
+    if q.after is not None:
+        where.append(f"(s.end_us, s.session_id) < ({m}, {m})")
+        args += list(q.after)
+    return where, args
