@@ -98,17 +98,27 @@ class Metrics:
         self.registry.register(_PipelineCollector(stats))
 
     def ingested(self, project: str, events: list[Event]) -> None:
+        # Resolve each labelled child once per (source, model, provider) group: `labels()` is the costly part.
+        groups: dict[tuple[str, str, str], list[Event]] = {}
         for e in events:
-            model, provider = self._model(e.model), self._provider(e.provider)
-            self.events.labels(project, e.source, model, provider).inc()
-            if e.tokens_in is not None:
-                self.token_usage.labels(project, "input", model, provider).observe(e.tokens_in)
-            if e.tokens_out is not None:
-                self.token_usage.labels(project, "output", model, provider).observe(e.tokens_out)
-            if e.latency_ms is not None:
-                self.duration.labels(project, model, provider).observe(e.latency_ms / 1000)
-            if e.cost_cents is not None:
-                self.cost.labels(project, model).inc(e.cost_cents / 100)
+            groups.setdefault((e.source, e.model or "", e.provider or ""), []).append(e)
+        for (source, raw_model, raw_provider), group in groups.items():
+            model, provider = self._model(raw_model or None), self._provider(raw_provider or None)
+            self.events.labels(project, source, model, provider).inc(len(group))
+            for histogram, labels, values in (
+                (self.token_usage, (project, "input", model, provider), [e.tokens_in for e in group]),
+                (self.token_usage, (project, "output", model, provider), [e.tokens_out for e in group]),
+                (self.duration, (project, model, provider),
+                 [e.latency_ms / 1000 if e.latency_ms is not None else None for e in group]),
+            ):
+                observed = [v for v in values if v is not None]
+                if observed:
+                    child = histogram.labels(*labels)
+                    for value in observed:
+                        child.observe(value)
+            costs = [e.cost_cents for e in group if e.cost_cents is not None]
+            if costs:
+                self.cost.labels(project, model).inc(sum(costs) / 100)
 
     def rejected(self, reason: str) -> None:
         self.rejections.labels(reason).inc()

@@ -75,6 +75,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--database-url", help="postgresql://…/postgres: the run uses a throwaway database there")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--batch-connections", type=int, default=8)
     args = parser.parse_args()
     if args.database_url and args.database_url.startswith("postgres"):
         with throwaway_database(args.database_url) as url:
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace) -> None:
             print(f"machine: {machine()}")
             print(f"database: {'postgres' if args.database_url else 'sqlite'}, workers: {args.workers}")
             print(f"server idle RSS: {idle:.0f} MB")
-            for kind, connections in (("batch", 8), ("single", 32)):
+            for kind, connections in (("batch", args.batch_connections), ("single", 32)):
                 r = scenario(server, kind, connections, args.seconds)
                 print(f"{r['scenario']:>6}: {r['events_per_s']:>9,.0f} events/s  {r['requests_per_s']:>7,.0f} req/s"
                       f"  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  conns {r['connections']}"
