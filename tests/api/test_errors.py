@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import ApiProject, new_api_project
 from tests.support.factories import api_event
+from tests.support.clock import start_of_a_fresh_minute
 from tests.support.server import ServerProcess
 
 
@@ -98,6 +99,7 @@ def test_unknown_routes_and_methods_answer_json(api: ApiProject) -> None:
 
 def test_rate_limit_counts_events_and_answers_429_with_headers(server: ServerProcess) -> None:
     limited = new_api_project(server, rate_limit=150)
+    start_of_a_fresh_minute()
     batch = {"events": [api_event(session_id="rl") for _ in range(100)]}
     ok = limited.client.post("/api/ingest/batch", json=batch)
     assert ok.status_code == 201
@@ -113,6 +115,7 @@ def test_rate_limit_counts_events_and_answers_429_with_headers(server: ServerPro
 
 def test_free_plan_limit_is_1000_events_per_minute(server: ServerProcess) -> None:
     free = new_api_project(server, rate_limit=None)
+    start_of_a_fresh_minute()
     answers = [free.client.post("/api/ingest/batch", json={"events": [api_event() for _ in range(100)]})
                for _ in range(11)]
     assert [a.status_code for a in answers].count(201) == 10
