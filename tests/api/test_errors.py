@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from tests.conftest import ApiProject, new_api_project
-from tests.support.factories import api_event
 from tests.support.clock import start_of_a_fresh_minute
+from tests.support.factories import api_event
 from tests.support.server import ServerProcess
 
 
