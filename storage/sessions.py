@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 SESSION_GAP_US = 30 * 60 * 1_000_000  # a gap longer than this splits a user's events into sessions
 
@@ -56,3 +57,28 @@ def merge_trace_hint(current: TraceContext | None, start_us: int, session_id: st
     if current is not None and (current[1], current[3]) == (merged[1], merged[3]):
         return None
     return merged
+
+
+@dataclass(frozen=True, slots=True)
+class WindowPlacement:
+    """Where an auto-grouped event lands: its session's id and span, and the sessions that merge into it."""
+
+    session_id: str
+    start_us: int
+    end_us: int
+    absorbed: list[str]  # existing session ids that now belong to `session_id` (their events move)
+
+
+def place_in_window(project_id: str, user_id: str, ts_us: int,
+                    candidates: list[tuple[str, int, int]]) -> WindowPlacement:
+    """Apply the inactivity-window rule to one event, given the user's auto sessions starting before
+    `ts_us + SESSION_GAP_US` as (session_id, start_us, end_us).
+
+    Invariant: a user's auto sessions are more than SESSION_GAP_US apart, so at most two lie within reach
+    of one timestamp and the merged span cannot reach a third; three candidates (latest starts) suffice.
+    """
+    joined = [c for c in candidates if c[2] >= ts_us - SESSION_GAP_US]
+    start = min([ts_us, *(c[1] for c in joined)])
+    end = max([ts_us, *(c[2] for c in joined)])
+    new_id = derived_session_id(project_id, user_id, start)
+    return WindowPlacement(new_id, start, end, [c[0] for c in joined if c[0] != new_id])

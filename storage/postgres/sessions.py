@@ -13,7 +13,7 @@ from collections import defaultdict
 import psycopg
 from phosphobs.storage.postgres import rollup
 from phosphobs.storage.session_delta import SessionDelta
-from phosphobs.storage.sessions import SESSION_GAP_US, derived_session_id
+from phosphobs.storage.sessions import SESSION_GAP_US, place_in_window
 
 SessionKey = tuple[str, str]  # (project_id, session_id)
 
@@ -91,18 +91,15 @@ def assign_user_window(conn: psycopg.Connection, project_id: str, user_id: str, 
         " ORDER BY start_us DESC LIMIT 3",
         (project_id, user_id, ts_us + SESSION_GAP_US),
     ).fetchall()
-    joined = [row for row in near if row["end_us"] >= ts_us - SESSION_GAP_US]
-    start = min([ts_us, *(row["start_us"] for row in joined)])
-    end = max([ts_us, *(row["end_us"] for row in joined)])
-    new_id = derived_session_id(project_id, user_id, start)
-    for row in joined:
-        old_id = row["session_id"]
-        if old_id != new_id:
-            conn.execute("UPDATE events SET session_id = %s WHERE project_id = %s AND session_id = %s",
-                         (new_id, project_id, old_id))
-            conn.execute("DELETE FROM sessions WHERE project_id = %s AND session_id = %s", (project_id, old_id))
-            changes.recompute((project_id, old_id))
-            changes.recompute((project_id, new_id))
+    placed = place_in_window(project_id, user_id, ts_us,
+                             [(r["session_id"], r["start_us"], r["end_us"]) for r in near])
+    new_id, start, end = placed.session_id, placed.start_us, placed.end_us
+    for old_id in placed.absorbed:
+        conn.execute("UPDATE events SET session_id = %s WHERE project_id = %s AND session_id = %s",
+                     (new_id, project_id, old_id))
+        conn.execute("DELETE FROM sessions WHERE project_id = %s AND session_id = %s", (project_id, old_id))
+        changes.recompute((project_id, old_id))
+        changes.recompute((project_id, new_id))
     conn.execute("UPDATE events SET session_id = %s WHERE seq = %s", (new_id, seq))
     conn.execute(
         "INSERT INTO sessions (project_id, session_id, kind, user_id, user_ts_us, start_us, end_us)"

@@ -14,7 +14,7 @@ import sqlite3
 
 from phosphobs.storage.rows import dumps
 from phosphobs.storage.session_delta import SessionDelta
-from phosphobs.storage.sessions import SESSION_GAP_US, derived_session_id
+from phosphobs.storage.sessions import SESSION_GAP_US, place_in_window
 
 SessionKey = tuple[str, str]  # (project_id, session_id)
 
@@ -68,29 +68,22 @@ class SessionChanges:
 
 def assign_user_window(conn: sqlite3.Connection, project_id: str, user_id: str, seq: int, ts_us: int,
                        changes: SessionChanges) -> str:
-    """Put one event into its user's inactivity-window session, merging sessions it bridges.
-
-    Invariant: a user's auto sessions are more than SESSION_GAP_US apart, so at most two lie within
-    reach of one timestamp and the merged span cannot reach a third. Returns the session id.
-    """
+    """Put one event into its user's inactivity-window session (rule: `place_in_window`); returns its id."""
     near = conn.execute(
         "SELECT session_id, start_us, end_us FROM sessions"
         " WHERE project_id = ? AND user_id = ? AND kind = 'user' AND start_us <= ?"
         " ORDER BY start_us DESC LIMIT 3",
         (project_id, user_id, ts_us + SESSION_GAP_US),
     ).fetchall()
-    joined = [row for row in near if row["end_us"] >= ts_us - SESSION_GAP_US]
-    start = min([ts_us, *(row["start_us"] for row in joined)])
-    end = max([ts_us, *(row["end_us"] for row in joined)])
-    new_id = derived_session_id(project_id, user_id, start)
-    for row in joined:
-        old_id = row["session_id"]
-        if old_id != new_id:
-            conn.execute("UPDATE events SET session_id = ? WHERE project_id = ? AND session_id = ?",
-                         (new_id, project_id, old_id))
-            conn.execute("DELETE FROM sessions WHERE project_id = ? AND session_id = ?", (project_id, old_id))
-            changes.recompute((project_id, old_id))
-            changes.recompute((project_id, new_id))
+    placed = place_in_window(project_id, user_id, ts_us,
+                             [(r["session_id"], r["start_us"], r["end_us"]) for r in near])
+    new_id, start, end = placed.session_id, placed.start_us, placed.end_us
+    for old_id in placed.absorbed:
+        conn.execute("UPDATE events SET session_id = ? WHERE project_id = ? AND session_id = ?",
+                     (new_id, project_id, old_id))
+        conn.execute("DELETE FROM sessions WHERE project_id = ? AND session_id = ?", (project_id, old_id))
+        changes.recompute((project_id, old_id))
+        changes.recompute((project_id, new_id))
     conn.execute("UPDATE events SET session_id = ? WHERE seq = ?", (new_id, seq))
     # keep start/end current now: the next event of this transaction looks its window up here
     conn.execute(

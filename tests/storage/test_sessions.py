@@ -135,3 +135,16 @@ def test_error_events_flag_their_session_as_failing(storage: Storage, project: P
     ingest(storage, project, [make_event(session_id="s", status="error", flag="failure", output="")])
     assert [s.session_id for s in sessions(storage, project, has_failures=True)] == ["s"]
     assert sessions(storage, project, has_failures=False) == []
+
+
+def test_window_rule_merges_what_a_timestamp_bridges() -> None:
+    from phosphobs.storage.sessions import place_in_window
+
+    gap = SESSION_GAP_US
+    candidates = [("late", 3 * gap, 4 * gap), ("early", 0, gap)]
+    placed = place_in_window("p", "u", 2 * gap, candidates)
+    assert (placed.start_us, placed.end_us) == (0, 4 * gap)
+    assert placed.session_id == derived_session_id("p", "u", 0)
+    assert sorted(placed.absorbed) == ["early", "late"]
+    alone = place_in_window("p", "u", 10 * gap, candidates)
+    assert (alone.start_us, alone.end_us, alone.absorbed) == (10 * gap, 10 * gap, [])
