@@ -15,7 +15,7 @@ from phosphobs.storage.protocol import (
     StoredEvent,
 )
 from phosphobs.storage.rows import EVENT_COLUMNS, session_record, stored_event
-from phosphobs.storage.session_filters import POSTGRES, session_where
+from phosphobs.storage.sql_filters import POSTGRES, event_field_where, session_where
 
 RECENT_WINDOW = 20_000
 _EVENT_SELECT = "e.seq, " + ", ".join(f"e.{c}" for c in EVENT_COLUMNS)
@@ -29,15 +29,7 @@ def get_event(conn: psycopg.Connection, project_id: str, event_id: str) -> Store
 
 
 def list_events(conn: psycopg.Connection, project_id: str, q: EventQuery) -> Page[StoredEvent]:
-    where = ["e.project_id = %s"]
-    args: list[Any] = [project_id]
-    for column, value in (
-        ("session_id", q.session_id), ("user_id", q.user_id), ("model", q.model),
-        ("provider", q.provider), ("flag", q.flag), ("kind", q.kind),
-    ):
-        if value is not None:
-            where.append(f"e.{column} = %s")
-            args.append(value)
+    where, args = event_field_where(project_id, q, POSTGRES)
     if q.text:
         return _search(conn, project_id, q, where, args)
     # With a tag, walk the (project, tag, time) index of event_tags and order by its copy of the time.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from typing import Any
 
 from phosphobs.storage.protocol import (
     EventQuery,
@@ -15,7 +14,7 @@ from phosphobs.storage.protocol import (
     StoredEvent,
 )
 from phosphobs.storage.rows import session_record, stored_event
-from phosphobs.storage.session_filters import SQLITE, session_where
+from phosphobs.storage.sql_filters import SQLITE, event_field_where, session_where
 
 
 def fts_query(text: str) -> str | None:
@@ -38,15 +37,7 @@ def get_event(conn: sqlite3.Connection, project_id: str, event_id: str) -> Store
 
 
 def list_events(conn: sqlite3.Connection, project_id: str, q: EventQuery) -> Page[StoredEvent]:
-    where = ["e.project_id = ?"]
-    args: list[Any] = [project_id]
-    for column, value in (
-        ("session_id", q.session_id), ("user_id", q.user_id), ("model", q.model),
-        ("provider", q.provider), ("flag", q.flag), ("kind", q.kind),
-    ):
-        if value is not None:
-            where.append(f"e.{column} = ?")
-            args.append(value)
+    where, args = event_field_where(project_id, q, SQLITE)
     if q.since_us is not None:
         where.append("e.ts_us >= ?")
         args.append(q.since_us)

@@ -1,11 +1,11 @@
-"""The WHERE clause of a session listing, written once for every SQL dialect."""
+"""WHERE clauses of the listings, written once for every SQL dialect."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from phosphobs.storage.protocol import SessionQuery
+from phosphobs.storage.protocol import EventQuery, SessionQuery
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,4 +37,17 @@ def session_where(project_id: str, q: SessionQuery, d: Dialect) -> tuple[list[st
     if q.after is not None:
         where.append(f"(s.end_us, s.session_id) < ({m}, {m})")
         args += list(q.after)
+    return where, args
+
+
+def event_field_where(project_id: str, q: EventQuery, d: Dialect) -> tuple[list[str], list[Any]]:
+    """Equality conditions (over alias `e`) of an event listing; ranges, tags and text are backend-specific."""
+    where, args = [f"e.project_id = {d.mark}"], [project_id]
+    for column, value in (
+        ("session_id", q.session_id), ("user_id", q.user_id), ("model", q.model),
+        ("provider", q.provider), ("flag", q.flag), ("kind", q.kind),
+    ):
+        if value is not None:
+            where.append(f"e.{column} = {d.mark}")
+            args.append(value)
     return where, args
