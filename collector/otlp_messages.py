@@ -127,7 +127,16 @@ def _read_parts(parts: list[Any], out: Message, calls: list[dict[str, Any]]) -> 
     if response is not None and out["content"] is None:
         out["content"] = clean_text(response.get("response", response.get("result")))
         out["tool_call_id"] = response.get("id")
-    out["parts"] = parts
+    if not _only_text(parts, out["content"]):
+        out["parts"] = parts
+
+
+def _only_text(parts: list[Any], content: str | None) -> bool:
+    """True when `parts` is one plain text part already in `content`: keeping it would store the text twice."""
+    if len(parts) != 1:
+        return False
+    part = parts[0]
+    return type(part) is dict and len(part) == 2 and part.get("type") == "text" and part.get("content") == content
 
 
 def _is_type(part: Any, kind: str) -> bool:

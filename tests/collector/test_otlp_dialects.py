@@ -251,6 +251,30 @@ def test_g3_output_with_only_a_tool_call() -> None:
     assert event.metadata["system"] == "Be nice."
 
 
+def test_g3_parts_are_kept_only_when_they_carry_more_than_the_text() -> None:
+    tool_part = {"type": "tool_call", "id": "call_1", "name": "get_weather", "arguments": {"city": "Paris"}}
+    inputs = [
+        {"role": "user", "parts": [{"type": "text", "content": "Weather?"}]},
+        {"role": "user", "parts": [{"type": "text", "content": "Wea"}, {"type": "text", "content": "ther?"}]},
+        {"role": "user", "parts": [{"type": "text", "content": "__REDACTED__"}]},
+    ]
+    outputs = [{"role": "assistant", "parts": [{"type": "text", "content": "Checking."}, tool_part]}]
+    span = make_span(
+        "chat gpt-4o",
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.input.messages": json.dumps(inputs),
+            "gen_ai.output.messages": json.dumps(outputs),
+        },
+    )
+    event = only_event(normalize(span))
+    single, split, redacted = event.metadata["input_messages"]
+    assert single == {"role": "user", "content": "Weather?"}  # the text is in `content` once
+    assert (split["content"], split["parts"]) == ("Weather?", inputs[1]["parts"])
+    assert (redacted["content"], redacted["parts"]) == (None, inputs[2]["parts"])
+    assert event.metadata["output_messages"][0]["parts"] == outputs[0]["parts"]
+
+
 def test_openinference_redacted_content_counts_as_no_content() -> None:
     span = make_span(
         "ChatCompletion",
