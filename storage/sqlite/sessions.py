@@ -60,8 +60,8 @@ class SessionChanges:
     def flush(self, conn: sqlite3.Connection) -> None:
         for key in sorted(self._recompute):
             _recompute(conn, key)
-        for key, d in self._deltas.items():
-            _apply_delta(conn, key, d)
+        if self._deltas:
+            conn.executemany(_UPSERT_DELTA, [_delta_params(key, d) for key, d in self._deltas.items()])
         self._deltas.clear()
         self._recompute.clear()
 
@@ -95,44 +95,46 @@ def assign_user_window(conn: sqlite3.Connection, project_id: str, user_id: str, 
     return new_id
 
 
-def _apply_delta(conn: sqlite3.Connection, key: SessionKey, d: SessionDelta) -> None:
+_UPSERT_DELTA = (
+    "INSERT INTO sessions (project_id, session_id, kind, user_id, user_ts_us, start_us, end_us, event_count,"
+    " tokens_in, tokens_out, cost_cents, flagged_count, success_count, failure_count, models, tags)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (project_id, session_id) DO UPDATE SET"
+    " user_id = CASE WHEN excluded.user_id IS NOT NULL AND (sessions.user_ts_us IS NULL OR"
+    "   (excluded.user_ts_us, excluded.user_id) < (sessions.user_ts_us, sessions.user_id))"
+    "   THEN excluded.user_id ELSE sessions.user_id END,"
+    " user_ts_us = CASE WHEN excluded.user_id IS NOT NULL AND (sessions.user_ts_us IS NULL OR"
+    "   (excluded.user_ts_us, excluded.user_id) < (sessions.user_ts_us, sessions.user_id))"
+    "   THEN excluded.user_ts_us ELSE sessions.user_ts_us END,"
+    " start_us = CASE WHEN excluded.event_count = 0 THEN sessions.start_us"  # a flag-only delta has no times
+    "   WHEN sessions.event_count = 0 THEN excluded.start_us"
+    "   ELSE min(sessions.start_us, COALESCE(excluded.start_us, sessions.start_us)) END,"
+    " end_us = CASE WHEN excluded.event_count = 0 THEN sessions.end_us"
+    "   WHEN sessions.event_count = 0 THEN excluded.end_us"
+    "   ELSE max(sessions.end_us, COALESCE(excluded.end_us, sessions.end_us)) END,"
+    " event_count = sessions.event_count + excluded.event_count,"
+    " tokens_in = sessions.tokens_in + excluded.tokens_in, tokens_out = sessions.tokens_out + excluded.tokens_out,"
+    " cost_cents = CASE WHEN excluded.cost_cents IS NULL THEN sessions.cost_cents"
+    "   ELSE COALESCE(sessions.cost_cents, 0) + excluded.cost_cents END,"
+    " flagged_count = sessions.flagged_count + excluded.flagged_count,"
+    " success_count = sessions.success_count + excluded.success_count,"
+    " failure_count = sessions.failure_count + excluded.failure_count,"
+    " models = CASE WHEN excluded.models IN ('[]', sessions.models) THEN sessions.models"
+    "   ELSE (SELECT json_group_array(value) FROM"
+    "   (SELECT value FROM json_each(sessions.models) UNION SELECT value FROM json_each(excluded.models)"
+    "   ORDER BY 1)) END,"
+    " tags = CASE WHEN excluded.tags IN ('[]', sessions.tags) THEN sessions.tags"
+    "   ELSE (SELECT json_group_array(value) FROM"
+    "   (SELECT value FROM json_each(sessions.tags) UNION SELECT value FROM json_each(excluded.tags)"
+    "   ORDER BY 1)) END"
+)
+
+
+def _delta_params(key: SessionKey, d: SessionDelta) -> tuple:
     user_ts, user = d.first_user if d.first_user else (None, None)
-    conn.execute(
-        "INSERT INTO sessions (project_id, session_id, kind, user_id, user_ts_us, start_us, end_us, event_count,"
-        " tokens_in, tokens_out, cost_cents, flagged_count, success_count, failure_count, models, tags)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (project_id, session_id) DO UPDATE SET"
-        " user_id = CASE WHEN excluded.user_id IS NOT NULL AND (sessions.user_ts_us IS NULL OR"
-        "   (excluded.user_ts_us, excluded.user_id) < (sessions.user_ts_us, sessions.user_id))"
-        "   THEN excluded.user_id ELSE sessions.user_id END,"
-        " user_ts_us = CASE WHEN excluded.user_id IS NOT NULL AND (sessions.user_ts_us IS NULL OR"
-        "   (excluded.user_ts_us, excluded.user_id) < (sessions.user_ts_us, sessions.user_id))"
-        "   THEN excluded.user_ts_us ELSE sessions.user_ts_us END,"
-        " start_us = CASE WHEN excluded.event_count = 0 THEN sessions.start_us"  # a flag-only delta has no times
-        "   WHEN sessions.event_count = 0 THEN excluded.start_us"
-        "   ELSE min(sessions.start_us, COALESCE(excluded.start_us, sessions.start_us)) END,"
-        " end_us = CASE WHEN excluded.event_count = 0 THEN sessions.end_us"
-        "   WHEN sessions.event_count = 0 THEN excluded.end_us"
-        "   ELSE max(sessions.end_us, COALESCE(excluded.end_us, sessions.end_us)) END,"
-        " event_count = sessions.event_count + excluded.event_count,"
-        " tokens_in = sessions.tokens_in + excluded.tokens_in, tokens_out = sessions.tokens_out + excluded.tokens_out,"
-        " cost_cents = CASE WHEN excluded.cost_cents IS NULL THEN sessions.cost_cents"
-        "   ELSE COALESCE(sessions.cost_cents, 0) + excluded.cost_cents END,"
-        " flagged_count = sessions.flagged_count + excluded.flagged_count,"
-        " success_count = sessions.success_count + excluded.success_count,"
-        " failure_count = sessions.failure_count + excluded.failure_count,"
-        " models = CASE WHEN excluded.models IN ('[]', sessions.models) THEN sessions.models"
-        "   ELSE (SELECT json_group_array(value) FROM"
-        "   (SELECT value FROM json_each(sessions.models) UNION SELECT value FROM json_each(excluded.models)"
-        "   ORDER BY 1)) END,"
-        " tags = CASE WHEN excluded.tags IN ('[]', sessions.tags) THEN sessions.tags"
-        "   ELSE (SELECT json_group_array(value) FROM"
-        "   (SELECT value FROM json_each(sessions.tags) UNION SELECT value FROM json_each(excluded.tags)"
-        "   ORDER BY 1)) END",
-        (key[0], key[1], d.kind, user, user_ts, d.start if d.start is not None else 0,
-         d.end if d.end is not None else 0, d.count, d.tokens_in, d.tokens_out, d.cost if d.costed else None,
-         d.flagged, d.successes, d.failures, dumps(sorted(d.models)), dumps(sorted(d.tags))),
-    )
+    return (key[0], key[1], d.kind, user, user_ts, d.start if d.start is not None else 0,
+            d.end if d.end is not None else 0, d.count, d.tokens_in, d.tokens_out, d.cost if d.costed else None,
+            d.flagged, d.successes, d.failures, dumps(sorted(d.models)), dumps(sorted(d.tags)))
 
 
 _AGGREGATE = """

@@ -1,0 +1,63 @@
+"""Micro-benchmark of the SQLite write path alone for OTLP spans: normalized batches → group commits.
+
+    python bench/otlp_write.py [--requests 300] [--spans 100] [--per-commit 8]
+
+Requests are decoded and normalized before the clock starts; the clock covers only `storage.write`
+(one call per group commit of `--per-commit` requests, as the pipeline's writer makes them), on a
+fresh database file with `synchronous=FULL`. Prints µs per span and bytes written to the WAL per span.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from otlp_ingest import request_body
+from phosphobs.collector.costs import estimate_costs
+from phosphobs.collector.otlp_decode import decode_traces
+from phosphobs.collector.otlp_normalize import normalize_traces
+from phosphobs.storage.protocol import IngestOp
+from phosphobs.storage.sqlite.store import SqliteStorage
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--spans", type=int, default=100)
+    parser.add_argument("--per-commit", type=int, default=8)
+    args = parser.parse_args()
+    rng = random.Random(5)
+    now = time.time_ns() // 1000
+    ops = []
+    for _ in range(args.requests):
+        batch = normalize_traces(decode_traces(request_body(rng, args.spans), "application/x-protobuf", None,
+                                               1 << 26), now)
+        estimate_costs(batch.events)
+        ops.append(IngestOp(project_id="p1", events=batch.events, rate_limit_per_min=None, patches=batch.patches,
+                            trace_hints=batch.trace_hints, received_us=now))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.db"
+        storage = SqliteStorage(path)
+        storage.migrate()
+        wal = path.with_name(path.name + "-wal")
+        written = 0
+        start = time.perf_counter()
+        for i in range(0, len(ops), args.per_commit):
+            storage.write(ops[i : i + args.per_commit], now)
+        elapsed = time.perf_counter() - start
+        written = wal.stat().st_size if wal.exists() else 0
+        spans = args.requests * args.spans
+        size = path.stat().st_size
+        storage.close()
+    print(f"write: {elapsed / spans * 1e6:.1f} us/span ({spans / elapsed:,.0f} spans/s)  db {size / spans:,.0f} B/span"
+          f"  wal file {written / 1e6:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
