@@ -1,6 +1,6 @@
 """OTLP ingest benchmark: LLM spans persisted per second (protobuf, 100 spans per request, real server).
 
-    python bench/otlp_ingest.py [--requests 600] [--connections 8]
+    python bench/otlp_ingest.py [--requests 600] [--connections 8] [--workers 1]
 
 Request bodies (fresh trace/span ids each, GenAI semconv attributes with ~600 bytes of messages) are
 built before the clock starts, so the measured time is the server's. Every acknowledged span is
@@ -66,13 +66,14 @@ def main() -> None:
     parser.add_argument("--spans", type=int, default=100)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--database-url")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (SQLite too: one shared file)")
     args = parser.parse_args()
     rng = random.Random(3)
     print(f"machine: {machine()}")
     print(f"building {args.requests} requests of {args.spans} spans…")
     with tempfile.TemporaryDirectory() as tmp:
         extra = ["--database-url", args.database_url] if args.database_url else []
-        server = Server(Path(tmp), extra)
+        server = Server(Path(tmp), [*extra, "--workers", str(args.workers)])
         try:
             import subprocess
 
@@ -97,7 +98,8 @@ def main() -> None:
             urllib.request.urlopen(check).read()
             print(f"otlp: {ok * args.spans / result.elapsed:,.0f} spans/s persisted  {ok / result.elapsed:,.1f} req/s"
                   f"  p50 {result.percentile(50) * 1000:.1f} ms  p99 {result.percentile(99) * 1000:.1f} ms"
-                  f"  conns {args.connections}  statuses {result.statuses}  RSS {server.rss_mb():.0f} MB")
+                  f"  conns {args.connections}  workers {args.workers}  statuses {result.statuses}"
+                  f"  RSS {server.rss_mb():.0f} MB")
         finally:
             server.stop()
         import sqlite3

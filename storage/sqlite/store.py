@@ -32,12 +32,14 @@ from phosphobs.storage.protocol import (
 )
 from phosphobs.storage.sqlite import admin, analytics, reads, retention, web_admin
 from phosphobs.storage.sqlite.connection import connect, migrate
+from phosphobs.storage.sqlite.writer_lock import WriterLock
 from phosphobs.storage.sqlite.writes import write_ops
 
 
 class SqliteStorage:
     """Writes go through one connection under a lock (the pipeline's writer thread is its only
-    caller in the server); each reading thread gets its own connection."""
+    caller in the server) that also serialises writers of other processes on the same file; each
+    reading thread gets its own connection."""
 
     def __init__(self, path: Path, synchronous: str = "FULL") -> None:
         self.path = path
@@ -47,7 +49,7 @@ class SqliteStorage:
         # Checkpoint less often: a hot index page rewritten by many commits is copied back to the
         # database once per checkpoint, not once per ~1,000 WAL pages (measured ~10% more writes/s).
         self._write_conn.execute("PRAGMA wal_autocheckpoint=10000")
-        self._write_lock = threading.Lock()
+        self._write_lock = WriterLock(path)
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
@@ -80,6 +82,7 @@ class SqliteStorage:
     def close(self) -> None:
         with self._write_lock:
             self._write_conn.close()
+        self._write_lock.close()
         with self._readers_lock:
             for conn in self._readers:
                 conn.close()

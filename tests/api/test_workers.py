@@ -1,6 +1,7 @@
-"""Scale-out on Postgres with real processes: 4 workers (two `serve --workers 2` on different ports,
-one database), 8 client processes sending overlapping, shuffled batches with duplicate event ids and
-racing feedback. Afterwards the database must equal a single-process run of the same events exactly."""
+"""Scale-out with real processes: 4 workers (two `serve --workers 2` on different ports, one database),
+8 client processes sending overlapping, shuffled batches with duplicate event ids and racing feedback.
+Afterwards the database must equal a single-process run of the same events exactly. Run on Postgres
+and on one shared SQLite file (whose writers hand the write lock over between processes)."""
 
 from __future__ import annotations
 
@@ -34,10 +35,13 @@ class Cluster:
     base_urls: list[str]
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    postgres.require_postgres(explicit=False)
-    url = postgres.create_database("phosphobs_workers")
+@pytest.fixture(scope="module", params=["postgres", "sqlite"])
+def cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    if request.param == "postgres":
+        postgres.require_postgres(explicit=False)
+        url = postgres.create_database("phosphobs_workers")
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('shared') / 'shared.db'}"
     servers = []
     try:
         for name in ("a", "b"):  # started one after the other: the first bootstraps the database
@@ -47,7 +51,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     finally:
         for server in servers:
             server.stop()
-        postgres.drop_database(url)
+        if request.param == "postgres":
+            postgres.drop_database(url)
 
 
 def _project(url: str, rate_limit: int) -> tuple[str, str]:
