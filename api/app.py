@@ -22,7 +22,8 @@ from phosphobs.storage.open import open_storage
 
 
 def create_app(settings: Settings) -> FastAPI:
-    storage = open_storage(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    storage = open_storage(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous,
+                           sqlite_writer_process=settings.sqlite_writer_process)
     metrics = Metrics()  # this app's own registry: two apps in one process never share counts
     pipeline = ObservedPipeline(
         storage, metrics, max_queued_items=settings.max_queued_items, max_commit_items=settings.max_commit_items

@@ -30,6 +30,7 @@ class Settings:
     max_queued_items: int = 50_000
     max_commit_items: int = 5_000
     sqlite_synchronous: str = "FULL"
+    sqlite_writer_process: bool = True  # group commits in a child process, off the event loop's GIL
     workers: int = 1
     retention_days: int = 0  # 0 keeps events forever; otherwise older events are pruned periodically
     retention_check_seconds: float = 3600.0
@@ -65,7 +66,16 @@ def settings_from(env: Mapping[str, str], overrides: Mapping[str, object | None]
     return Settings(**values)  # type: ignore[arg-type]
 
 
-_PARSERS = {"int": int, "float": float}
+def _parse_bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)
+
+
+_PARSERS = {"int": int, "float": float, "bool": _parse_bool}
 
 
 def _coerce(name: str, annotation: str, raw: object) -> object:

@@ -78,8 +78,18 @@ class Server:
         raise RuntimeError("server did not start")
 
     def rss_mb(self) -> float:
-        status = Path(f"/proc/{self.proc.pid}/status").read_text()
-        return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
+        """Resident memory of the server and its worker processes (`--workers N`), summed."""
+        pids, total = [self.proc.pid], 0
+        while pids:
+            pid = pids.pop()
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            except OSError:
+                continue
+            total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
+            pids += [int(child) for child in children]
+        return total / 1024
 
     def stop(self) -> None:
         self.proc.terminate()

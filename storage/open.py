@@ -15,11 +15,13 @@ def sqlite_url(data_dir: Path) -> str:
     return f"sqlite:///{(data_dir / 'phosphobs.db').resolve()}"
 
 
-def open_storage(url: str, *, sqlite_synchronous: str = "FULL") -> Storage:
+def open_storage(url: str, *, sqlite_synchronous: str = "FULL", sqlite_writer_process: bool = False) -> Storage:
+    """`sqlite_writer_process` is for servers: group commits run in a child process (no GIL contention)."""
     if url.startswith("sqlite:///"):
         from phosphobs.storage.sqlite.store import SqliteStorage
 
-        return SqliteStorage(Path(url.removeprefix("sqlite:///")), sqlite_synchronous)
+        return SqliteStorage(Path(url.removeprefix("sqlite:///")), sqlite_synchronous,
+                             writer_process=sqlite_writer_process)
     if url.startswith(("postgresql://", "postgres://")):
         from phosphobs.storage.postgres.store import PostgresStorage
 

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from phosphobs.api.cli import main
 from phosphobs.api.keys import hash_key
 from phosphobs.storage.sqlite.store import SqliteStorage
@@ -84,6 +85,10 @@ def test_env_vars_configure_the_cli_and_flags_win(tmp_path: Path, monkeypatch) -
     assert (settings.port, settings.data_dir, settings.rate_limit_for("pro", None)) == (6000, tmp_path, 7)
     assert settings.resolved_database_url == f"sqlite:///{tmp_path / 'phosphobs.db'}"
     assert settings_from({"PHOSPHOBS_DATABASE_URL": "sqlite:///x.db"}, {}).resolved_database_url == "sqlite:///x.db"
+    assert settings_from({"PHOSPHOBS_SQLITE_WRITER_PROCESS": "off"}, {}).sqlite_writer_process is False
+    assert settings_from({"PHOSPHOBS_SQLITE_WRITER_PROCESS": "True"}, {}).sqlite_writer_process is True
+    with pytest.raises(ValueError, match="PHOSPHOBS_SQLITE_WRITER_PROCESS"):
+        settings_from({"PHOSPHOBS_SQLITE_WRITER_PROCESS": "maybe"}, {})
     monkeypatch.setenv("PHOSPHOBS_DATA_DIR", str(tmp_path / "from-env"))
     assert main(["projects", "create", "envproj"]) == 0
     assert (tmp_path / "from-env" / "phosphobs.db").exists()

@@ -1,0 +1,80 @@
+"""Group commits in a child process (the server's SQLite default): same results as in-process writes,
+per-op failures still isolated, and a dead writer fails only the commit in flight."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from phosphobs.storage.models import Feedback
+from phosphobs.storage.protocol import EventQuery, FeedbackOp, IngestOp, Project
+from phosphobs.storage.sqlite.store import SqliteStorage
+from phosphobs.storage.sqlite.writer_process import WriterFailed
+
+from tests.support.factories import BASE_US, make_event
+
+NOW = BASE_US + 10**9
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqliteStorage]:
+    storage = SqliteStorage(tmp_path / "writer.db", writer_process=True)
+    storage.migrate()
+    yield storage
+    storage.close()
+
+
+@pytest.fixture
+def project(store: SqliteStorage) -> Project:
+    return store.create_project("p", "free", NOW)
+
+
+def test_commits_in_the_child_are_read_back_by_the_parent(store: SqliteStorage, project: Project) -> None:
+    first, second = make_event(session_id="s1", tokens_in=3), make_event(session_id="s1", tokens_in=4)
+    store.write([FeedbackOp(project.id, Feedback(second.event_id, "failure"))], NOW)  # before its event
+    results = store.write([IngestOp(project.id, [first, second, first], rate_limit_per_min=None)], NOW)
+    assert results[0].statuses == ["created", "created", "duplicate"]
+    assert store.get_event(project.id, second.event_id).flag == "failure"
+    session = store.get_session(project.id, "s1")
+    assert (session.event_count, session.tokens_in, session.flagged_count) == (2, 7, 1)
+
+
+def test_rate_limit_results_cross_the_process_boundary(store: SqliteStorage, project: Project) -> None:
+    assert store.write([IngestOp(project.id, [make_event()], rate_limit_per_min=1)], NOW)[0].ok
+    refused = store.write([IngestOp(project.id, [make_event()], rate_limit_per_min=1)], NOW)[0]
+    assert refused.rate_limited and refused.rate_limit is not None and refused.rate_limit.remaining == 0
+
+
+def test_a_failing_op_fails_alone(store: SqliteStorage, project: Project) -> None:
+    good = IngestOp(project.id, [make_event()], None)
+    bad = IngestOp(project.id, [make_event(input=None)], None)  # violates NOT NULL in the child
+    results = store.write([good, bad], NOW)
+    assert results[0].ok and not results[1].ok and "storage error" in (results[1].error or "")
+    assert len(store.list_events(project.id, EventQuery(limit=10)).items) == 1
+
+
+def test_a_killed_writer_fails_one_commit_and_the_next_starts_a_new_one(store: SqliteStorage,
+                                                                        project: Project) -> None:
+    kept = make_event()
+    store.write([IngestOp(project.id, [kept], None)], NOW)
+    child = store._writer._process  # type: ignore[union-attr]
+    assert child is not None and child.pid is not None
+    os.kill(child.pid, signal.SIGKILL)
+    child.join(5)
+    with pytest.raises(WriterFailed):
+        store.write([IngestOp(project.id, [make_event()], None)], NOW)
+    later = make_event()
+    assert store.write([IngestOp(project.id, [later], None)], NOW)[0].ok
+    stored = {e.event.event_id for e in store.list_events(project.id, EventQuery(limit=10)).items}
+    assert stored == {kept.event_id, later.event_id}
+
+
+def test_admin_writes_in_the_parent_interleave_with_child_commits(store: SqliteStorage, project: Project) -> None:
+    for n in range(5):
+        store.write([IngestOp(project.id, [make_event()], None)], NOW)
+        store.create_project(f"other-{n}", "free", NOW)
+    assert len(store.list_projects()) == 6
+    assert len(store.list_events(project.id, EventQuery(limit=10)).items) == 5
