@@ -21,6 +21,11 @@ except ImportError:  # pragma: no cover - orjson ships with the server extra
 
 Attrs = dict[str, Any]
 _SCALARS = frozenset({"bool_value", "int_value", "double_value"})
+# What readers treat as "no value"; `value in _EMPTY` is an inline test (no call) for every attribute type.
+_EMPTY = (None, "", [])
+# isinstance tuples, not `int | float`: a union in a function body is a new object on every call.
+_JSON_SCALARS = (str, int, float, bool)
+_NUMBERS = (int, float)
 
 
 def any_value(value: AnyValue) -> Any:
@@ -52,7 +57,11 @@ def key_values(items: Iterable[KeyValue]) -> Attrs:
     for item in items:
         value = item.value
         text = value.string_value  # most attributes are non-empty strings: no oneof check, no call
-        out[item.key] = text if text else _other_value(value, value.WhichOneof("value"))
+        if text:
+            out[item.key] = text
+        else:
+            which = value.WhichOneof("value")
+            out[item.key] = value.int_value if which == "int_value" else _other_value(value, which)
     return out
 
 
@@ -76,7 +85,7 @@ def parse_json(value: Any) -> Any:
 def json_scalar(value: Any) -> Any:
     """Unwrap a JSON-encoded scalar (Langfuse v5 encodes even strings: `"\\"abc\\""`)."""
     parsed = parse_json(value)
-    return parsed if isinstance(parsed, str | int | float | bool) else value
+    return parsed if isinstance(parsed, _JSON_SCALARS) else value
 
 
 def as_text(value: Any) -> str | None:
@@ -111,7 +120,7 @@ def as_float(value: Any) -> float | None:
     """A float from a number or numeric string; anything else is None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
+    if isinstance(value, _NUMBERS):
         return float(value)
     if isinstance(value, str):
         try:
@@ -241,12 +250,13 @@ class SpanAttrs:
     costs one dict lookup and only present keys are recorded in `used`.
     """
 
-    __slots__ = ("attrs", "resource", "shape", "used")
+    __slots__ = ("_present", "attrs", "resource", "shape", "used")
 
-    def __init__(self, attrs: Mapping[str, Any], resource: Mapping[str, Any] | None = None) -> None:
-        self.attrs = dict(attrs)
-        self.resource: Mapping[str, Any] = resource or {}  # read-only here: callers copy before handing out
-        self.shape = key_shape(self.attrs)
+    def __init__(self, attrs: Attrs, resource: Mapping[str, Any] | None = None) -> None:
+        self.attrs = attrs  # read-only here, like `resource`: no copy of the caller's dict
+        self.resource: Mapping[str, Any] = resource or {}  # callers copy before handing out
+        self.shape = shape = key_shape(attrs)
+        self._present = shape._present  # `first` reads the shape's cache directly: it runs ~15 times a span
         self.used: set[str] = set()
 
     def get(self, key: str, *, resource: bool = False) -> Any:
@@ -255,28 +265,33 @@ class SpanAttrs:
         if key in attrs:
             self.used.add(key)
             value = attrs[key]
-            if not _empty(value):
+            if value not in _EMPTY:
                 return value
         if resource:
             value = self.resource.get(key)
-            if not _empty(value):
+            if value not in _EMPTY:
                 return value
         return None
 
     def first(self, *keys: str) -> Any:
         """The first present, non-empty value among `keys`; every present key counts as mapped."""
+        present = self._present.get(keys)
+        if present is None:
+            present = self.shape.present(keys)
+        if not present:  # the usual case: other dialects' keys are absent
+            return None
         found = None
-        present = self.shape.present(keys)  # usually none or one: other dialects' keys are absent
-        if present:
-            attrs, used = self.attrs, self.used
-            for key in present:
-                used.add(key)
-                if found is None and not _empty(attrs[key]):
-                    found = attrs[key]
+        attrs, used = self.attrs, self.used
+        for key in present:
+            used.add(key)
+            if found is None:
+                value = attrs[key]
+                if value not in _EMPTY:
+                    found = value
         return found
 
     def has(self, key: str) -> bool:
-        return not _empty(self.attrs.get(key))
+        return self.attrs.get(key) not in _EMPTY
 
     def has_any(self, keys: Iterable[str]) -> bool:
         """True when one of `keys` is present (even empty): a cheap gate before a dialect's reader."""
@@ -303,9 +318,8 @@ class SpanAttrs:
         return found
 
     def unmapped(self) -> Attrs:
-        used = self.used
-        return {key: value for key, value in self.attrs.items() if key not in used}
-
-
-def _empty(value: Any) -> bool:
-    return value is None or value == "" or value == []
+        used, found = self.used, {}
+        for key, value in self.attrs.items():  # a loop, not a comprehension: no extra frame
+            if key not in used:
+                found[key] = value
+        return found

@@ -40,25 +40,26 @@ class SpanContent:
 
 def llm_content(a: SpanAttrs) -> SpanContent:
     """Input/output of an LLM-call span (any dialect)."""
-    content = SpanContent()
-    found_in = _INPUTS.pick(a)
+    plan: _LlmPlan = a.shape.plan(_LlmPlan, _LlmPlan)
+    messages_in = messages_out = tool_calls = None
+    found_in = _pick(a, plan.inputs)
     if isinstance(found_in, list):
-        content.input_messages = found_in
-        content.input = last_user_text(found_in) if looks_like_chat(found_in) else _last_content(found_in)
+        messages_in = found_in
+        text_in = last_user_text(found_in) if looks_like_chat(found_in) else _last_content(found_in)
     else:
-        content.input = found_in
-    found_out = _OUTPUTS.pick(a)
+        text_in = found_in
+    found_out = _pick(a, plan.outputs)
     if isinstance(found_out, list):
-        content.output_messages = found_out
-        content.output = output_text(found_out)
+        messages_out = found_out
+        text_out = output_text(found_out)
         calls = found_out[0].get("tool_calls")
-        content.tool_calls = calls if isinstance(calls, list) and calls else None
+        tool_calls = calls if isinstance(calls, list) and calls else None
     else:
-        content.output = found_out
-    if content.tool_calls is None:
-        content.tool_calls = _vercel_tool_calls(a)
-    content.system = system_text(a.get("gen_ai.system_instructions"), content.input_messages)
-    return content
+        text_out = found_out
+    if tool_calls is None and plan.vercel_calls:
+        tool_calls = _vercel_tool_calls(a)
+    system = system_text(a.get(_SYSTEM) if plan.system else None, messages_in)
+    return SpanContent(text_in, text_out, messages_in, messages_out, system, tool_calls)
 
 
 def tool_content(a: SpanAttrs) -> SpanContent:
@@ -156,41 +157,49 @@ def _assistant(value: Any) -> Found:
     return messages(value, "assistant")
 
 
+Fetch = Callable[[SpanAttrs, Any], Any]
+Read = Callable[[Any], Found]
+
+
 class Sources:
     """Content sources, best first: a key, a flattened prefix (`p.*`), or keys read with `first`.
 
-    Every reader maps None to None, so only the sources present on a span need reading; which ones
-    are present is worked out once per key shape. All present sources are read (and so mapped).
+    Every reader maps None to None, so only the sources present on a span need reading: `present`
+    lists them with how each is fetched, once per key shape. All present sources are read (and so mapped).
     """
 
-    def __init__(self, *sources: tuple[str | tuple[str, ...], Callable[[Any], Found]]) -> None:
+    def __init__(self, *sources: tuple[str | tuple[str, ...], Read]) -> None:
         self.sources = sources
 
-    def pick(self, a: SpanAttrs) -> Found:
-        """The best present source's content: the first non-empty message list or text."""
-        best: Found = None
-        for key, read in a.shape.plan(self, self._present):
-            if isinstance(key, tuple):
-                value = a.first(*key)
-            elif key.endswith(".*"):
-                value = a.unflatten(key[:-2])
-            else:
-                value = a.get(key)
-            if value is not None:
-                found = read(value)
-                if best is None and (isinstance(found, str) or (isinstance(found, list) and found)):
-                    best = found
-        return best
-
-    def _present(self, shape: KeyShape) -> tuple[tuple[str | tuple[str, ...], Callable[[Any], Found]], ...]:
+    def present(self, shape: KeyShape) -> tuple[tuple[Fetch, Any, Read], ...]:
         keys = set(shape.keys)
+        plan: list[tuple[Fetch, Any, Read]] = []
+        for key, read in self.sources:
+            if isinstance(key, tuple):
+                if not keys.isdisjoint(key):
+                    plan.append((_first, key, read))
+            elif key.endswith(".*"):
+                if shape.under(key[:-2]):
+                    plan.append((SpanAttrs.unflatten, key[:-2], read))
+            elif key in keys:
+                plan.append((SpanAttrs.get, key, read))
+        return tuple(plan)
 
-        def present(key: str) -> bool:
-            return bool(shape.under(key[:-2])) if key.endswith(".*") else key in keys
 
-        return tuple(
-            (key, read) for key, read in self.sources if any(map(present, key if isinstance(key, tuple) else (key,)))
-        )
+def _pick(a: SpanAttrs, present: tuple[tuple[Fetch, Any, Read], ...]) -> Found:
+    """The best present source's content: the first non-empty message list or text."""
+    best: Found = None
+    for fetch, key, read in present:
+        value = fetch(a, key)
+        if value is not None:
+            found = read(value)
+            if best is None and (isinstance(found, str) or (isinstance(found, list) and found)):
+                best = found
+    return best
+
+
+def _first(a: SpanAttrs, keys: tuple[str, ...]) -> Any:
+    return a.first(*keys)
 
 
 _INPUTS = Sources(
@@ -219,8 +228,24 @@ _OUTPUTS = Sources(
 )
 
 
+class _LlmPlan:
+    """Where spans of one key shape carry an LLM call's content: present sources, tool calls, instructions."""
+
+    __slots__ = ("inputs", "outputs", "system", "vercel_calls")
+
+    def __init__(self, shape: KeyShape) -> None:
+        self.inputs = _INPUTS.present(shape)
+        self.outputs = _OUTPUTS.present(shape)
+        self.vercel_calls = bool(shape.present(_VERCEL_CALLS))
+        self.system = _SYSTEM in shape.keys
+
+
+_SYSTEM = "gen_ai.system_instructions"
+_VERCEL_CALLS = ("ai.response.toolCalls", "ai.result.toolCalls")
+
+
 def _vercel_tool_calls(a: SpanAttrs) -> list[dict[str, Any]] | None:
-    raw = parse_json(a.first("ai.response.toolCalls", "ai.result.toolCalls"))
+    raw = parse_json(a.first(*_VERCEL_CALLS))
     if not isinstance(raw, list):
         return None
     calls = [c for c in (tool_call(item) for item in raw) if c]

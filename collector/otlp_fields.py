@@ -158,6 +158,11 @@ _DETAILS, _RAW_USAGE = "langfuse.observation.usage_details", "gen_ai.usage.raw"
 def tokens(a: SpanAttrs) -> tuple[int | None, int | None]:
     """(input, output) token counts; None when the span reports no usage."""
     raw_attrs = a.attrs
+    tin, tout = a.first(*_TOKENS_IN), a.first(*_TOKENS_OUT)
+    tin = tin if type(tin) is int else as_int(tin)
+    tout = tout if type(tout) is int else as_int(tout)
+    if tin is not None and tout is not None and _DETAILS not in raw_attrs and _RAW_USAGE not in raw_attrs:
+        return tin, tout  # the usual case: both counts as integers, no usage JSON to map
     details = parse_json(a.get(_DETAILS)) if _DETAILS in raw_attrs else None
     raw = parse_json(a.get(_RAW_USAGE)) if _RAW_USAGE in raw_attrs else None
     details = details if isinstance(details, dict) else {}
@@ -166,8 +171,6 @@ def tokens(a: SpanAttrs) -> tuple[int | None, int | None]:
         response_data = parse_json(raw_attrs["response_data"])
         if isinstance(response_data, dict) and isinstance(response_data.get("usage"), dict):
             raw = response_data["usage"]
-    tin = as_int(a.first(*_TOKENS_IN))
-    tout = as_int(a.first(*_TOKENS_OUT))
     if tin is None:
         tin = as_int(details.get("input", raw.get("prompt_tokens", raw.get("input_tokens"))))
     if tout is None:
@@ -190,22 +193,27 @@ _USAGE_EXTRAS = {
 }  # fmt: skip
 
 
-_USAGE_EXTRA_KEYS = frozenset(key for keys in _USAGE_EXTRAS.values() for key in keys)
+USAGE_EXTRA_KEYS = frozenset(key for keys in _USAGE_EXTRAS.values() for key in keys)
 
 
 def usage_extras(a: SpanAttrs) -> dict[str, int]:
     """Total, cache and reasoning counts for metadata (they are subsets or sums, never added)."""
-    if not a.has_any(_USAGE_EXTRA_KEYS):
+    if not a.has_any(USAGE_EXTRA_KEYS):
         return {}
     found = {name: as_int(a.first(*keys)) for name, keys in _USAGE_EXTRAS.items()}
     return {name: value for name, value in found.items() if value is not None}
 
 
+_COST_USD = ("llm.cost.total", "gen_ai.usage.cost", "gen_ai.cost.total_cost", "operation.cost")
+_COST_DETAILS = "langfuse.observation.cost_details"
+COST_KEYS = frozenset((*_COST_USD, _COST_DETAILS))  # without any of them `cost_cents` is None
+
+
 def cost_cents(a: SpanAttrs) -> float | None:
     """Reported cost in cents (telemetry reports USD); None lets the pipeline estimate it."""
-    usd = as_float(a.first("llm.cost.total", "gen_ai.usage.cost", "gen_ai.cost.total_cost", "operation.cost"))
-    if usd is None and "langfuse.observation.cost_details" in a.attrs:
-        details = parse_json(a.get("langfuse.observation.cost_details"))
+    usd = as_float(a.first(*_COST_USD))
+    if usd is None and _COST_DETAILS in a.attrs:
+        details = parse_json(a.get(_COST_DETAILS))
         usd = as_float(details.get("total")) if isinstance(details, dict) else None
     return None if usd is None else usd * 100
 
@@ -265,11 +273,20 @@ def user_id(a: SpanAttrs) -> str | None:
     return _USER.read(a)
 
 
+_TAG_KEYS = ("tag.tags", "langfuse.trace.tags", "langfuse.tags", "ai.telemetry.metadata.tags", "logfire.tags")
+_TAG_SUFFIX = "metadata.langfuse_tags"
+
+
+def has_tags(shape: KeyShape) -> bool:
+    """False when spans of this shape carry no tag key, so `tags` is [] for them."""
+    return bool(shape.present(_TAG_KEYS)) or shape.ends_with(_TAG_SUFFIX)
+
+
 def tags(a: SpanAttrs) -> list[str]:
     """Tags from the first tag-carrying key; arrays, JSON-array strings and comma lists all work."""
-    value = a.first("tag.tags", "langfuse.trace.tags", "langfuse.tags", "ai.telemetry.metadata.tags", "logfire.tags")
-    if value is None and a.shape.ends_with("metadata.langfuse_tags"):
-        value = next((v for k, v in sorted(a.attrs.items()) if k.endswith("metadata.langfuse_tags")), None)
+    value = a.first(*_TAG_KEYS)
+    if value is None and a.shape.ends_with(_TAG_SUFFIX):
+        value = next((v for k, v in sorted(a.attrs.items()) if k.endswith(_TAG_SUFFIX)), None)
     return [] if value is None else as_str_list(value)
 
 

@@ -73,6 +73,11 @@ def tool_call(raw: Any) -> dict[str, Any] | None:
 
 def message(raw: Any, role: str | None = None) -> Message | None:
     """One message in our shape; None when `raw` is not message-like."""
+    if type(raw) is dict and len(raw) == 2 and "role" in raw:  # maybe the usual G3 `{role, parts: [text]}`
+        parts = raw.get("parts")
+        text = _plain_text(parts) if type(parts) is list else None
+        if text is not None:
+            return {"role": raw["role"] or role, "content": text}
     if isinstance(raw, str):
         raw = parse_json(raw)
         if isinstance(raw, str):
@@ -105,7 +110,14 @@ def message(raw: Any, role: str | None = None) -> Message | None:
 
 
 def _read_parts(parts: list[Any], out: Message, calls: list[dict[str, Any]]) -> None:
-    """G3 parts in one pass: text parts joined, tool calls collected, a tool response as content."""
+    """G3 parts in one pass: text parts joined, tool calls collected, a tool response as content.
+
+    `parts` are kept beside the text only when they carry more than it: one plain text part is all in `content`.
+    """
+    plain = _plain_text(parts)
+    if plain is not None:  # the usual message
+        out["content"] = plain
+        return
     texts: list[str] = []
     response = None
     for part in parts:
@@ -127,16 +139,18 @@ def _read_parts(parts: list[Any], out: Message, calls: list[dict[str, Any]]) -> 
     if response is not None and out["content"] is None:
         out["content"] = clean_text(response.get("response", response.get("result")))
         out["tool_call_id"] = response.get("id")
-    if not _only_text(parts, out["content"]):
-        out["parts"] = parts
+    out["parts"] = parts
 
 
-def _only_text(parts: list[Any], content: str | None) -> bool:
-    """True when `parts` is one plain text part already in `content`: keeping it would store the text twice."""
+def _plain_text(parts: list[Any]) -> str | None:
+    """The text of `parts` when they are exactly one `{"type": "text", "content": str}` (not redacted)."""
     if len(parts) != 1:
-        return False
+        return None
     part = parts[0]
-    return type(part) is dict and len(part) == 2 and part.get("type") == "text" and part.get("content") == content
+    if type(part) is not dict or len(part) != 2 or part.get("type") != "text":
+        return None
+    text = part.get("content")
+    return text if type(text) is str and text != REDACTED else None
 
 
 def _is_type(part: Any, kind: str) -> bool:

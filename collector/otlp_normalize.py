@@ -12,6 +12,7 @@ from typing import Any
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from phosphobs.collector.otlp_attributes import any_value, key_values
 from phosphobs.collector.otlp_content_events import content_fields, event_name, is_content_event, order_key
 from phosphobs.collector.otlp_nesting import collapse_nested
@@ -52,11 +53,11 @@ def normalize_traces(req: ExportTraceServiceRequest, now_us: int) -> NormalizedB
         for scope_spans in resource_spans.scope_spans:
             scope = scope_metadata(scope_spans.scope)
             for span in scope_spans.spans:
-                trace_id, span_id = _hex_id(span.trace_id, 16), _hex_id(span.span_id, 8)
-                if trace_id is None or span_id is None:
-                    which, raw = ("trace_id", span.trace_id) if trace_id is None else ("span_id", span.span_id)
-                    batch.reject(f"span {span.name!r}: invalid {which} {_show(raw)}")
+                trace_raw, span_raw = span.trace_id, span.span_id
+                if len(trace_raw) != 16 or len(span_raw) != 8 or not any(trace_raw) or not any(span_raw):
+                    batch.reject(_invalid_ids(span))  # _hex_id's test, inline for the usual valid span
                     continue
+                trace_id, span_id = trace_raw.hex(), span_raw.hex()
                 ids = SpanIds(trace_id, span_id, _hex_id(span.parent_span_id, 8))
                 try:
                     converted.append(convert_span(span, ids, resource, scope, now_us))
@@ -111,6 +112,12 @@ def _hex_id(raw: bytes, size: int) -> str | None:
     if len(raw) != size or not any(raw):
         return None
     return raw.hex()
+
+
+def _invalid_ids(span: Span) -> str:
+    """The rejection reason of a span whose trace or span id is malformed."""
+    which, raw = ("trace_id", span.trace_id) if _hex_id(span.trace_id, 16) is None else ("span_id", span.span_id)
+    return f"span {span.name!r}: invalid {which} {_show(raw)}"
 
 
 def _show(raw: bytes) -> str:

@@ -22,6 +22,8 @@ _CUSTOM_PREFIXES = (
     "traceloop.association.properties", "metadata",
 )  # fmt: skip
 _FINISH_REASONS = ("gen_ai.response.finish_reasons", "llm.finish_reason", "ai.response.finishReason")
+_RESPONSE_IDS = ("gen_ai.response.id", "ai.response.id")
+_INVOCATION = "llm.invocation_parameters"
 
 
 @dataclass(slots=True)
@@ -43,6 +45,7 @@ class ConvertedSpan:
 def convert_span(span: Span, ids: SpanIds, resource: Attrs, scope: Attrs, now_us: int) -> ConvertedSpan:
     """Normalize one span that already passed id validation; `scope` is `scope_metadata` of its scope."""
     a = SpanAttrs(key_values(span.attributes), resource)
+    plan: _Plan = a.shape.plan(_Plan, _Plan)
     start_ns, end_ns = span.start_time_unix_nano, span.end_time_unix_nano
     nanos = start_ns or end_ns
     start_us = nanos // 1000 if nanos else now_us
@@ -52,9 +55,29 @@ def convert_span(span: Span, ids: SpanIds, resource: Attrs, scope: Attrs, now_us
     if kind is None or fields.is_pending_duplicate(a):
         return ConvertedSpan(ids, None, hint)
     latency_ms = (end_ns - start_ns) / 1e6 if start_ns and end_ns >= start_ns else _reported_latency_ms(a)
-    event = _event(span, ids, kind, a, scope, start_us, latency_ms)
+    event = _event(span, ids, kind, a, plan, scope, start_us, latency_ms)
     event.session_id, event.user_id = session, user
     return ConvertedSpan(ids, _with_span_events(event, span), hint)
+
+
+class _Plan:
+    """Which optional readers spans of one key shape need, worked out once per KeyShape.
+
+    A reader none of whose keys a span has would return its empty default and mark nothing as
+    mapped, so skipping it changes nothing; most spans lack most dialects' optional keys.
+    """
+
+    __slots__ = ("cost", "custom", "finish_reasons", "invocation", "response_id", "tags", "usage")
+
+    def __init__(self, shape: KeyShape) -> None:
+        keys = frozenset(shape.keys)
+        self.cost = not keys.isdisjoint(fields.COST_KEYS)
+        self.tags = fields.has_tags(shape)
+        self.usage = not keys.isdisjoint(fields.USAGE_EXTRA_KEYS)
+        self.custom = "metadata" in keys or any(shape.under(prefix) for prefix in _CUSTOM_PREFIXES)
+        self.invocation = _INVOCATION in keys
+        self.response_id = bool(shape.present(_RESPONSE_IDS))
+        self.finish_reasons = bool(shape.present(_FINISH_REASONS))
 
 
 def scope_metadata(scope: InstrumentationScope) -> Attrs:
@@ -63,22 +86,31 @@ def scope_metadata(scope: InstrumentationScope) -> Attrs:
 
 
 def _uuid5_event_id(trace_id: str, span_id: str) -> str:
-    """`otlp_event_id` (a UUID5) without building a `uuid.UUID`, which costs more than the hashing."""
-    digest = bytearray(hashlib.sha1(_NAMESPACE + f"{trace_id.lower()}:{span_id.lower()}".encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    text = digest.hex()
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    """`otlp_event_id` (a UUID5) without building a `uuid.UUID`, which costs more than the hashing.
+
+    The version and variant bits are set on the hex text: digit 12 becomes `5`, digit 16 one of `89ab`.
+    """
+    text = _sha1(_NAMESPACE + f"{trace_id}:{span_id}".lower().encode()).hexdigest()
+    return f"{text[:8]}-{text[8:12]}-5{text[13:16]}-{_VARIANT[text[16]]}{text[17:20]}-{text[20:32]}"
 
 
 _NAMESPACE = OTLP_EVENT_NAMESPACE.bytes
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}  # RFC 4122: top bits 10
+_sha1 = hashlib.sha1
 _PROBE = ("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")
 # Storage owns the id scheme: should it ever change, follow it rather than diverge from log patches.
 event_id = _uuid5_event_id if _uuid5_event_id(*_PROBE) == otlp_event_id(*_PROBE) else otlp_event_id
 
 
 def _event(
-    span: Span, ids: SpanIds, kind: Kind, a: SpanAttrs, scope: Attrs, start_us: int, latency_ms: float | None
+    span: Span,
+    ids: SpanIds,
+    kind: Kind,
+    a: SpanAttrs,
+    plan: _Plan,
+    scope: Attrs,
+    start_us: int,
+    latency_ms: float | None,
 ) -> Event:
     content: SpanContent
     if kind == "tool":
@@ -89,7 +121,7 @@ def _event(
         content = llm_content(a)
     model, request_model, response_model = fields.models(a)
     tokens_in, tokens_out = fields.tokens(a)
-    cost = fields.cost_cents(a)
+    cost = fields.cost_cents(a) if plan.cost else None
     error = _error(span, a)
     event = Event(
         event_id=event_id(ids.trace_id, ids.span_id),
@@ -103,7 +135,7 @@ def _event(
         tokens_out=tokens_out,
         cost_cents=cost,
         cost_source="reported" if cost is not None else None,
-        tags=fields.tags(a),
+        tags=fields.tags(a) if plan.tags else [],
         source="otlp",
         kind=kind,
         status="error" if error else "ok",
@@ -113,14 +145,14 @@ def _event(
         span_id=ids.span_id,
         parent_span_id=ids.parent_span_id,
     )
-    event.metadata = _metadata(span, a, scope, content, request_model, response_model, error, kind)
+    event.metadata = _metadata(span, a, plan, scope, content, request_model, response_model, error, kind)
     return event
 
 
 def _reported_latency_ms(a: SpanAttrs) -> float | None:
     """Vercel's own duration, for spans without usable timestamps."""
     finish = a.attrs.get("ai.response.msToFinish")
-    return float(finish) if isinstance(finish, int | float) and not isinstance(finish, bool) else None
+    return float(finish) if isinstance(finish, (int, float)) and not isinstance(finish, bool) else None
 
 
 def _error(span: Span, a: SpanAttrs) -> dict[str, Any] | None:
@@ -139,6 +171,7 @@ def _error(span: Span, a: SpanAttrs) -> dict[str, Any] | None:
 def _metadata(
     span: Span,
     a: SpanAttrs,
+    plan: _Plan,
     scope: Attrs,
     content: SpanContent,
     request_model: str | None,
@@ -156,20 +189,18 @@ def _metadata(
     if content.tool_calls:
         meta["tool_calls"] = content.tool_calls
     request = a.prefixed("gen_ai.request")  # a fresh dict
-    if "llm.invocation_parameters" in a.attrs:
-        invocation = parse_json(a.get("llm.invocation_parameters"))
+    if plan.invocation:
+        invocation = parse_json(a.get(_INVOCATION))
         for key, value in (invocation if isinstance(invocation, dict) else {}).items():
             request.setdefault(key, value)
     if request_model:
         request["model"] = request_model
     _put(meta, "request", request)
-    response = {
-        "model": response_model,
-        "id": a.first("gen_ai.response.id", "ai.response.id"),
-        "finish_reasons": parse_json(a.first(*_FINISH_REASONS)),
-    }
-    _put(meta, "response", response)
-    _put(meta, "usage", fields.usage_extras(a))
+    response = _response(a, plan, response_model)
+    if response:
+        meta["response"] = response
+    if plan.usage:
+        _put(meta, "usage", fields.usage_extras(a))
     if error:
         _put(meta, "error", error)
     if kind == "tool":
@@ -188,7 +219,7 @@ def _metadata(
         meta["span"]["status_message"] = span.status.message
     meta["scope"] = dict(scope)
     meta["resource"] = dict(a.resource)  # per event: the resource's dict is shared by its spans
-    custom = _custom(a)
+    custom = _custom(a) if plan.custom else None
     if custom:  # nested: top-level `user_id`-like keys mean something else for native events
         meta["custom"] = custom
     meta["attributes"] = a.unmapped()
@@ -205,10 +236,19 @@ def _put(meta: dict[str, Any], name: str, section: dict[str, Any]) -> None:
         meta[name] = cleaned
 
 
+def _response(a: SpanAttrs, plan: _Plan, model: str | None) -> dict[str, Any]:
+    """The `response` section: model, id and finish reasons, each only when the span has it."""
+    response: dict[str, Any] = {} if model is None else {"model": model}
+    if plan.response_id and (response_id := a.first(*_RESPONSE_IDS)) is not None:
+        response["id"] = response_id
+    if plan.finish_reasons and (reasons := parse_json(a.first(*_FINISH_REASONS))) is not None:
+        response["finish_reasons"] = reasons
+    return response
+
+
 def _custom(a: SpanAttrs) -> dict[str, Any]:
+    """User metadata under the custom prefixes (and OpenInference's `metadata` JSON), prefixes dropped."""
     found: dict[str, Any] = {}
-    if not a.shape.plan(_has_custom, _has_custom):  # the usual case
-        return found
     oi_metadata = parse_json(a.get("metadata"))
     if isinstance(oi_metadata, dict):
         found.update(oi_metadata)
@@ -216,10 +256,6 @@ def _custom(a: SpanAttrs) -> dict[str, Any]:
         for key, value in a.prefixed(prefix).items():
             found.setdefault(key, parse_json(value))
     return found
-
-
-def _has_custom(shape: KeyShape) -> bool:
-    return "metadata" in shape.keys or any(shape.under(prefix) for prefix in _CUSTOM_PREFIXES)
 
 
 def _with_span_events(event: Event, span: Span) -> Event:
