@@ -259,7 +259,7 @@ class SpanAttrs:
         self._present = shape._present  # `first` reads the shape's cache directly: it runs ~15 times a span
         self.used: set[str] = set()
 
-    def get(self, key: str, *, resource: bool = False) -> Any:
+    def get(self, key: str, resource: bool = False) -> Any:
         """The value under `key` (None when absent or empty), optionally falling back to the resource."""
         attrs = self.attrs
         if key in attrs:

@@ -246,7 +246,7 @@ class _Identity:
         if not (attrs.keys().isdisjoint(self.span_keys) and resource.keys().isdisjoint(self.resource_keys)):
             for key, on_resource in a.shape.plan(self, self._probed):
                 if key in attrs or (on_resource and key in resource):
-                    value = a.get(key, resource=on_resource)
+                    value = a.get(key, on_resource)  # positional: a keyword costs a lookup per call
                     if found is None and value is not None:
                         found = value
         suffix = self.suffix

@@ -24,10 +24,10 @@ Key = tuple[str, str]
 
 def collapse_nested(spans: list[ConvertedSpan]) -> list[Event]:
     """The events of `spans`, with nested duplicates of one call merged into a single event."""
-    by_key: dict[Key, ConvertedSpan] = {(s.ids.trace_id, s.ids.span_id): s for s in spans}
+    by_key: dict[Key, ConvertedSpan] = {(s.trace_id, s.span_id): s for s in spans}
     outer: dict[Key, Key] = {}
     for key, item in by_key.items():
-        if item.event is not None and item.ids.parent_span_id:
+        if item.event is not None and item.parent_span_id:
             found = _nearest_same_kind(item, by_key)
             if found is not None:
                 outer[key] = found
@@ -38,7 +38,7 @@ def collapse_nested(spans: list[ConvertedSpan]) -> list[Event]:
         children.setdefault(parent, []).append(inner)
     events: list[Event] = []
     for item in spans:
-        key = (item.ids.trace_id, item.ids.span_id)
+        key = (item.trace_id, item.span_id)
         if item.event is None or key in outer:
             continue
         if key not in children:
@@ -50,16 +50,16 @@ def collapse_nested(spans: list[ConvertedSpan]) -> list[Event]:
 
 def _nearest_same_kind(item: ConvertedSpan, by_key: dict[Key, ConvertedSpan]) -> Key | None:
     assert item.event is not None
-    seen: set[str] = {item.ids.span_id}
-    parent = item.ids.parent_span_id
+    seen: set[str] = {item.span_id}
+    parent = item.parent_span_id
     while parent and parent not in seen:  # `seen` guards against malformed parent cycles
         seen.add(parent)
-        above = by_key.get((item.ids.trace_id, parent))
+        above = by_key.get((item.trace_id, parent))
         if above is None:
             return None
         if above.event is not None and above.event.kind == item.event.kind:
-            return (item.ids.trace_id, parent)
-        parent = above.ids.parent_span_id
+            return (item.trace_id, parent)
+        parent = above.parent_span_id
     return None
 
 

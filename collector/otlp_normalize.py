@@ -16,7 +16,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from phosphobs.collector.otlp_attributes import any_value, key_values
 from phosphobs.collector.otlp_content_events import content_fields, event_name, is_content_event, order_key
 from phosphobs.collector.otlp_nesting import collapse_nested
-from phosphobs.collector.otlp_spans import ConvertedSpan, SpanIds, convert_span, scope_metadata
+from phosphobs.collector.otlp_spans import ConvertedSpan, convert_span, scope_metadata
 from phosphobs.storage.models import Event, EventPatch, TraceHint, otlp_event_id
 
 MAX_REASONS = 20  # enough to diagnose, small enough for a partial-success error_message
@@ -58,7 +58,7 @@ def normalize_traces(req: ExportTraceServiceRequest, now_us: int) -> NormalizedB
                     batch.reject(_invalid_ids(span))  # _hex_id's test, inline for the usual valid span
                     continue
                 trace_id, span_id = trace_raw.hex(), span_raw.hex()
-                ids = SpanIds(trace_id, span_id, _hex_id(span.parent_span_id, 8))
+                ids = ConvertedSpan(trace_id, span_id, _hex_id(span.parent_span_id, 8))
                 try:
                     converted.append(convert_span(span, ids, resource, scope, now_us))
                 except Exception as exc:  # a surprise in one span must not cost the others

@@ -26,40 +26,46 @@ _CUSTOM_PREFIXES = (
 _FINISH_REASONS = ("gen_ai.response.finish_reasons", "llm.finish_reason", "ai.response.finishReason")
 _RESPONSE_IDS = ("gen_ai.response.id", "ai.response.id")
 _INVOCATION = "llm.invocation_parameters"
-
-
-@dataclass(slots=True)
-class SpanIds:
-    trace_id: str
-    span_id: str
-    parent_span_id: str | None
+_LEGACY_EVENTS = ("events", "all_messages_events")
 
 
 @dataclass(slots=True)
 class ConvertedSpan:
-    """A span after normalization: maybe an event, maybe a hint, always its ids (for nesting)."""
+    """A span's ids (for nesting) and what normalization made of it: maybe an event, maybe a hint.
 
-    ids: SpanIds
-    event: Event | None
-    hint: TraceHint | None
+    The caller creates it with the ids and `convert_span` fills it in: one object a span, not two.
+    """
+
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    event: Event | None = None
+    hint: TraceHint | None = None
 
 
-def convert_span(span: Span, ids: SpanIds, resource: Attrs, scope: Attrs, now_us: int) -> ConvertedSpan:
-    """Normalize one span that already passed id validation; `scope` is `scope_metadata` of its scope."""
+def convert_span(span: Span, ids: ConvertedSpan, resource: Attrs, scope: Attrs, now_us: int) -> ConvertedSpan:
+    """Normalize one span that already passed id validation into `ids`, which it returns.
+
+    `scope` is `scope_metadata` of the span's scope.
+    """
     a = SpanAttrs(key_values(span.attributes), resource)
     plan: _Plan = a.shape.plan(_Plan, _Plan)
     start_ns, end_ns = span.start_time_unix_nano, span.end_time_unix_nano
     nanos = start_ns or end_ns
     start_us = nanos // 1000 if nanos else now_us
     session, user = fields.session_id(a), fields.user_id(a)
-    hint = TraceHint(ids.trace_id, start_us, session, user) if session or user else None
+    if session or user:
+        ids.hint = TraceHint(ids.trace_id, start_us, session, user)
     kind = fields.classify(span.name, a)
     if kind is None or fields.is_pending_duplicate(a):
-        return ConvertedSpan(ids, None, hint)
+        return ids
     latency_ms = (end_ns - start_ns) / 1e6 if start_ns and end_ns >= start_ns else _reported_latency_ms(a)
     event = _event(span, ids, kind, a, plan, scope, start_us, latency_ms)
     event.session_id, event.user_id = session, user
-    return ConvertedSpan(ids, _with_span_events(event, span), hint)
+    if plan.legacy_events or span.events:  # the usual span carries no content beside its attributes
+        event = _with_span_events(event, span)
+    ids.event = event
+    return ids
 
 
 class _Plan:
@@ -69,7 +75,7 @@ class _Plan:
     mapped, so skipping it changes nothing; most spans lack most dialects' optional keys.
     """
 
-    __slots__ = ("cost", "custom", "finish_reasons", "invocation", "response_id", "tags", "usage")
+    __slots__ = ("cost", "custom", "finish_reasons", "invocation", "legacy_events", "response_id", "tags", "usage")
 
     def __init__(self, shape: KeyShape) -> None:
         keys = frozenset(shape.keys)
@@ -80,6 +86,7 @@ class _Plan:
         self.invocation = _INVOCATION in keys
         self.response_id = bool(shape.present(_RESPONSE_IDS))
         self.finish_reasons = bool(shape.present(_FINISH_REASONS))
+        self.legacy_events = not keys.isdisjoint(_LEGACY_EVENTS)  # never mapped: present means unmapped
 
 
 def scope_metadata(scope: InstrumentationScope) -> Attrs:
@@ -106,7 +113,7 @@ event_id = _uuid5_event_id if _uuid5_event_id(*_PROBE) == otlp_event_id(*_PROBE)
 
 def _event(
     span: Span,
-    ids: SpanIds,
+    ids: ConvertedSpan,
     kind: Kind,
     a: SpanAttrs,
     plan: _Plan,
@@ -219,7 +226,10 @@ def _metadata(
             request.setdefault(key, value)
     if request_model:
         request["model"] = request_model
-    _put(meta, "request", request)
+    if None in request.values():  # an attribute sent as an empty AnyValue
+        request = {key: value for key, value in request.items() if value is not None}
+    if request:
+        meta["request"] = request
     response = _response(a, plan, response_model)
     if response:
         meta["response"] = response
@@ -292,7 +302,7 @@ def _with_span_events(event: Event, span: Span) -> Event:
     items: list[tuple[int, str, Attrs, Any]] = [
         (e.time_unix_nano, e.name, key_values(e.attributes), None) for e in span.events
     ]
-    for legacy_key in ("events", "all_messages_events"):  # older Logfire/pydantic-ai: G2 events as a JSON attribute
+    for legacy_key in _LEGACY_EVENTS:  # older Logfire/pydantic-ai: G2 events as a JSON attribute
         listed = parse_json(unmapped.get(legacy_key))
         for position, item in enumerate(listed if isinstance(listed, list) else []):
             if isinstance(item, dict):
