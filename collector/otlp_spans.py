@@ -43,8 +43,8 @@ class ConvertedSpan:
     hint: TraceHint | None = None
 
 
-def convert_span(span: Span, ids: ConvertedSpan, resource: Attrs, scope: Attrs, now_us: int) -> ConvertedSpan:
-    """Normalize one span that already passed id validation into `ids`, which it returns.
+def convert_span(span: Span, out: ConvertedSpan, resource: Attrs, scope: Attrs, now_us: int) -> ConvertedSpan:
+    """Normalize one span that already passed id validation into `out` (holding its ids), and return it.
 
     `scope` is `scope_metadata` of the span's scope.
     """
@@ -55,17 +55,17 @@ def convert_span(span: Span, ids: ConvertedSpan, resource: Attrs, scope: Attrs, 
     start_us = nanos // 1000 if nanos else now_us
     session, user = fields.session_id(a), fields.user_id(a)
     if session or user:
-        ids.hint = TraceHint(ids.trace_id, start_us, session, user)
+        out.hint = TraceHint(out.trace_id, start_us, session, user)
     kind = fields.classify(span.name, a)
     if kind is None or fields.is_pending_duplicate(a):
-        return ids
+        return out
     latency_ms = (end_ns - start_ns) / 1e6 if start_ns and end_ns >= start_ns else _reported_latency_ms(a)
-    event = _event(span, ids, kind, a, plan, scope, start_us, latency_ms)
+    event = _event(span, out, kind, a, plan, scope, start_us, latency_ms)
     event.session_id, event.user_id = session, user
     if plan.legacy_events or span.events:  # the usual span carries no content beside its attributes
         event = _with_span_events(event, span)
-    ids.event = event
-    return ids
+    out.event = event
+    return out
 
 
 class _Plan:
@@ -135,7 +135,8 @@ def _event(
     error = _error(span, status, a) if status.code == Status.STATUS_CODE_ERROR else None
     provider = fields.provider(a)
     tags = fields.tags(a) if plan.tags else []
-    meta = _metadata(span, status, a, plan, scope, content, request_model, response_model, error, kind)  # last read
+    # After every other reader: metadata keeps the attributes that none of them mapped.
+    meta = _metadata(span, status, a, plan, scope, content, request_model, response_model, error, kind)
     return _new_event(  # by position, in `_EVENT_FIELDS` order
         event_id(ids.trace_id, ids.span_id),
         content.input or "",  # input
