@@ -7,10 +7,11 @@ import random
 
 import pytest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
+from phosphobs.collector import otlp_spans
 from phosphobs.collector.otlp_fields import normalize_provider
 from phosphobs.collector.otlp_normalize import MAX_REASONS, normalize_logs, normalize_traces
 from phosphobs.storage.enrichment import apply_patches
-from phosphobs.storage.models import otlp_event_id
+from phosphobs.storage.models import Event, otlp_event_id
 
 from tests.collector.otlp_factories import BASE_NS, logs_request, make_log, make_span, traces_request
 
@@ -268,3 +269,10 @@ def test_logfire_events_attribute_carries_g2_messages() -> None:
     span = make_span("chat", {**CHAT, "events": json.dumps(events)})
     event = normalize_traces(traces_request([span]), now_us=0).events[0]
     assert (event.input, event.output) == ("Peru capital?", "Lima.")
+
+
+def test_events_built_by_position_or_by_name_are_the_same() -> None:
+    """The positional fast path and its fallback (for a reordered storage model) agree field by field."""
+    values = [f"v{i}" for i in range(len(otlp_spans._EVENT_FIELDS))]
+    assert otlp_spans._event_by_name(*values) == Event(**dict(zip(otlp_spans._EVENT_FIELDS, values, strict=True)))
+    assert otlp_spans._new_event(*values) == otlp_spans._event_by_name(*values)
