@@ -35,6 +35,7 @@ class WriterProcess:
         self._lock = threading.Lock()
         self._pipe: Connection | None = None
         self._process: multiprocessing.process.BaseProcess | None = None
+        self._start()  # now, not at the first write: starting an interpreter takes ~0.5 s
 
     def _start(self) -> Connection:
         context = multiprocessing.get_context("spawn")  # fork would copy the parent's threads' locks
@@ -79,11 +80,14 @@ class WriterProcess:
 
 def serve(path: str, synchronous: str, pipe: Connection) -> None:
     """The child: one connection, one transaction per message, the result or an error string back."""
+    from phosphobs.storage.sqlite.checkpointer import SAFETY_NET_PAGES, Checkpointer
     from phosphobs.storage.sqlite.connection import connect_writer
     from phosphobs.storage.sqlite.writer_lock import WriterLock
     from phosphobs.storage.sqlite.writes import write_ops
 
     conn = connect_writer(Path(path), synchronous)
+    conn.execute(f"PRAGMA wal_autocheckpoint={SAFETY_NET_PAGES}")
+    checkpointer = Checkpointer(Path(path), synchronous)
     lock = WriterLock(Path(path))
     try:
         while True:
@@ -100,6 +104,8 @@ def serve(path: str, synchronous: str, pipe: Connection) -> None:
             except Exception as exc:  # the database failed the whole commit
                 reply = f"group commit failed: {exc!r}"
             pipe.send(reply)
+            checkpointer.committed()
     finally:
+        checkpointer.close()
         conn.close()
         lock.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,3 +79,14 @@ def test_admin_writes_in_the_parent_interleave_with_child_commits(store: SqliteS
         store.create_project(f"other-{n}", "free", NOW)
     assert len(store.list_projects()) == 6
     assert len(store.list_events(project.id, EventQuery(limit=10)).items) == 5
+
+
+def test_the_wal_is_copied_into_the_database_beside_the_writer(store: SqliteStorage, project: Project) -> None:
+    """The writer's own autocheckpoint is only a safety net far away; the checkpointer thread does it."""
+    initial = store.path.stat().st_size
+    for _ in range(20):
+        store.write([IngestOp(project.id, [make_event(input="x" * 2000) for _ in range(20)], None)], NOW)
+    deadline = time.monotonic() + 10
+    while store.path.stat().st_size < initial + 400 * 2000 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert store.path.stat().st_size >= initial + 400 * 2000  # 400 events of 2 KB reached the main file
