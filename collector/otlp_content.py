@@ -172,6 +172,7 @@ class Sources:
         self.sources = sources
 
     def present(self, shape: KeyShape) -> tuple[tuple[Fetch, Any, Read], ...]:
+        """The sources spans of this shape have, best first, each with its fetcher, key and reader."""
         keys = set(shape.keys)
         plan: list[tuple[Fetch, Any, Read]] = []
         for key, read in self.sources:

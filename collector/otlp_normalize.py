@@ -58,9 +58,9 @@ def normalize_traces(req: ExportTraceServiceRequest, now_us: int) -> NormalizedB
                     batch.reject(_invalid_ids(span))  # _hex_id's test, inline for the usual valid span
                     continue
                 trace_id, span_id = trace_raw.hex(), span_raw.hex()
-                ids = ConvertedSpan(trace_id, span_id, _hex_id(span.parent_span_id, 8))
+                item = ConvertedSpan(trace_id, span_id, _hex_id(span.parent_span_id, 8))
                 try:
-                    converted.append(convert_span(span, ids, resource, scope, now_us))
+                    converted.append(convert_span(span, item, resource, scope, now_us))
                 except Exception as exc:  # a surprise in one span must not cost the others
                     batch.reject(f"span {span.name!r} ({span_id}): {type(exc).__name__}: {exc}")
     batch.events = collapse_nested(converted)
