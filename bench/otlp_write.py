@@ -58,8 +58,8 @@ def main() -> None:
         spans = args.requests * args.spans
         size = path.stat().st_size
         storage.close()
-    print(f"write: {elapsed / spans * 1e6:.1f} us/span ({spans / elapsed:,.0f} spans/s), CPU {cpu / spans * 1e6:.1f} us/span"
-          f"  db {size / spans:,.0f} B/span  wal file {written / 1e6:.0f} MB")
+    print(f"write: {elapsed / spans * 1e6:.1f} us/span ({spans / elapsed:,.0f} spans/s),"
+          f" CPU {cpu / spans * 1e6:.1f} us/span  db {size / spans:,.0f} B/span  wal file {written / 1e6:.0f} MB")
 
 
 if __name__ == "__main__":

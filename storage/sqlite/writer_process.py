@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import signal
 import threading
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -85,6 +86,9 @@ def serve(path: str, synchronous: str, pipe: Connection) -> None:
     from phosphobs.storage.sqlite.writer_lock import WriterLock
     from phosphobs.storage.sqlite.writes import write_ops
 
+    # Ctrl+C reaches the whole process group; the server then stops gracefully and still needs this
+    # process to commit what it accepted. The child ends when the server closes the pipe (or dies).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn = connect_writer(Path(path), synchronous)
     conn.execute(f"PRAGMA wal_autocheckpoint={SAFETY_NET_PAGES}")
     checkpointer = Checkpointer(Path(path), synchronous)
