@@ -77,19 +77,40 @@ class Server:
                 time.sleep(0.05)
         raise RuntimeError("server did not start")
 
-    def rss_mb(self) -> float:
-        """Resident memory of the server and its worker processes (`--workers N`), summed."""
-        pids, total = [self.proc.pid], 0
+    def processes(self) -> list[int]:
+        """The server's process tree: supervisor, workers (`--workers N`), SQLite writer children."""
+        pids, found = [self.proc.pid], []
         while pids:
             pid = pids.pop()
             try:
-                status = Path(f"/proc/{pid}/status").read_text()
                 children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
             except OSError:
                 continue
-            total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
+            found.append(pid)
             pids += [int(child) for child in children]
+        return found
+
+    def rss_mb(self) -> float:
+        """Resident memory of the server and its worker processes, summed."""
+        total = 0
+        for pid in self.processes():
+            try:
+                total += int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text()).group(1))
+            except OSError:
+                continue
         return total / 1024
+
+    def cpu_seconds(self) -> dict[int, float]:
+        """User + system CPU seconds so far of every process in the tree, by pid."""
+        tick = os.sysconf("SC_CLK_TCK")
+        out: dict[int, float] = {}
+        for pid in self.processes():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            out[pid] = (int(fields[11]) + int(fields[12])) / tick
+        return out
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import sys
 import tempfile
@@ -91,7 +92,9 @@ def main() -> None:
                     return next(items, None)
 
             time.sleep(1)
+            cpu_before, own_before = server.cpu_seconds(), time.process_time()
             result = asyncio.run(run_load("127.0.0.1", server.port, make, args.connections, 600))
+            cpu_after, own = server.cpu_seconds(), time.process_time() - own_before
             ok = result.statuses.get(200, 0)
             check = urllib.request.Request(f"http://127.0.0.1:{server.port}/api/events?limit=1",
                                            headers={"Authorization": f"Bearer {server.key}"})
@@ -100,6 +103,11 @@ def main() -> None:
                   f"  p50 {result.percentile(50) * 1000:.1f} ms  p99 {result.percentile(99) * 1000:.1f} ms"
                   f"  conns {args.connections}  workers {args.workers}  statuses {result.statuses}"
                   f"  RSS {server.rss_mb():.0f} MB")
+            spans = max(ok * args.spans, 1)
+            per_process = "  ".join(f"pid {pid} {(cpu_after[pid] - cpu_before.get(pid, 0.0)) / spans * 1e6:.0f}"
+                                    for pid in sorted(cpu_after))
+            print(f"CPU us/span: server {per_process}  load generator {own / spans * 1e6:.0f}"
+                  f"  (wall {result.elapsed / spans * 1e6:.0f} us/span on {os.cpu_count()} cores)")
         finally:
             server.stop()
         import sqlite3
