@@ -26,7 +26,8 @@ def create_app(settings: Settings) -> FastAPI:
                            sqlite_writer_process=settings.sqlite_writer_process)
     metrics = Metrics()  # this app's own registry: two apps in one process never share counts
     pipeline = ObservedPipeline(
-        storage, metrics, max_queued_items=settings.max_queued_items, max_commit_items=settings.max_commit_items
+        storage, metrics, max_queued_items=settings.max_queued_items, max_commit_items=settings.max_commit_items,
+        commits_in_flight=storage.commits_in_flight,
     )
     authenticate = KeyAuthenticator(storage, pipeline, settings)
 

@@ -1,8 +1,12 @@
-"""`IngestPipeline`: a bounded queue drained by one writer thread in group commits.
+"""`IngestPipeline`: a bounded queue drained by writer threads in group commits.
 
 Each request awaits its own future, resolved only after the transaction holding its op has committed,
 so a 2xx still means "on disk" while many concurrent requests share one commit. When the queue is full
 the submitter is told to come back later (503 + Retry-After) instead of memory growing.
+
+One writer thread by default. A storage that can take the next commit while one is running (the
+SQLite writer process queues it in its pipe) gets `commits_in_flight` threads, so the database never
+waits for the parent between two commits.
 """
 
 from __future__ import annotations
@@ -47,16 +51,18 @@ class IngestPipeline:
         *,
         max_queued_items: int = 50_000,
         max_commit_items: int = 5_000,
+        commits_in_flight: int = 1,
         clock_us: Callable[[], int] = lambda: time.time_ns() // 1000,
     ) -> None:
         self._storage = storage
         self._max_queued = max_queued_items
         self._max_commit = max_commit_items
         self._clock_us = clock_us
+        self._writers = max(1, commits_in_flight)
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._queued = 0
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._closed = True
         self.commits = 0
         self.committed_items = 0
@@ -68,20 +74,25 @@ class IngestPipeline:
         return self._queued
 
     def start(self) -> None:
-        if self._thread is not None:
+        if self._threads:
             return
+        self._queue = queue.SimpleQueue()  # no stop marker left over from an earlier run
         self._closed = False
-        self._thread = threading.Thread(target=self._run, name="phosphobs-writer", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._run, name=f"phosphobs-writer-{n}", daemon=True)
+                         for n in range(self._writers)]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop taking work, commit everything already accepted, then end the writer."""
-        if self._thread is None:
+        """Stop taking work, commit everything already accepted, then end the writers."""
+        if not self._threads:
             return
         self._closed = True
-        self._queue.put(None)
-        self._thread.join(timeout)
-        self._thread = None
+        self._queue.put(None)  # each writer passes it on to the next as it leaves
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._threads = []
 
     def _enqueue(self, op: WriteOp, done: Callable[[WriteResult | BaseException], None] | None) -> None:
         if self._closed:
@@ -140,6 +151,7 @@ class IngestPipeline:
                 break
             if item is not None:
                 leftovers.append(item)
+        self._queue.put(None)  # the stop marker, for the other writer threads
         if leftovers:
             self._commit(leftovers, sum(i.size for i in leftovers))
 
@@ -152,10 +164,10 @@ class IngestPipeline:
         except Exception as exc:  # the database itself failed: every op in the commit failed
             log.exception("group commit of %d ops failed", len(batch))
             outcomes = [exc] * len(batch)
-        self.last_commit_seconds = time.perf_counter() - started
-        self.commits += 1
-        self.committed_items += total
         with self._lock:
+            self.last_commit_seconds = time.perf_counter() - started
+            self.commits += 1
+            self.committed_items += total
             self._queued -= total
         for item, outcome in zip(batch, outcomes, strict=True):
             if item.done is not None:

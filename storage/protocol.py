@@ -181,6 +181,10 @@ class Storage(Protocol):
 
     # writes: one transaction for the whole list (group commit); each op succeeds or fails alone
     def write(self, ops: list[WriteOp], now_us: int) -> list[WriteResult]: ...
+    @property
+    def commits_in_flight(self) -> int:
+        """How many `write` calls may usefully run at once (they still commit one after another)."""
+        ...
 
     # projects and keys
     def create_project(self, name: str, plan: str, now_us: int) -> Project: ...

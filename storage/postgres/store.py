@@ -55,6 +55,11 @@ class PostgresStorage:
     def close(self) -> None:
         self._pool.close()
 
+    @property
+    def commits_in_flight(self) -> int:
+        """One: concurrent group commits would update the same session rows in different orders."""
+        return 1
+
     def write(self, ops: list[WriteOp], now_us: int) -> list[WriteResult]:
         return write_ops(self._pool, ops, now_us)
 

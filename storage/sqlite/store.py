@@ -90,6 +90,11 @@ class SqliteStorage:
                 conn.close()
             self._readers.clear()
 
+    @property
+    def commits_in_flight(self) -> int:
+        """The writer process queues a second commit in its pipe while it runs the first."""
+        return 2 if self._writer is not None else 1
+
     def write(self, ops: list[WriteOp], now_us: int) -> list[WriteResult]:
         if self._writer is not None:
             return self._writer.write(ops, now_us)

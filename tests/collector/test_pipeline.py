@@ -12,8 +12,10 @@ from phosphobs.storage.protocol import EventQuery, IngestOp, Project, Storage
 from tests.support.factories import make_event
 
 
-def test_concurrent_submissions_are_committed_and_answered(storage: Storage, project: Project) -> None:
-    pipeline = IngestPipeline(storage)
+@pytest.mark.parametrize("in_flight", [1, 3])
+def test_concurrent_submissions_are_committed_and_answered(storage: Storage, project: Project,
+                                                           in_flight: int) -> None:
+    pipeline = IngestPipeline(storage, commits_in_flight=in_flight)
     pipeline.start()
 
     async def main():
@@ -65,8 +67,9 @@ def test_full_queue_refuses_instead_of_growing(storage: Storage, project: Projec
     assert pipeline.dropped == 1
 
 
-def test_stop_commits_what_was_accepted_then_refuses(storage: Storage, project: Project) -> None:
-    pipeline = IngestPipeline(storage)
+@pytest.mark.parametrize("in_flight", [1, 3])
+def test_stop_commits_what_was_accepted_then_refuses(storage: Storage, project: Project, in_flight: int) -> None:
+    pipeline = IngestPipeline(storage, commits_in_flight=in_flight)
     pipeline.start()
 
     async def main():
@@ -81,6 +84,20 @@ def test_stop_commits_what_was_accepted_then_refuses(storage: Storage, project: 
     results = asyncio.run(main())
     assert all(r.ok for r in results)
     assert len(storage.list_events(project.id, EventQuery(limit=200)).items) == 50
+    assert not any(t.is_alive() for t in threading.enumerate() if t.name.startswith("phosphobs-writer"))
+
+
+def test_a_restarted_pipeline_commits_again(storage: Storage, project: Project) -> None:
+    """stop() leaves its stop marker in the queue for the other writers; start() must not trip on it."""
+    pipeline = IngestPipeline(storage, commits_in_flight=2)
+    for _ in range(2):
+        pipeline.start()
+        try:
+            result = asyncio.run(pipeline.submit(IngestOp(project.id, [make_event()], None)))
+        finally:
+            pipeline.stop()
+        assert result.ok
+    assert len(storage.list_events(project.id, EventQuery(limit=10)).items) == 2
 
 
 def test_a_database_failure_fails_every_op_of_that_commit(storage: Storage, project: Project) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,8 +62,10 @@ def test_a_killed_writer_fails_one_commit_and_the_next_starts_a_new_one(store: S
                                                                         project: Project) -> None:
     kept = make_event()
     store.write([IngestOp(project.id, [kept], None)], NOW)
-    child = store._writer._process  # type: ignore[union-attr]
-    assert child is not None and child.pid is not None
+    channel = store._writer._channel  # type: ignore[union-attr]
+    assert channel is not None
+    child = channel.process
+    assert child.pid is not None
     os.kill(child.pid, signal.SIGKILL)
     child.join(5)
     with pytest.raises(WriterFailed):
@@ -71,6 +74,31 @@ def test_a_killed_writer_fails_one_commit_and_the_next_starts_a_new_one(store: S
     assert store.write([IngestOp(project.id, [later], None)], NOW)[0].ok
     stored = {e.event.event_id for e in store.list_events(project.id, EventQuery(limit=10)).items}
     assert stored == {kept.event_id, later.event_id}
+
+
+def test_concurrent_writers_each_get_their_own_reply(store: SqliteStorage, project: Project) -> None:
+    """Commits in flight at once are answered in order: each caller gets the result of its own ops."""
+    assert store.commits_in_flight == 2
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for round_ in range(15):
+                events = [make_event(session_id=f"s{n}") for _ in range(n + 1)]
+                again = events[0]  # a duplicate inside the op: its own status list tells the replies apart
+                result = store.write([IngestOp(project.id, [*events, again], None)], NOW)[0]
+                assert result.statuses == ["created"] * (n + 1) + ["duplicate"], (n, round_)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    for n in range(6):
+        assert store.get_session(project.id, f"s{n}").event_count == 15 * (n + 1)
 
 
 def test_admin_writes_in_the_parent_interleave_with_child_commits(store: SqliteStorage, project: Project) -> None:
