@@ -20,8 +20,23 @@ EVENT_COLUMNS = (
 )
 
 
+class JsonText(str):
+    """A value already encoded as JSON (event metadata sent to the SQLite writer process, `wire.py`)."""
+
+    __slots__ = ()
+
+
 def dumps(value: Any) -> str:
+    if type(value) is JsonText:
+        return value
     return orjson.dumps(value, default=str).decode()
+
+
+def with_decoded_metadata(event: Event) -> Event:
+    """The event with its metadata as a dict again, for the rare code that reads or patches it."""
+    if type(event.metadata) is JsonText:
+        return dataclasses.replace(event, metadata=orjson.loads(str(event.metadata)))  # orjson: exact str only
+    return event
 
 
 def event_row(

@@ -19,6 +19,7 @@ from phosphobs.storage.rows import (
     event_to_json,
     patch_from_json,
     patch_to_json,
+    with_decoded_metadata,
 )
 from phosphobs.storage.sqlite.connection import lookup_in
 from phosphobs.storage.sqlite.rollup import apply as apply_usage
@@ -52,6 +53,8 @@ def merge_pending(conn: sqlite3.Connection, project: str, events: list[Event]) -
     pending = patches_for(conn, project, [e.event_id for e in spans]) if spans else {}
     if not pending:
         return events
+    events = [with_decoded_metadata(e) if e.event_id in pending else e for e in events]
+    spans = [e for e in events if e.source == "otlp"]
     conn.executemany(
         "INSERT OR IGNORE INTO event_bases (project_id, event_id, base) VALUES (?, ?, ?)",
         [(project, e.event_id, event_to_json(e)) for e in spans if e.event_id in pending],

@@ -23,6 +23,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from phosphobs.storage.protocol import WriteOp, WriteResult
+from phosphobs.storage.sqlite import wire
 
 
 class WriterFailed(Exception):
@@ -65,13 +66,14 @@ class WriterProcess:
         return _Channel(process, parent)
 
     def write(self, ops: list[WriteOp], now_us: int) -> list[WriteResult]:
+        message = wire.encode((ops, now_us))  # outside the lock: the other writer thread may be sending
         with self._send_lock:
             if self._channel is None:
                 self._channel = self._start()
             channel = self._channel
             ticket = channel.sent
             try:
-                channel.pipe.send((ops, now_us))
+                channel.pipe.send_bytes(message)
             except OSError as exc:
                 self._fail(channel)
                 raise WriterFailed(f"the SQLite writer process stopped: {exc!r}") from exc
@@ -109,7 +111,7 @@ class WriterProcess:
             channel, self._channel = self._channel, None
             if channel is not None:
                 with contextlib.suppress(OSError):
-                    channel.pipe.send(None)
+                    channel.pipe.send_bytes(wire.encode(None))
                 channel.pipe.close()
                 _reap(channel.process)
 
@@ -137,7 +139,7 @@ def serve(path: str, synchronous: str, pipe: Connection) -> None:
     try:
         while True:
             try:
-                message = pipe.recv()
+                message = wire.decode(pipe.recv_bytes())
             except EOFError:  # the server is gone
                 return
             if message is None:
