@@ -44,7 +44,8 @@ def merge_trace_hint(current: TraceContext | None, start_us: int, session_id: st
                      user_id: str | None) -> TraceContext | None:
     """The trace's context after a hint: the earliest span's session and user win, so arrival order is moot.
 
-    Returns None when the hint changes nothing (including the stored session/user values).
+    Returns None when the hint changes nothing. An earlier start for the same session value is a
+    change too: the earliest start must be kept, or a later hint could beat it out of order.
     """
     session = (current[0], current[1]) if current and current[1] else None
     user = (current[2], current[3]) if current and current[3] else None
@@ -54,7 +55,7 @@ def merge_trace_hint(current: TraceContext | None, start_us: int, session_id: st
         user = (start_us, user_id)
     merged: TraceContext = (session[0] if session else None, session[1] if session else None,
                             user[0] if user else None, user[1] if user else None)
-    if current is not None and (current[1], current[3]) == (merged[1], merged[3]):
+    if merged == current:
         return None
     return merged
 

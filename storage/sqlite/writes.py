@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from phosphobs.storage.models import Event, TraceHint
+from phosphobs.storage.models import Event
 from phosphobs.storage.protocol import (
     FeedbackOp,
     IngestOp,
@@ -14,7 +14,8 @@ from phosphobs.storage.protocol import (
     WriteResult,
 )
 from phosphobs.storage.rows import EVENT_COLUMNS, event_row
-from phosphobs.storage.sessions import TraceContext, effective_session, merge_trace_hint
+from phosphobs.storage.sessions import TraceContext, effective_session
+from phosphobs.storage.sqlite import trace_context
 from phosphobs.storage.sqlite.connection import lookup_in
 from phosphobs.storage.sqlite.patches import merge_pending, refresh_patched, store_patches
 from phosphobs.storage.sqlite.rollup import FACT_COLUMNS, facts_from_row, facts_of, with_flag
@@ -120,8 +121,7 @@ def _ingest(conn: sqlite3.Connection, op: IngestOp, now_us: int, changes: Sessio
     if not allowed:
         return WriteResult(ok=False, rate_limited=True, rate_limit=limit_state)
     project = op.project_id
-    if op.trace_hints:
-        _apply_trace_hints(conn, project, op.trace_hints, changes)
+    contexts = trace_context.resolve(conn, project, op.trace_hints, op.events, changes)
     if op.patches:  # before the events: a span in this same op picks its patches up on insert
         refresh_patched(conn, project, store_patches(conn, project, op.patches), changes)
     ids = list(dict.fromkeys(e.event_id for e in op.events))
@@ -137,21 +137,20 @@ def _ingest(conn: sqlite3.Connection, op: IngestOp, now_us: int, changes: Sessio
             statuses.append("created")
             fresh.append(event)
     if fresh:
-        _insert_events(conn, project, merge_pending(conn, project, fresh), op.received_us or now_us, changes)
+        _insert_events(conn, project, merge_pending(conn, project, fresh), op.received_us or now_us, contexts,
+                       changes)
     return WriteResult(ok=True, statuses=statuses, rate_limit=limit_state)
 
 
 def _insert_events(conn: sqlite3.Connection, project: str, events: list[Event], received_us: int,
-                   changes: SessionChanges) -> None:
+                   contexts: dict[str, TraceContext | None], changes: SessionChanges) -> None:
     """Insert new events in bulk; seq values are assigned here (we hold the write lock) so that the
-    full-text rows, tags and user windows can refer to them without a round trip per event."""
+    full-text rows, tags and user windows can refer to them without a round trip per event.
+
+    `contexts`: the session and user of every trace of `events` (`trace_context.resolve`)."""
     flags = {r[0]: r[1] for r in lookup_in(
         conn, "SELECT event_id, flag FROM feedback WHERE project_id = ? AND event_id IN ({marks}) ORDER BY id",
         project, [e.event_id for e in events])}
-    traces = list({e.trace_id for e in events if e.trace_id})
-    contexts = {r["trace_id"]: r for r in lookup_in(
-        conn, "SELECT trace_id, session_id, user_id FROM trace_context WHERE project_id = ? AND trace_id IN ({marks})",
-        project, traces)} if traces else {}
     first_seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM events").fetchone()[0]
     rows, fts, tags, windowed = [], [], [], []
     for offset, event in enumerate(events):
@@ -181,45 +180,6 @@ def _count(changes: SessionChanges, project: str, session_id: str, kind: str | N
                       event.tags, event.tokens_in, event.tokens_out, event.cost_cents)
 
 
-def _apply_trace_hints(conn: sqlite3.Connection, project: str, hints: list[TraceHint],
-                       changes: SessionChanges) -> None:
-    """Keep the earliest span's session/user per trace; relabel stored events of traces that changed.
-
-    Set-wise (a handful of statements per request, not per span): hints are folded per trace first.
-    """
-    rows = lookup_in(conn, "SELECT trace_id, session_start_us, session_id, user_start_us, user_id FROM trace_context"
-                           " WHERE project_id = ? AND trace_id IN ({marks})", project,
-                     list({h.trace_id for h in hints}))
-    contexts: dict[str, TraceContext | None] = {
-        r["trace_id"]: (r["session_start_us"], r["session_id"], r["user_start_us"], r["user_id"]) for r in rows}
-    changed: dict[str, TraceContext] = {}
-    for hint in hints:
-        merged = merge_trace_hint(contexts.get(hint.trace_id), hint.start_us, hint.session_id, hint.user_id)
-        if merged is not None:
-            contexts[hint.trace_id] = changed[hint.trace_id] = merged
-    if not changed:
-        return
-    conn.executemany(
-        "INSERT INTO trace_context (project_id, trace_id, session_start_us, session_id, user_start_us, user_id)"
-        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (project_id, trace_id) DO UPDATE SET"
-        " session_start_us = excluded.session_start_us, session_id = excluded.session_id,"
-        " user_start_us = excluded.user_start_us, user_id = excluded.user_id",
-        [(project, trace_id, *ctx) for trace_id, ctx in changed.items()],
-    )
-    for ev in lookup_in(conn, "SELECT seq, session_id, user_id, explicit_session_id, explicit_user_id, trace_id"
-                              " FROM events WHERE project_id = ? AND trace_id IN ({marks})", project, list(changed)):
-        ctx = changed[ev["trace_id"]]
-        session_id, kind, user_id = effective_session(ev["explicit_session_id"], ev["explicit_user_id"],
-                                                      ev["trace_id"], ctx[1], ctx[3])
-        if (session_id, user_id) != (ev["session_id"], ev["user_id"]):
-            conn.execute(
-                "UPDATE events SET session_id = ?, session_kind = ?, user_id = ? WHERE seq = ?",
-                (session_id, kind, user_id, ev["seq"]),
-            )
-            changes.recompute((project, ev["session_id"]))
-            changes.recompute((project, session_id))
-
-
 def _feedback(conn: sqlite3.Connection, op: FeedbackOp, now_us: int, changes: SessionChanges) -> WriteResult:
     fb = op.feedback
     conn.execute(
@@ -238,6 +198,6 @@ def _feedback(conn: sqlite3.Connection, op: FeedbackOp, now_us: int, changes: Se
     return WriteResult(ok=True)
 
 
-def _effective(event: Event, ctx: sqlite3.Row | None) -> tuple[str | None, str | None, str | None]:
-    return effective_session(event.session_id, event.user_id, event.trace_id, ctx["session_id"] if ctx else None,
-                             ctx["user_id"] if ctx else None)
+def _effective(event: Event, ctx: TraceContext | None) -> tuple[str | None, str | None, str | None]:
+    return effective_session(event.session_id, event.user_id, event.trace_id, ctx[1] if ctx else None,
+                             ctx[3] if ctx else None)

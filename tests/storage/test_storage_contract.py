@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from phosphobs.storage.models import Feedback, TraceHint
 from phosphobs.storage.protocol import EventQuery, FeedbackOp, IngestOp, Project, Storage, TouchKeyOp
 from phosphobs.storage.sessions import trace_session_id
@@ -135,6 +136,47 @@ def test_earliest_trace_hint_wins_whatever_the_arrival_order(storage: Storage, p
     ingest(storage, project, [], hints=[TraceHint(trace, start_us=10, session_id="root")])
     ingest(storage, project, [], hints=[TraceHint(trace, start_us=30, session_id="deeper")])
     assert storage.get_event(project.id, event.event_id).session_id == "root"
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2), (1, 0, 2), (2, 1, 0), (1, 2, 0)])
+def test_an_earlier_start_of_the_same_session_is_kept(storage: Storage, project: Project, order) -> None:
+    """(20, A) then (10, A) must remember 10: otherwise (15, B) would win after them but not before."""
+    trace = uuid.uuid4().hex
+    event = make_event(trace_id=trace, span_id="e" * 16, source="otlp")
+    ingest(storage, project, [event])
+    hints = [TraceHint(trace, start_us=20, session_id="A"), TraceHint(trace, start_us=10, session_id="A"),
+             TraceHint(trace, start_us=15, session_id="B")]
+    for n in order:
+        ingest(storage, project, [], hints=[hints[n]])
+    assert storage.get_event(project.id, event.event_id).session_id == "A"
+
+
+def span_event(trace: str, n: int, ts: int, session: str | None = None, user: str | None = None):
+    """An OTLP LLM span as the normalizer gives it: the event, and the hint it emits when it names a session."""
+    event = make_event(trace_id=trace, span_id=f"{n:016x}", source="otlp", timestamp_us=ts, session_id=session,
+                       user_id=user)
+    hints = [TraceHint(trace, ts, session, user)] if session or user else []
+    return event, hints
+
+
+@pytest.mark.parametrize("spans", [3, 40])  # 40: past the point where SQLite keeps a row for the trace
+@pytest.mark.parametrize("backwards", [False, True])
+def test_session_named_by_llm_spans_labels_the_whole_trace_in_any_order(storage: Storage, project: Project,
+                                                                         spans: int, backwards: bool) -> None:
+    trace = uuid.uuid4().hex
+    calls = [span_event(trace, n, BASE_US + 10 * n, session="chat-9" if n == 1 else None,
+                        user="u-9" if n == 2 else None) for n in range(spans)]
+    for event, hints in reversed(calls) if backwards else calls:
+        ingest(storage, project, [event], hints=hints)
+    for event, _ in calls:
+        stored = storage.get_event(project.id, event.event_id)
+        assert (stored.session_id, stored.user_id) == ("chat-9", "u-9")
+    assert storage.get_session(project.id, "chat-9").event_count == spans
+    ingest(storage, project, [], hints=[TraceHint(trace, BASE_US - 1, "root")])  # an earlier wrapper span
+    labels = {storage.get_event(project.id, e.event_id).session_id for e, _ in calls}
+    assert labels == {"chat-9", "root"}  # the span that names its own session keeps it
+    assert storage.get_session(project.id, "root").event_count == spans - 1
+    assert storage.get_session(project.id, "chat-9").event_count == 1
 
 
 def test_explicit_session_beats_trace_hint(storage: Storage, project: Project) -> None:
