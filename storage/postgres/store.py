@@ -57,7 +57,8 @@ class PostgresStorage:
 
     @property
     def commits_in_flight(self) -> int:
-        """One: concurrent group commits would update the same session rows in different orders."""
+        """One per worker: Postgres scales out by workers, each with its own pipeline (more commits in
+        flight per worker were not tried)."""
         return 1
 
     def write(self, ops: list[WriteOp], now_us: int) -> list[WriteResult]:

@@ -28,9 +28,8 @@ INTERVAL_S = 1.0
 
 
 class Checkpointer:
-    def __init__(self, path: Path, synchronous: str, interval_s: float = INTERVAL_S) -> None:
+    def __init__(self, path: Path, synchronous: str) -> None:
         self._conn: sqlite3.Connection = connect(path, synchronous)
-        self._interval_s = interval_s
         self._wake = threading.Event()
         self._stopping = False
         self._stopped = threading.Event()  # cuts the pause short at close
@@ -48,7 +47,7 @@ class Checkpointer:
             if self._stopping:
                 return
             self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            self._stopped.wait(self._interval_s)  # commits meanwhile set _wake: one checkpoint covers them
+            self._stopped.wait(INTERVAL_S)  # commits meanwhile set _wake: one checkpoint covers them
 
     def close(self) -> None:
         self._stopping = True

@@ -53,8 +53,8 @@ class WriterProcess:
         self._synchronous = synchronous
         self._send_lock = threading.Lock()  # one message on the pipe at a time; also guards _channel
         self._turn = threading.Condition()  # replies are taken in ticket order
-        self._channel: _Channel | None = None
-        self._channel = self._start()  # now, not at the first write: starting an interpreter takes ~0.5 s
+        # started now, not at the first write: starting an interpreter takes ~0.5 s
+        self._channel: _Channel | None = self._start()
 
     def _start(self) -> _Channel:
         context = multiprocessing.get_context("spawn")  # fork would copy the parent's threads' locks
