@@ -10,8 +10,10 @@ from fastapi import FastAPI
 from phosphobs.api.auth import KeyAuthenticator
 from phosphobs.api.dashboard.router import install_dashboard
 from phosphobs.api.errors import install_error_handlers
+from phosphobs.api.login_throttle import LoginThrottle
 from phosphobs.api.metrics import Metrics, metrics_router
 from phosphobs.api.metrics_observe import ObservedPipeline, RejectionCounter, rejection_reason
+from phosphobs.api.nul_guard import RejectNulInUrl
 from phosphobs.api.retention import prune_forever
 from phosphobs.api.routes import events, feedback, health, sessions
 from phosphobs.api.settings import Settings
@@ -65,7 +67,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.pipeline = pipeline
     app.state.authenticate = authenticate
     app.state.metrics = metrics
+    app.state.login_throttle = LoginThrottle()
     app.add_middleware(RejectionCounter, metrics=metrics)
+    app.add_middleware(RejectNulInUrl)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(native_router(pipeline, authenticate, settings.max_body_bytes))

@@ -127,35 +127,57 @@ def set_session_cookie(request: Request, response: Response, token: str, max_age
                         secure=request.url.scheme == "https", path="/")
 
 
+class FormTooLarge(Exception):
+    """A form body over MAX_FORM_BYTES: refused while reading, before it is held in memory."""
+
+
 @dataclass(slots=True)
 class Form:
     fields: dict[str, str]
 
     def get(self, name: str, default: str = "") -> str:
-        return self.fields.get(name, default)
+        return self.fields.get(name, default).replace("\x00", "")  # NUL is never meaningful in a form
+
+
+async def _read_capped(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise FormTooLarge(declared)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise FormTooLarge(len(body))
+    return bytes(body)
 
 
 async def read_form(request: Request) -> Form:
     """URL-encoded forms only (all our forms are); parsed here to avoid a multipart dependency."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = await request.body()
-    if media != "application/x-www-form-urlencoded" or len(body) > MAX_FORM_BYTES:
+    if media != "application/x-www-form-urlencoded":
         raise CsrfRejected("unsupported form")
+    body = await _read_capped(request, MAX_FORM_BYTES)
     return Form(dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)))
 
 
 def _same_origin(request: Request) -> bool:
+    """No Origin (old browsers, same-origin GET-born forms) passes; otherwise scheme, host and port must match."""
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
         return origin is None  # 'null' comes from sandboxed/opaque contexts: never ours
     host = request.headers.get("host", "")
-    return origin.split("://", 1)[-1] == host
+    return origin.lower() == f"{request.url.scheme}://{host}".lower()
+
+
+def tokens_match(given: str, expected: str) -> bool:
+    """Constant-time comparison of any two strings (compare_digest refuses non-ASCII str: that was a 500)."""
+    return bool(expected) and hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8", "replace"))
 
 
 async def checked_form(request: Request, session: WebSession) -> Form:
     """The form, once its CSRF token matches the session's and the request is not cross-origin."""
     form = await read_form(request)
-    if not _same_origin(request) or not hmac.compare_digest(form.get("csrf"), session.csrf_token):
+    if not _same_origin(request) or not tokens_match(form.get("csrf"), session.csrf_token):
         raise CsrfRejected("invalid CSRF token")
     return form
 
@@ -163,6 +185,6 @@ async def checked_form(request: Request, session: WebSession) -> Form:
 async def checked_login_form(request: Request) -> Form:
     form = await read_form(request)
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not _same_origin(request) or not cookie or not hmac.compare_digest(form.get("csrf"), cookie):
+    if not _same_origin(request) or not tokens_match(form.get("csrf"), cookie):
         raise CsrfRejected("invalid CSRF token")
     return form

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from phosphobs.api.dashboard.render import render
+from phosphobs.api.pagination import CursorPart, InvalidCursor, parse_cursor
 from phosphobs.api.web_auth import AdminDep
 from phosphobs.storage.dashboard_records import WebSession
 from phosphobs.storage.protocol import Project, Storage
@@ -55,22 +54,12 @@ def page(request: Request, ctx: ProjectPage, template: str, active: str, status:
                   projects=ctx.projects, csrf=ctx.session.csrf_token, username=ctx.session.username, **context)
 
 
-def encode_cursor(key: Any) -> str | None:
-    if key is None:
-        return None
-    raw = list(key) if isinstance(key, tuple | list) else [key]
-    return base64.urlsafe_b64encode(json.dumps(raw).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> list[Any] | None:
-    """A cursor from one of our links, or None (a tampered cursor just restarts at the first page)."""
-    if not cursor:
-        return None
+def page_cursor(request: Request, parts: tuple[CursorPart, ...]) -> tuple[Any, ...] | None:
+    """The `cursor` query parameter of a listing page; a forged one is a 400 page, never a query error."""
     try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return raw if isinstance(raw, list) else None
+        return parse_cursor(request.query_params.get("cursor"), parts)
+    except InvalidCursor:
+        raise PageError(400, "This page link is not valid (bad cursor). Go back to the first page.") from None
 
 
 def parse_time(value: str | None) -> int | None:

@@ -6,10 +6,12 @@ import secrets
 
 from fastapi import APIRouter, Request
 from phosphobs.api.dashboard.render import SECURITY_HEADERS, render
+from phosphobs.api.login_throttle import LoginThrottle
 from phosphobs.api.web_auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     AdminDep,
+    Form,
     checked_form,
     checked_login_form,
     now_us,
@@ -44,17 +46,31 @@ async def login_form(request: Request, next: str | None = None) -> Response:
 async def login(request: Request) -> Response:
     form = await checked_login_form(request)
     storage: Storage = request.app.state.storage
+    throttle: LoginThrottle = request.app.state.login_throttle
     username = form.get("username").strip()
+    keys = throttle.keys(request.client.host if request.client else None, username)
+    if (wait := throttle.retry_after(keys)) is not None:
+        return _throttled(request, form, wait)
     admin = await run_in_threadpool(storage.get_admin, username)
     stored = admin.password_hash if admin else _NO_SUCH_ADMIN  # same work whether the admin exists or not
     ok = await run_in_threadpool(verify_password, form.get("password"), stored)
     if admin is None or not ok:
+        if (wait := throttle.failed(keys)) is not None:
+            return _throttled(request, form, wait)
         return _login_page(request, safe_next(form.get("next")), "Wrong username or password.", status=401)
+    throttle.succeeded(keys)
     settings = request.app.state.settings
     token = await start_session(storage, settings, admin.username)
     response = RedirectResponse(safe_next(form.get("next")), status_code=303, headers=SECURITY_HEADERS)
     set_session_cookie(request, response, token, settings.web_session_hours * 3600)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+def _throttled(request: Request, form: Form, wait: int) -> Response:
+    response = _login_page(request, safe_next(form.get("next")),
+                           f"Too many failed logins. Try again in {wait} seconds.", status=429)
+    response.headers["Retry-After"] = str(wait)
     return response
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from phosphobs.api.dashboard.common import PageError, ProjectDep, clean, decode_cursor, encode_cursor, page, parse_time
+from phosphobs.api.dashboard.common import PageError, ProjectDep, clean, page, page_cursor, parse_time
 from phosphobs.api.dashboard.pages_sessions import timeline_item
 from phosphobs.api.dashboard.render import SECURITY_HEADERS
+from phosphobs.api.pagination import encode_cursor
 from phosphobs.api.web_auth import checked_form, safe_next
 from phosphobs.storage.models import Feedback
 from phosphobs.storage.protocol import EventQuery, FeedbackOp
@@ -20,13 +21,13 @@ FILTERS = ("q", "model", "user", "tag", "flag", "kind", "session", "since", "unt
 @router.get("/p/{project}/events")
 async def events(request: Request, ctx: ProjectDep) -> Response:
     params = {name: request.query_params.get(name, "") for name in FILTERS}
-    after = decode_cursor(request.query_params.get("cursor"))
+    after = page_cursor(request, ("int", "int"))
     query = EventQuery(
         session_id=clean(params["session"]), user_id=clean(params["user"]), model=clean(params["model"]),
         tag=clean(params["tag"]), flag=params["flag"] if params["flag"] in ("success", "failure") else None,  # type: ignore[arg-type]
         kind=params["kind"] if params["kind"] in ("llm", "embedding", "tool", "event") else None,
         since_us=parse_time(params["since"]), until_us=parse_time(params["until"]), text=clean(params["q"], 1000),
-        after=(after[0], after[1]) if after and len(after) == 2 and all(isinstance(v, int) for v in after) else None,
+        after=after,  # type: ignore[arg-type]
         limit=50,
     )
     result = await run_in_threadpool(ctx.storage.list_events, ctx.project.id, query)

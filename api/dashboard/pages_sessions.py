@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
-from phosphobs.api.dashboard.common import PageError, ProjectDep, clean, decode_cursor, encode_cursor, page, parse_time
+from phosphobs.api.dashboard.common import PageError, ProjectDep, clean, page, page_cursor, parse_time
 from phosphobs.api.dashboard.content import Turn, turns
+from phosphobs.api.pagination import encode_cursor
 from phosphobs.storage.dashboard_records import SessionSearch
 from phosphobs.storage.protocol import StoredEvent
 from starlette.concurrency import run_in_threadpool
@@ -26,12 +27,12 @@ async def sessions(request: Request, ctx: ProjectDep) -> Response:
     params = {name: request.query_params.get(name, "") for name in FILTERS}
     sort = params["sort"] if params["sort"] in SORTS else "activity"
     failures = {"yes": True, "no": False}.get(params["failures"])
-    after = decode_cursor(request.query_params.get("cursor"))
+    after = page_cursor(request, ("number", "str"))
     query = SessionSearch(
         user_id=clean(params["user"]), model=clean(params["model"]), tag=clean(params["tag"]), has_failures=failures,
         since_us=parse_time(params["since"]), until_us=parse_time(params["until"]), text=clean(params["q"], 1000),
         sort=sort, descending=params["order"] != "asc",  # type: ignore[arg-type]
-        after=(after[0], after[1]) if after and len(after) == 2 and isinstance(after[1], str) else None, limit=50,
+        after=after, limit=50,  # type: ignore[arg-type]
     )
     result = await run_in_threadpool(ctx.storage.search_sessions, ctx.project.id, query)
     kept = {k: v for k, v in params.items() if v}

@@ -13,7 +13,7 @@ from phosphobs.api.dashboard import (
 )
 from phosphobs.api.dashboard.common import PageError
 from phosphobs.api.dashboard.render import SECURITY_HEADERS, STATIC_DIR, build_environment, render
-from phosphobs.api.web_auth import CsrfRejected, LoginRequired, login_redirect_url
+from phosphobs.api.web_auth import MAX_FORM_BYTES, CsrfRejected, FormTooLarge, LoginRequired, login_redirect_url
 from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -38,6 +38,11 @@ async def _csrf_rejected(request: Request, exc: Exception) -> Response:
                   message="This form was stale or came from another site. Reload the page and try again.")
 
 
+async def _form_too_large(request: Request, exc: Exception) -> Response:
+    return render(request, "error.html", status=413, status_code=413,
+                  message=f"This form is larger than {MAX_FORM_BYTES // 1024} KB.")
+
+
 async def _page_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PageError)
     return render(request, "error.html", status=exc.status, status_code=exc.status, message=exc.message)
@@ -51,3 +56,4 @@ def install_dashboard(app: FastAPI) -> None:
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfRejected, _csrf_rejected)
     app.add_exception_handler(PageError, _page_error)
+    app.add_exception_handler(FormTooLarge, _form_too_large)

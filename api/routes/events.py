@@ -44,7 +44,7 @@ async def list_events(
     query = EventQuery(
         session_id=session_id, user_id=user_id, model=model, provider=provider, tag=tag, flag=flag, kind=kind,
         since_us=time_bound(since), until_us=time_bound(until), text=q,
-        after=decode_cursor(cursor, (int, int)), limit=limit,  # type: ignore[arg-type]
+        after=decode_cursor(cursor, ("int", "int")), limit=limit,  # type: ignore[arg-type]
     )
     page = await run_in_threadpool(storage.list_events, principal.project_id, query)
     return json_response(

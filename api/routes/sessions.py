@@ -33,7 +33,7 @@ async def list_sessions(
 ) -> Response:
     query = SessionQuery(
         user_id=user_id, model=model, tag=tag, has_failures=has_failures, since_us=time_bound(since),
-        until_us=time_bound(until), after=decode_cursor(cursor, (int, str)), limit=limit,  # type: ignore[arg-type]
+        until_us=time_bound(until), after=decode_cursor(cursor, ("int", "str")), limit=limit,  # type: ignore[arg-type]
     )
     page = await run_in_threadpool(storage.list_sessions, principal.project_id, query)
     return json_response(

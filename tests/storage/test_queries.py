@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from phosphobs.storage.dashboard_records import SessionSearch
 from phosphobs.storage.protocol import EventQuery, IngestOp, Project, SessionQuery, Storage
 
 from tests.support.factories import BASE_US, MINUTE_US, make_event
@@ -53,9 +54,25 @@ def test_event_filters(storage: Storage, project: Project, seeded, query: EventQ
     assert ids(storage.list_events(project.id, query)) == [seeded[i].event_id for i in expected]
 
 
-@pytest.mark.parametrize("text", ['"', "a OR", "NEAR(", "*", "-x", "col:val", "'", "AND AND", "(", "^", "   "])
+ODD_SEARCHES = ['"', "a OR", "NEAR(", "*", "-x", "col:val", "'", "AND AND", "(", "^", "   ", "tool_call",
+                "__init__", "a.b-c/d", '"exact phrase"', "it's", "x AND (y OR NOT z)", "NEAR(a b, 2)", "{a b}:c",
+                "a\\b", "%_%", "e\u0301\u0301", "a\u200db", "\u19b0\u19b1", "\u1cf2x", "日本語のテキスト",
+                "\U0001f600 ok", "\x00", "' OR 1=1 --", "$$; DROP TABLE events; --", "a:b:c", "+-*/", "\\x", ":" * 40]
+
+
+@pytest.mark.parametrize("text", ODD_SEARCHES)
 def test_search_text_is_never_a_syntax_error(storage: Storage, project: Project, seeded, text: str) -> None:
     storage.list_events(project.id, EventQuery(text=text))
+    storage.search_sessions(project.id, SessionSearch(text=text))
+
+
+def test_words_joined_by_underscores_and_punctuation_are_found(storage: Storage, project: Project) -> None:
+    hit = make_event(session_id="s-hit", input="calling tool_call now", output="see my.module-name/v2 and don't stop")
+    storage.write([IngestOp(project.id, [hit, make_event(input="unrelated")], None)], NOW)
+    for text in ("tool_call", "my.module-name", "module-name/v2", "don't", '"tool_call"', "TOOL_CALL now"):
+        assert ids(storage.list_events(project.id, EventQuery(text=text))) == [hit.event_id], text
+        assert [s.session_id for s in storage.search_sessions(project.id, SessionSearch(text=text)).items] == [
+            hit.session_id], text
 
 
 def test_event_pages_cover_everything_once_in_time_order(storage: Storage, project: Project) -> None:
