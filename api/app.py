@@ -35,7 +35,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     grpc_server = (
         OtlpGrpcServer(pipeline, authenticate.resolve, settings.host, settings.grpc_port, settings.max_body_bytes,
-                       on_reject=lambda status: metrics.rejected(rejection_reason(status) or "other"))
+                       on_reject=lambda status: metrics.rejected(rejection_reason(status) or "other"),
+                       reuse_port=settings.workers > 1)
         if settings.grpc_port
         else None
     )

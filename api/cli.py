@@ -180,8 +180,15 @@ def _set_admin_password(args: argparse.Namespace, storage: Storage, settings: Se
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = getpass.getpass("new dashboard password: ")
-        if getpass.getpass("again: ") != password:
+        if not sys.stdin.isatty():
+            return _fail("no terminal to type the password on: pipe it in with --password-stdin"
+                         " (e.g. printf '%s\\n' \"$PW\" | phosphobs admin set-password --password-stdin)")
+        try:
+            password = getpass.getpass("new dashboard password: ")
+            again = getpass.getpass("again: ")
+        except (EOFError, KeyboardInterrupt):
+            return _fail("no password given; nothing changed")
+        if again != password:
             return _fail("the two passwords differ")
     if len(password) < 8:
         return _fail("use at least 8 characters")

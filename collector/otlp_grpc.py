@@ -10,9 +10,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
-from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
-from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from phosphobs.collector.errors import UNAUTHENTICATED, ApiError
 from phosphobs.collector.otlp_ingest import SIGNALS, SignalKind, ingest_request
 from phosphobs.collector.pipeline import IngestPipeline
@@ -58,42 +59,46 @@ def _bearer(context: grpc.aio.ServicerContext) -> str | None:
     return None
 
 
-class _Traces(trace_service_pb2_grpc.TraceServiceServicer):
-    def __init__(self, receiver: _Receiver) -> None:
-        self.receiver = receiver
-
-    async def Export(self, request, context):
-        return await self.receiver.handle(SIGNALS["traces"], request, context,
-                                          trace_service_pb2.ExportTraceServiceResponse,
-                                          trace_service_pb2.ExportTracePartialSuccess, "rejected_spans")
-
-
-class _Logs(logs_service_pb2_grpc.LogsServiceServicer):
-    def __init__(self, receiver: _Receiver) -> None:
-        self.receiver = receiver
-
-    async def Export(self, request, context):
-        return await self.receiver.handle(SIGNALS["logs"], request, context,
-                                          logs_service_pb2.ExportLogsServiceResponse,
-                                          logs_service_pb2.ExportLogsPartialSuccess, "rejected_log_records")
+_SERVICES = (  # (service descriptor, signal, request, response, partial success, its rejected-count field)
+    (trace_service_pb2.DESCRIPTOR.services_by_name["TraceService"], "traces",
+     trace_service_pb2.ExportTraceServiceRequest, trace_service_pb2.ExportTraceServiceResponse,
+     trace_service_pb2.ExportTracePartialSuccess, "rejected_spans"),
+    (logs_service_pb2.DESCRIPTOR.services_by_name["LogsService"], "logs",
+     logs_service_pb2.ExportLogsServiceRequest, logs_service_pb2.ExportLogsServiceResponse,
+     logs_service_pb2.ExportLogsPartialSuccess, "rejected_log_records"),
+    (metrics_service_pb2.DESCRIPTOR.services_by_name["MetricsService"], "metrics",
+     metrics_service_pb2.ExportMetricsServiceRequest, metrics_service_pb2.ExportMetricsServiceResponse,
+     metrics_service_pb2.ExportMetricsPartialSuccess, "rejected_data_points"),
+)
 
 
-class _Metrics(metrics_service_pb2_grpc.MetricsServiceServicer):
-    def __init__(self, receiver: _Receiver) -> None:
-        self.receiver = receiver
+def _export_handler(receiver: _Receiver, service: Any, signal: str, request_cls: Any, response_cls: Any,
+                    partial_cls: Any, field_name: str) -> grpc.GenericRpcHandler:
+    """Export takes the raw bytes and decodes them itself: gRPC's own decoding would answer a payload that
+    is not the service's message with INTERNAL (a server fault, retried forever) instead of INVALID_ARGUMENT."""
+    kind = SIGNALS[signal]  # type: ignore[index]
 
-    async def Export(self, request, context):
-        return await self.receiver.handle(SIGNALS["metrics"], request, context,
-                                          metrics_service_pb2.ExportMetricsServiceResponse,
-                                          metrics_service_pb2.ExportMetricsPartialSuccess, "rejected_data_points")
+    async def export(raw: bytes, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            request = request_cls.FromString(raw)
+        except (DecodeError, RecursionError, ValueError) as exc:
+            if receiver.on_reject is not None:
+                receiver.on_reject(400)
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"undecodable {service.name} request: {exc}")
+        return await receiver.handle(kind, request, context, response_cls, partial_cls, field_name)
+
+    handler = grpc.unary_unary_rpc_method_handler(export, request_deserializer=None,
+                                                  response_serializer=response_cls.SerializeToString)
+    return grpc.method_handlers_generic_handler(service.full_name, {"Export": handler})
 
 
 class OtlpGrpcServer:
     """Lifecycle: start() binds the port (raising if taken), stop() frees it; start again works."""
 
     def __init__(self, pipeline: IngestPipeline, resolve: ResolveKey, host: str, port: int,
-                 max_message_bytes: int, on_reject: OnReject | None = None) -> None:
+                 max_message_bytes: int, on_reject: OnReject | None = None, reuse_port: bool = False) -> None:
         self._receiver = _Receiver(pipeline, resolve, on_reject)
+        self._reuse_port = reuse_port
         self._address = f"{host}:{port}"
         self._max = max_message_bytes
         self._server: grpc.aio.Server | None = None
@@ -101,10 +106,11 @@ class OtlpGrpcServer:
     async def start(self) -> None:
         if self._server is not None:
             return
-        server = grpc.aio.server(options=[("grpc.max_receive_message_length", self._max)])
-        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(_Traces(self._receiver), server)
-        logs_service_pb2_grpc.add_LogsServiceServicer_to_server(_Logs(self._receiver), server)
-        metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(_Metrics(self._receiver), server)
+        # SO_REUSEPORT off unless our own workers share the port on purpose: otherwise a second server on
+        # the same port would silently take half the connections (and write to another database).
+        server = grpc.aio.server(options=[("grpc.max_receive_message_length", self._max),
+                                          ("grpc.so_reuseport", 1 if self._reuse_port else 0)])
+        server.add_generic_rpc_handlers(tuple(_export_handler(self._receiver, *service) for service in _SERVICES))
         if server.add_insecure_port(self._address) == 0:
             raise OSError(f"cannot bind OTLP/gRPC on {self._address}")
         await server.start()
