@@ -12,6 +12,7 @@ from phosphobs.api.dashboard.router import install_dashboard
 from phosphobs.api.errors import install_error_handlers
 from phosphobs.api.login_throttle import LoginThrottle
 from phosphobs.api.metrics import Metrics, metrics_router
+from phosphobs.api.metrics_auth import MetricsAuth
 from phosphobs.api.metrics_observe import ObservedPipeline, RejectionCounter, rejection_reason
 from phosphobs.api.nul_guard import RejectNulInUrl
 from phosphobs.api.retention import prune_forever
@@ -27,7 +28,7 @@ from phosphobs.storage.open import open_storage
 def create_app(settings: Settings) -> FastAPI:
     storage = open_storage(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous,
                            sqlite_writer_process=settings.sqlite_writer_process)
-    metrics = Metrics()  # this app's own registry: two apps in one process never share counts
+    metrics = Metrics(settings.metrics_max_series)  # this app's own registry: two apps never share counts
     pipeline = ObservedPipeline(
         storage, metrics, max_queued_items=settings.max_queued_items, max_commit_items=settings.max_commit_items,
         commits_in_flight=storage.commits_in_flight,
@@ -69,6 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.pipeline = pipeline
     app.state.authenticate = authenticate
     app.state.metrics = metrics
+    app.state.metrics_auth = MetricsAuth(storage, settings)
     app.state.login_throttle = LoginThrottle()
     app.add_middleware(RejectionCounter, metrics=metrics)
     app.add_middleware(RejectNulInUrl)

@@ -8,39 +8,44 @@ Counts are per process: with several workers, Prometheus scrapes each one (or su
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 
 from fastapi import APIRouter, Request
+from phosphobs.api.metrics_auth import MetricsAuth
 from phosphobs.storage.models import Event
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 # OTel semantic-convention bucket boundaries for the two GenAI client histograms.
 TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864)
 DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92)
 COMMIT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-MAX_LABEL_VALUES = 500  # distinct models/providers kept as labels; beyond that: "other" (bounded cardinality)
+DEFAULT_MAX_SERIES = 1000  # label combinations per metric; beyond that client-given labels become "other"
+MAX_LABEL_CHARS = 100
+OTHER = "other"
 REJECTION_REASONS = ("auth", "validation", "rate_limit", "overload", "storage")
 
 
-class _Capped:
-    """Label values from clients (model names) are unbounded; past a cap they collapse into 'other'."""
+class _SeriesCap:
+    """Bounds one metric's label combinations (series): label values come from clients (project and model
+    names), so past `cap` combinations new ones collapse their client-given labels into "other"."""
 
-    def __init__(self, cap: int) -> None:
+    def __init__(self, cap: int, free: tuple[int, ...]) -> None:
         self._cap = cap
-        self._seen: set[str] = set()
+        self._free = free  # positions of the client-given labels
+        self._seen: set[tuple[str, ...]] = set()
 
-    def __call__(self, value: str | None) -> str:
-        value = (value or "")[:100]
-        if value in self._seen:
-            return value
-        if len(self._seen) >= self._cap:
-            return "other"
-        self._seen.add(value)
-        return value
+    def __call__(self, *labels: str) -> tuple[str, ...]:
+        key = tuple(value[:MAX_LABEL_CHARS] for value in labels)
+        if key in self._seen:
+            return key
+        if len(self._seen) < self._cap:
+            self._seen.add(key)
+            return key
+        return tuple(OTHER if i in self._free else value for i, value in enumerate(key))
 
 
 class _PipelineCollector(Collector):
@@ -64,11 +69,15 @@ class _PipelineCollector(Collector):
 
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, max_series: int = DEFAULT_MAX_SERIES) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self._model = _Capped(MAX_LABEL_VALUES)
-        self._provider = _Capped(MAX_LABEL_VALUES)
+        # one cap per metric; the positions are those of project, model and provider in its labels
+        self._events_cap = _SeriesCap(max_series, (0, 2, 3))
+        self._tokens_cap = _SeriesCap(max_series, (0, 2, 3))
+        self._duration_cap = _SeriesCap(max_series, (0, 1, 2))
+        self._cost_cap = _SeriesCap(max_series, (0, 1))
+        self._feedback_cap = _SeriesCap(max_series, (0,))
         self.events = Counter("phosphobs_ingested_events", "Events stored (duplicates not counted).",
                               ["project", "source", "model", "provider"], registry=r)
         self.token_usage = Histogram(
@@ -102,23 +111,26 @@ class Metrics:
         groups: dict[tuple[str, str, str], list[Event]] = {}
         for e in events:
             groups.setdefault((e.source, e.model or "", e.provider or ""), []).append(e)
-        for (source, raw_model, raw_provider), group in groups.items():
-            model, provider = self._model(raw_model or None), self._provider(raw_provider or None)
-            self.events.labels(project, source, model, provider).inc(len(group))
-            for histogram, labels, values in (
-                (self.token_usage, (project, "input", model, provider), [e.tokens_in for e in group]),
-                (self.token_usage, (project, "output", model, provider), [e.tokens_out for e in group]),
-                (self.duration, (project, model, provider),
+        for (source, model, provider), group in groups.items():
+            self.events.labels(*self._events_cap(project, source, model, provider)).inc(len(group))
+            for histogram, cap, labels, values in (
+                (self.token_usage, self._tokens_cap, (project, "input", model, provider), [e.tokens_in for e in group]),
+                (self.token_usage, self._tokens_cap, (project, "output", model, provider),
+                 [e.tokens_out for e in group]),
+                (self.duration, self._duration_cap, (project, model, provider),
                  [e.latency_ms / 1000 if e.latency_ms is not None else None for e in group]),
             ):
                 observed = [v for v in values if v is not None]
-                if observed:
-                    child = histogram.labels(*labels)
+                if observed:  # a series (and a slot under the cap) only once it has a value
+                    child = histogram.labels(*cap(*labels))
                     for value in observed:
                         child.observe(value)
             costs = [e.cost_cents for e in group if e.cost_cents is not None]
             if costs:
-                self.cost.labels(project, model).inc(sum(costs) / 100)
+                self.cost.labels(*self._cost_cap(project, model)).inc(sum(costs) / 100)
+
+    def feedback_recorded(self, project: str, flag: str) -> None:
+        self.feedback.labels(*self._feedback_cap(project, flag)).inc()
 
     def rejected(self, reason: str) -> None:
         self.rejections.labels(reason).inc()
@@ -132,10 +144,9 @@ metrics_router = APIRouter(include_in_schema=False)
 
 @metrics_router.get("/metrics")
 async def metrics_endpoint(request: Request) -> Response:
-    token = request.app.state.settings.metrics_token
-    if token:
-        header = request.headers.get("authorization", "")
-        if not hmac.compare_digest(header.encode(), f"Bearer {token}".encode()):
-            return Response("unauthorized\n", 401, headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
-                            media_type="text/plain")
-    return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+    auth: MetricsAuth = request.app.state.metrics_auth
+    if not await auth.allows(request.headers.get("authorization", "")):
+        return Response("unauthorized: send 'Authorization: Bearer <metrics token>' (printed at first start)\n", 401,
+                        headers={"WWW-Authenticate": 'Bearer realm="metrics"'}, media_type="text/plain")
+    body = await run_in_threadpool(request.app.state.metrics.render)  # never on the event loop
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -60,7 +60,7 @@ class ObservedPipeline(IngestPipeline):
             if created:
                 metrics.ingested(await self._project_name(op.project_id), created)
         elif result.ok and isinstance(op, FeedbackOp):
-            metrics.feedback.labels(await self._project_name(op.project_id), op.feedback.flag).inc()
+            metrics.feedback_recorded(await self._project_name(op.project_id), op.feedback.flag)
         return result
 
 

@@ -7,6 +7,7 @@ import sys
 import uvicorn
 from phosphobs.api.app import create_app
 from phosphobs.api.bootstrap import bootstrap
+from phosphobs.api.metrics_auth import ensure_metrics_token
 from phosphobs.api.ports import PortTaken, check_grpc, claim_http
 from phosphobs.api.settings import Settings
 from phosphobs.api.web_auth import ensure_admin
@@ -31,6 +32,7 @@ def serve(settings: Settings) -> int:
         try:
             created = bootstrap(storage)
             admin_password = ensure_admin(storage, settings)
+            metrics_token = ensure_metrics_token(storage, settings)
         finally:
             storage.close()
     except BaseException:
@@ -53,6 +55,12 @@ def serve(settings: Settings) -> int:
         print(f"phosphobs: dashboard login '{settings.admin_username}', one-time password (shown once; change it"
               " with 'phosphobs admin set-password'):", flush=True)
         print(f"PHOSPHOBS_ADMIN_PASSWORD={admin_password}", flush=True)
+    if metrics_token is not None:
+        print("phosphobs: Prometheus scrape token for /metrics (shown once; send it as 'Authorization: Bearer …',"
+              " or set your own with PHOSPHOBS_METRICS_TOKEN):", flush=True)
+        print(f"PHOSPHOBS_METRICS_TOKEN={metrics_token}", flush=True)
+    elif settings.metrics_public:
+        print("phosphobs: /metrics is public (PHOSPHOBS_METRICS_PUBLIC=true)", flush=True)
     if settings.workers > 1:
         http_socket.close()  # each worker binds its own socket with SO_REUSEPORT
         print(f"phosphobs: {settings.workers} worker processes", flush=True)

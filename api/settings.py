@@ -38,7 +38,9 @@ class Settings:
     admin_username: str = "admin"  # the dashboard login
     admin_password: str | None = None  # when set, (re)sets that login's password at start
     web_session_hours: int = 168  # how long a dashboard login lasts
-    metrics_token: str | None = None  # when set, GET /metrics needs 'Authorization: Bearer <token>'
+    metrics_token: str | None = None  # GET /metrics needs 'Authorization: Bearer <token>' (default: generated once)
+    metrics_public: bool = False  # true: GET /metrics needs no token
+    metrics_max_series: int = 1000  # label combinations per metric before client-given labels become "other"
 
     @property
     def resolved_database_url(self) -> str:

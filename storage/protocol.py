@@ -260,3 +260,11 @@ class Storage(Protocol):
     def delete_web_session(self, token_hash: str, now_us: int) -> None:
         """End one session, and drop every expired one while at it."""
         ...
+
+    def get_server_secret(self, name: str) -> str | None:
+        """The stored hash of a server-wide secret (e.g. 'metrics_token'), None if never created."""
+        ...
+
+    def add_server_secret(self, name: str, secret_hash: str, now_us: int) -> bool:
+        """Store the hash unless one is stored already; True when this call stored it."""
+        ...

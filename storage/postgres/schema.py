@@ -210,3 +210,13 @@ MIGRATIONS.append((
     FROM events WHERE latency_ms IS NOT NULL GROUP BY 1, 2, 3, 4;
     """,
 ))
+MIGRATIONS.append((
+    "0004_server_secrets",
+    """
+    CREATE TABLE server_secrets (
+        name TEXT COLLATE "C" PRIMARY KEY,
+        secret_hash TEXT NOT NULL,
+        created_us BIGINT NOT NULL
+    );
+    """,
+))

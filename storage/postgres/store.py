@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from phosphobs.storage import server_secrets
 from phosphobs.storage.dashboard_records import (
     AdminCredentials,
     LatencyBucket,
@@ -151,3 +152,9 @@ class PostgresStorage:
 
     def delete_web_session(self, token_hash: str, now_us: int) -> None:
         self._admin(web_admin.delete_web_session, token_hash, now_us)
+
+    def get_server_secret(self, name: str) -> str | None:
+        return self._read(server_secrets.get_secret_hash, name, "%s")
+
+    def add_server_secret(self, name: str, secret_hash: str, now_us: int) -> bool:
+        return self._admin(server_secrets.add_secret_hash, name, secret_hash, now_us, "%s")

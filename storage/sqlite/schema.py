@@ -198,4 +198,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         FROM events WHERE latency_ms IS NOT NULL GROUP BY 1, 2, 3, 4;
         """,
     ),
+    (
+        "0004_server_secrets",
+        """
+        CREATE TABLE server_secrets (
+            name TEXT PRIMARY KEY,
+            secret_hash TEXT NOT NULL,
+            created_us INTEGER NOT NULL
+        );
+        """,
+    ),
 ]

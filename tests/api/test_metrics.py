@@ -39,7 +39,7 @@ def test_ingested_events_tokens_latency_cost_and_feedback_are_counted_per_projec
     for flag in ("failure", "success"):
         assert api.client.post("/api/feedback", json={"event_id": first, "flag": flag}).status_code == 201
 
-    samples = scrape(server.base_url)
+    samples = scrape(server.base_url, server.metrics_headers)
     assert value(samples, "phosphobs_ingested_events_total", project=name, source="api", model="gpt-4o",
                  provider="openai") == 3
     assert value(samples, "phosphobs_ingested_events_total", project=name, source="api", model="", provider="") == 1
@@ -59,7 +59,7 @@ def test_ingested_events_tokens_latency_cost_and_feedback_are_counted_per_projec
 
 def test_refused_ingest_requests_are_counted_by_reason(server: ServerProcess) -> None:
     limited = new_api_project(server, rate_limit=2)
-    before = scrape(server.base_url)
+    before = scrape(server.base_url, server.metrics_headers)
     bad_key = httpx.post(server.base_url + "/api/ingest", json={"input": "x", "output": "y"},
                          headers={"Authorization": "Bearer ph_not_a_real_key_at_all_000"})
     assert bad_key.status_code == 401
@@ -68,7 +68,7 @@ def test_refused_ingest_requests_are_counted_by_reason(server: ServerProcess) ->
                                ).status_code == 400
     batch = {"events": [{"input": "x", "output": "y"}] * 3}
     assert limited.client.post("/api/ingest/batch", json=batch).status_code == 429
-    after = scrape(server.base_url)
+    after = scrape(server.base_url, server.metrics_headers)
 
     def delta(reason: str) -> float:
         key = ("phosphobs_ingest_rejections_total", frozenset({"reason": reason}.items()))
@@ -100,3 +100,53 @@ def test_each_app_has_its_own_registry(tmp_path: Path) -> None:
     finally:
         first.state.storage.close()
         second.state.storage.close()
+
+
+def test_metrics_are_closed_by_default_with_a_token_printed_once_that_survives_restarts(tmp_path: Path) -> None:
+    proc = ServerProcess(tmp_path).start()
+    try:
+        token = proc.metrics_token
+        assert token and token.startswith("phm_"), "".join(proc.output)
+        anonymous = httpx.get(proc.base_url + "/metrics")
+        assert anonymous.status_code == 401 and "phosphobs" not in anonymous.text.replace("metrics token", "")
+        assert httpx.get(proc.base_url + "/metrics", headers={"Authorization": "Bearer phm_wrong"}).status_code == 401
+        assert httpx.get(proc.base_url + "/metrics", headers={"Authorization": b"Bearer \xc3\xa9"}).status_code == 401
+        assert ("phosphobs_up", frozenset()) in scrape(proc.base_url, proc.metrics_headers)
+        proc.stop()
+        proc.start()
+        assert "PHOSPHOBS_METRICS_TOKEN" not in "".join(proc.output)  # shown once only
+        assert ("phosphobs_up", frozenset()) in scrape(proc.base_url, {"Authorization": f"Bearer {token}"})
+        assert httpx.get(proc.base_url + "/metrics").status_code == 401
+    finally:
+        proc.stop()
+
+
+def test_metrics_can_be_made_public_explicitly(tmp_path: Path) -> None:
+    proc = ServerProcess(tmp_path, env={"PHOSPHOBS_METRICS_PUBLIC": "true"}).start()
+    try:
+        assert proc.metrics_token is None
+        assert ("phosphobs_up", frozenset()) in scrape(proc.base_url)
+    finally:
+        proc.stop()
+
+
+def test_series_per_metric_are_capped_and_the_overflow_is_counted_as_other(tmp_path: Path) -> None:
+    proc = ServerProcess(tmp_path, env={"PHOSPHOBS_METRICS_MAX_SERIES": "8"}).start()
+    try:
+        api = new_api_project(proc)
+        events = [{"input": "q", "output": "a", "metadata": {
+            "model": f"model-{m}", "provider": f"provider-{p}", "latency_ms": 100, "token_count_input": 1,
+            "token_count_output": 1, "cost_cents": 1}} for m in range(10) for p in range(10)]
+        assert api.client.post("/api/ingest/batch", json={"events": events}).status_code == 201
+        samples = scrape(proc.base_url, proc.metrics_headers)
+        for name, per_series in (("phosphobs_ingested_events_total", 1), ("phosphobs_llm_cost_usd_total", 0.01),
+                                 ("gen_ai_client_operation_duration_seconds_count", 1)):
+            series = {labels: v for (n, labels), v in samples.items() if n == name}
+            assert 1 < len(series) <= 8 + 1, (name, len(series))
+            assert round(sum(series.values()) / per_series) == 100  # nothing lost, only folded into "other"
+            assert any(dict(labels).get("project") == "other" for labels in series), sorted(series)[:3]
+        token_series = [labels for (n, labels) in samples if n == "gen_ai_client_token_usage_count"]
+        assert len(token_series) <= 8 + 2  # one overflow series per token type
+        assert len(httpx.get(proc.base_url + "/metrics", headers=proc.metrics_headers).content) < 200_000
+    finally:
+        proc.stop()

@@ -91,7 +91,8 @@ def test_every_metric_the_prometheus_dashboard_queries_is_exported_after_ingesti
     assert response.status_code == 201
     event_id = response.json()["event_id"]
     assert api.client.post("/api/feedback", json={"event_id": event_id, "flag": "success"}).status_code == 201
-    samples = {s.name for family in text_string_to_metric_families(httpx.get(server.base_url + "/metrics").text)
+    scraped = httpx.get(server.base_url + "/metrics", headers=server.metrics_headers).text
+    samples = {s.name for family in text_string_to_metric_families(scraped)
                for s in family.samples}
     wanted = queried_metrics()
     assert len(wanted) >= 8

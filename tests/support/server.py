@@ -34,6 +34,7 @@ class ServerProcess:
         self.proc: subprocess.Popen[str] | None = None
         self.output: list[str] = []
         self.api_key: str | None = None
+        self.metrics_token: str | None = None  # printed once, at the first start of a data dir
 
     @property
     def base_url(self) -> str:
@@ -64,6 +65,14 @@ class ServerProcess:
             found = re.search(r"PHOSPHOBS_API_KEY=(ph_\S+)", line)
             if found:
                 self.api_key = found.group(1)
+            token = re.search(r"PHOSPHOBS_METRICS_TOKEN=(\S+)", line)
+            if token:
+                self.metrics_token = token.group(1)
+
+    @property
+    def metrics_headers(self) -> dict[str, str]:
+        """What a Prometheus scrape of this server sends (GET /metrics needs the token by default)."""
+        return {"Authorization": f"Bearer {self.metrics_token}"} if self.metrics_token else {}
 
     def stop(self) -> int:
         """SIGTERM and wait: the graceful path (commits what was accepted)."""

@@ -94,7 +94,7 @@ def test_grpc_rejects_a_bad_key(grpc_server: ServerProcess) -> None:
             stub.Export(trace_service_pb2.ExportTraceServiceRequest(),
                         metadata=(("authorization", "Bearer ph_" + "x" * 43),))
     assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
-    metrics = httpx.get(grpc_server.base_url + "/metrics").text
+    metrics = httpx.get(grpc_server.base_url + "/metrics", headers=grpc_server.metrics_headers).text
     assert 'phosphobs_ingest_rejections_total{reason="auth"} 1.0' in metrics
 
 
