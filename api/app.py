@@ -9,12 +9,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from phosphobs.api.auth import KeyAuthenticator
 from phosphobs.api.dashboard.router import install_dashboard
+from phosphobs.api.docs_ui import install_docs
 from phosphobs.api.errors import install_error_handlers
 from phosphobs.api.login_throttle import LoginThrottle
 from phosphobs.api.metrics import Metrics, metrics_router
 from phosphobs.api.metrics_auth import MetricsAuth
 from phosphobs.api.metrics_observe import ObservedPipeline, RejectionCounter, rejection_reason
 from phosphobs.api.nul_guard import RejectNulInUrl
+from phosphobs.api.openapi import install_openapi
 from phosphobs.api.retention import prune_forever
 from phosphobs.api.routes import events, health, sessions
 from phosphobs.api.settings import Settings
@@ -64,7 +66,9 @@ def create_app(settings: Settings) -> FastAPI:
             pipeline.stop()  # commits everything already accepted before closing
             storage.close()
 
-    app = FastAPI(title="phosphobs", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="phosphobs", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  description="LLM observability: native JSON ingest, OTLP/HTTP, queries. Authenticate with a"
+                              " project API key: `Authorization: Bearer ph_…`.")
     app.state.settings = settings
     app.state.storage = storage
     app.state.pipeline = pipeline
@@ -85,4 +89,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(sessions.router)
     app.include_router(metrics_router)
     install_dashboard(app)
+    install_docs(app)
+    install_openapi(app)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from phosphobs.api.keys import display_prefix, hash_key, new_key
+from phosphobs.api.settings import UNLIMITED_PLAN
 from phosphobs.storage.protocol import ApiKey, Project, Storage
 
 
@@ -24,6 +25,6 @@ def bootstrap(storage: Storage) -> tuple[Project, str] | None:
     storage.migrate()
     if storage.list_projects():
         return None
-    project = storage.create_project("default", "free", now_us())
+    project = storage.create_project("default", UNLIMITED_PLAN, now_us())  # self-hosting: no quota on your own apps
     key, _ = create_key(storage, project, "default")
     return project, key

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from phosphobs.api.bootstrap import create_key, now_us
 from phosphobs.api.serialize import iso
-from phosphobs.api.settings import Settings, settings_from
+from phosphobs.api.settings import PLANS, Settings, settings_from
 from phosphobs.storage.open import UnsupportedDatabaseUrl, open_storage
 from phosphobs.storage.protocol import Storage
 
@@ -38,12 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     projects = sub.add_parser("projects", help="manage projects").add_subparsers(dest="action", required=True)
     create = projects.add_parser("create", help="create a project")
     create.add_argument("name")
-    create.add_argument("--plan", choices=["free", "pro"], default="free")
+    create.add_argument("--plan", choices=PLANS, default="free")
     _database_flags(create)
     _database_flags(projects.add_parser("list", help="list projects"))
     plan = projects.add_parser("set-plan", help="change a project's plan or rate limit")
     plan.add_argument("name")
-    plan.add_argument("--plan", choices=["free", "pro"], required=True)
+    plan.add_argument("--plan", choices=PLANS, required=True)
     plan.add_argument("--rate-limit", type=int, help="events/min overriding the plan (0 = unlimited)")
     _database_flags(plan)
 
@@ -140,10 +140,10 @@ def _run(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
             print(f"project {project.name}: plan {args.plan}, rate limit "
                   f"{settings.rate_limit_for(args.plan, args.rate_limit) or 'unlimited'} events/min")
         else:
-            print(f"{'NAME':<24} {'PLAN':<6} {'EVENTS/MIN':>10}  ID")
+            print(f"{'NAME':<24} {'PLAN':<9} {'EVENTS/MIN':>10}  ID")
             for p in storage.list_projects():
                 limit = settings.rate_limit_for(p.plan, p.rate_limit_per_min)
-                print(f"{p.name:<24} {p.plan:<6} {limit or 'unlimited':>10}  {p.id}")
+                print(f"{p.name:<24} {p.plan:<9} {limit or 'unlimited':>10}  {p.id}")
         return 0
     if args.action == "create":
         project = storage.get_project(args.project)

@@ -9,6 +9,11 @@ from pathlib import Path
 
 from phosphobs.storage.open import sqlite_url
 
+# `unlimited` is for self-hosting (your own apps, no quota; the first-start `default` project uses it);
+# `free` and `pro` are for operators who host projects for others.
+UNLIMITED_PLAN = "unlimited"
+PLANS = (UNLIMITED_PLAN, "free", "pro")
+
 
 def default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
@@ -47,8 +52,11 @@ class Settings:
         return self.database_url or sqlite_url(self.data_dir)
 
     def rate_limit_for(self, plan: str, override: int | None) -> int | None:
+        """Events per minute for a project, None for no limit (an override of 0, or the `unlimited` plan)."""
         if override is not None:
             return override if override > 0 else None
+        if plan == UNLIMITED_PLAN:
+            return None
         return {"free": self.rate_limit_free, "pro": self.rate_limit_pro}.get(plan, self.rate_limit_free)
 
 

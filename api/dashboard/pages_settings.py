@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from phosphobs.api.bootstrap import create_key
 from phosphobs.api.dashboard.common import PageError, ProjectDep, clean, page
 from phosphobs.api.dashboard.render import SECURITY_HEADERS
+from phosphobs.api.settings import PLANS
 from phosphobs.api.web_auth import checked_form, now_us
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
@@ -18,7 +19,7 @@ async def _settings_page(request: Request, ctx: ProjectDep, **extra: object) -> 
     settings = request.app.state.settings
     limit = settings.rate_limit_for(ctx.project.plan, ctx.project.rate_limit_per_min)
     return page(request, ctx, "settings.html", "settings", keys=sorted(keys, key=lambda k: -k.created_us),
-                rate_limit=limit, **extra)
+                rate_limit=limit, plans=PLANS, **extra)
 
 
 @router.get("/p/{project}/settings")
@@ -52,8 +53,8 @@ async def revoke(request: Request, ctx: ProjectDep, key_id: str) -> Response:
 async def set_plan(request: Request, ctx: ProjectDep) -> Response:
     form = await checked_form(request, ctx.session)
     plan = form.get("plan")
-    if plan not in ("free", "pro"):
-        raise PageError(400, "plan must be free or pro")
+    if plan not in PLANS:
+        raise PageError(400, "plan must be one of " + ", ".join(PLANS))
     raw = form.get("rate_limit").strip()
     if raw and not raw.isdigit():
         return await _settings_page(request, ctx, error="The rate limit is a whole number of events per minute.")

@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 
-class _StaticFiles(StaticFiles):
+class SecureStaticFiles(StaticFiles):
     """Our vendored CSS/JS, sent with the same security headers as the pages."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
@@ -52,7 +52,7 @@ def install_dashboard(app: FastAPI) -> None:
     app.state.templates = build_environment()
     for module in (pages_auth, pages_overview, pages_sessions, pages_events, pages_users, pages_settings):
         app.include_router(module.router)
-    app.mount("/static", _StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", SecureStaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfRejected, _csrf_rejected)
     app.add_exception_handler(PageError, _page_error)
