@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from phosphobs.api.bootstrap import now_us
+from phosphobs.storage.clock import now_us
 from phosphobs.storage.open import open_storage
 from phosphobs.storage.protocol import IngestOp
 
