@@ -89,9 +89,9 @@ async def submit_ingest(
     return result, headers
 
 
-async def submit_feedback(submit: Submit, principal: Principal, feedback: Feedback) -> WriteResult:
-    """Commit one feedback flag, refused exactly as an ingest request would be."""
-    result = await _commit(submit, FeedbackOp(principal.project_id, feedback, received_us=now_us()))
+async def submit_feedback(submit: Submit, project_id: str, feedback: Feedback) -> WriteResult:
+    """Commit one feedback flag (API or dashboard), refused exactly as an ingest request would be."""
+    result = await _commit(submit, FeedbackOp(project_id, feedback, received_us=now_us()))
     if not result.ok:
         raise ApiError(STORAGE_FAILED, f"feedback not stored: {result.error}", headers={"Retry-After": "1"})
     return result

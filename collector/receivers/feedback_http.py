@@ -42,7 +42,7 @@ def feedback_router(submit: Submit, authenticate: Authenticate, max_body_bytes: 
         require_json(request)
         item: FeedbackIn = decode_json(parse_feedback, await read_body(request, max_body_bytes))
         feedback = Feedback(str(item.event_id), item.flag, item.comment, item.source or "user")
-        await submit_feedback(submit, principal, feedback)
+        await submit_feedback(submit, principal.project_id, feedback)
         return json_response({"event_id": feedback.event_id, "flag": feedback.flag, "status": "recorded"}, 201)
 
     return router

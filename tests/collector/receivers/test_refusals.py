@@ -1,4 +1,5 @@
-"""Every ingest edge (native, batch, feedback, OTLP/HTTP, OTLP/gRPC) refuses alike, through the one submit.
+"""Every ingest edge (native, batch, feedback, OTLP/HTTP, OTLP/gRPC, the dashboard's feedback form)
+refuses alike, through the one submit.
 
 A real app over a real SQLite file and its real writer process: while shutting down every edge answers
 503 + Retry-After 5; when the database fails a commit (its writer process killed) every edge answers
@@ -8,6 +9,7 @@ A real app over a real SQLite file and its real writer process: while shutting d
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 import uuid
@@ -23,6 +25,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 from phosphobs.api.app import create_app
 from phosphobs.api.bootstrap import create_key
 from phosphobs.api.settings import Settings
+from phosphobs.api.web_auth import hash_password
 from phosphobs.storage.clock import now_us
 from starlette.testclient import TestClient
 
@@ -30,6 +33,7 @@ from tests.collector.otlp_factories import make_span, traces_request
 from tests.support.factories import api_event
 from tests.support.server import free_port
 
+PASSWORD = "refusals-test-password"
 SHUTTING_DOWN = "server is shutting down"
 DB_FAILED = "the database could not commit this request; nothing was stored"
 
@@ -48,6 +52,7 @@ class Server:
     client: TestClient
     key: str
     grpc_port: int
+    project_id: str
 
 
 def _json_answer(response) -> Answer:
@@ -98,9 +103,26 @@ def _otlp_grpc(server: Server) -> Answer:
     return Answer(200, None, "", None)
 
 
+def _dashboard_feedback(server: Server) -> Answer:
+    """The event page's success/failure form, as a logged-in browser posts it."""
+    client = server.client
+    event_id = str(uuid.uuid4())  # feedback may precede its event
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(f"/p/{server.project_id}/overview").text)
+    assert csrf is not None
+    response = client.post(f"/p/{server.project_id}/events/{event_id}/feedback",
+                           data={"csrf": csrf.group(1), "flag": "failure"}, follow_redirects=False)
+    if response.status_code < 400:
+        return Answer(response.status_code, None, "", None)
+    message = re.search(r"feedback not stored: ([^<]+?); try again", response.text)
+    assert message is not None, response.text
+    return Answer(response.status_code, None, message.group(1), None)
+
+
 EDGES: dict[str, Callable[[Server], Answer]] = {
     "native": _ingest, "batch": _batch, "feedback": _feedback, "otlp-http": _otlp_http, "otlp-grpc": _otlp_grpc,
+    "dashboard-feedback": _dashboard_feedback,
 }
+WORKED = (200, 201, 303)
 
 
 def _auth(server: Server) -> dict[str, str]:
@@ -115,16 +137,25 @@ def server(tmp_path: Path) -> Iterator[Server]:
     app = create_app(settings)
     with TestClient(app) as client:
         storage = app.state.storage
-        key, _ = create_key(storage, storage.create_project("edges", "free", now_us()), "test")
-        yield Server(app, client, key, grpc_port)
+        project = storage.create_project("edges", "free", now_us())
+        key, _ = create_key(storage, project, "test")
+        storage.set_admin_password("admin", hash_password(PASSWORD), now_us())
+        form = client.get("/login").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+        assert csrf is not None
+        login = client.post("/login", data={"csrf": csrf.group(1), "username": "admin", "password": PASSWORD},
+                            follow_redirects=False)
+        assert login.status_code == 303, login.text
+        yield Server(app, client, key, grpc_port, project.id)
 
 
 @pytest.mark.parametrize("edge", EDGES)
 def test_every_edge_asks_for_a_retry_in_5s_while_shutting_down(server: Server, edge: str) -> None:
-    assert EDGES[edge](server).status in (200, 201)  # the key is resolved and the edge works
+    assert EDGES[edge](server).status in WORKED  # the key is resolved and the edge works
     server.app.state.pipeline.stop()
     refused = EDGES[edge](server)
-    assert (refused.status, refused.retry_after, refused.message) == (503, "5", SHUTTING_DOWN)
+    assert (refused.status, refused.message) == (503, SHUTTING_DOWN)
+    assert refused.retry_after == ("5" if edge != "dashboard-feedback" else None)  # a page: a person retries
     assert refused.code in (None, "overloaded")
 
 
@@ -138,11 +169,12 @@ def _kill_the_writer_process(app: FastAPI) -> None:
 
 @pytest.mark.parametrize("edge", EDGES)
 def test_every_edge_answers_503_storage_unavailable_when_a_commit_fails(server: Server, edge: str) -> None:
-    assert EDGES[edge](server).status in (200, 201)  # starts the writer process
+    assert EDGES[edge](server).status in WORKED  # starts the writer process
     while server.app.state.pipeline.queued:  # the key-use stamp queued by that request is committed too
         time.sleep(0.01)
     _kill_the_writer_process(server.app)
     refused = EDGES[edge](server)
-    assert (refused.status, refused.retry_after, refused.message) == (503, "1", DB_FAILED)
+    assert (refused.status, refused.message) == (503, DB_FAILED)
+    assert refused.retry_after == ("1" if edge != "dashboard-feedback" else None)
     assert refused.code in (None, "storage_unavailable")
-    assert EDGES[edge](server).status in (200, 201)  # transient, as the 503 said: the retry is stored
+    assert EDGES[edge](server).status in WORKED  # transient, as the 503 said: the retry is stored
