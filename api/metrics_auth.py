@@ -12,8 +12,8 @@ import hashlib
 import hmac
 import secrets
 
-from phosphobs.api.bootstrap import now_us
 from phosphobs.api.settings import Settings
+from phosphobs.storage.clock import now_us
 from phosphobs.storage.protocol import Storage
 from starlette.concurrency import run_in_threadpool
 
