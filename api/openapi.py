@@ -130,8 +130,8 @@ def _reads_and_security(schema: dict[str, Any]) -> None:
             responses = operation.setdefault("responses", {})
             responses.setdefault("401", {"description": ERRORS["401"], "content": error})
             if method == "get":
-                responses["422"] = {"description": "invalid query parameter (each with its path)", "content": error}
-                responses.setdefault("400", {"description": "invalid cursor", "content": error})
+                responses["422"] = {"description": "invalid query parameter or cursor (each with its path)",
+                                    "content": error}
                 if "{" in path:
                     responses.setdefault("404", {"description": "not found in this project", "content": error})
 

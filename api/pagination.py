@@ -13,7 +13,7 @@ import json
 import math
 from typing import Any, Literal
 
-from phosphobs.collector.errors import BAD_REQUEST, ApiError
+from phosphobs.collector.errors import INVALID, ApiError
 
 CursorPart = Literal["int", "number", "str"]
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -54,10 +54,10 @@ def parse_cursor(cursor: str | None, parts: tuple[CursorPart, ...]) -> tuple[Any
 
 
 def decode_cursor(cursor: str | None, parts: tuple[CursorPart, ...]) -> tuple[Any, ...] | None:
-    """For the JSON API: a forged or stale cursor is a 400 naming the parameter."""
+    """For the JSON API: a forged or stale cursor is a 422 naming the parameter, like any invalid query value."""
     try:
         return parse_cursor(cursor, parts)
     except InvalidCursor:
-        raise ApiError(BAD_REQUEST, "invalid cursor: pass back the next_cursor value from a previous page",
+        raise ApiError(INVALID, "invalid cursor: pass back the next_cursor value from a previous page",
                        details=[{"loc": ["query", "cursor"], "message": "invalid cursor", "type": "value_error"}],
                        ) from None

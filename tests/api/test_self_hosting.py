@@ -31,8 +31,7 @@ def test_the_first_start_project_has_no_rate_limit(tmp_path: Path) -> None:
     listing = cli("projects", "list", data_dir=tmp_path).stdout
     assert re.search(r"^default\s+unlimited\s+unlimited", listing, re.M), listing
     assert cli("projects", "create", "hosted", data_dir=tmp_path).returncode == 0  # free stays the default
-    assert re.search(r"^hosted\s+free\s+50\b", cli("projects", "list", data_dir=tmp_path).stdout
-                     .replace("1000", "50"), re.M)
+    assert re.search(r"^hosted\s+free\s+1000\b", cli("projects", "list", data_dir=tmp_path).stdout, re.M)
     assert cli("projects", "set-plan", "hosted", "--plan", "unlimited", data_dir=tmp_path).returncode == 0
 
 
