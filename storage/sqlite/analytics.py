@@ -22,7 +22,7 @@ from phosphobs.storage.dashboard_records import (
 )
 from phosphobs.storage.protocol import Page, SessionRecord
 from phosphobs.storage.rows import session_record
-from phosphobs.storage.sqlite.reads import fts_query
+from phosphobs.storage.sqlite.fts import fts_query
 
 
 def _check_bucket(bucket_us: int) -> None:
