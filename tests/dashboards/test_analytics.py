@@ -145,7 +145,7 @@ def test_new_password_ends_every_web_session_of_that_admin(storage: Storage) -> 
 
 def test_dashboard_reads_never_scan_the_events_table(tmp_path) -> None:
     """At a million events a full scan per page view is what makes dashboards slow; the plan must not have one."""
-    from phosphobs.storage.sqlite import analytics
+    from phosphobs.storage.sql import analytics
     from phosphobs.storage.sqlite.connection import connect, migrate
 
     conn = connect(tmp_path / "plan.db")
