@@ -5,14 +5,14 @@ from __future__ import annotations
 import time
 
 from phosphobs.api.keys import display_prefix, hash_key, new_key
-from phosphobs.storage.protocol import ApiKey, Project, Storage
+from phosphobs.storage.protocol import ApiKey, Project, ProjectsAndKeys, Storage
 
 
 def now_us() -> int:
     return time.time_ns() // 1000
 
 
-def create_key(storage: Storage, project: Project, name: str) -> tuple[str, ApiKey]:
+def create_key(storage: ProjectsAndKeys, project: Project, name: str) -> tuple[str, ApiKey]:
     """Returns the full key (the only time it exists outside the caller) and its stored record."""
     key = new_key()
     record = storage.create_key(project.id, name, display_prefix(key), hash_key(key), now_us())

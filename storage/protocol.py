@@ -226,8 +226,6 @@ class DashboardReads(EventReads, Protocol):
     `prune` deliberately leaves the rollups alone: hourly history outlives the raw events it summarised.
     """
 
-    def get_project(self, name_or_id: str) -> Project | None: ...
-
     def usage_series(self, project_id: str, since_us: int, until_us: int, bucket_us: int) -> list[UsageBucket]:
         """Per bucket: events, errors (status 'error'), tokens, cost (None if no event had one), flags."""
         ...
@@ -256,6 +254,10 @@ class DashboardReads(EventReads, Protocol):
         cost=COALESCE(cost_cents, 0), tokens=tokens_in+tokens_out. next_after = (sort value, session_id).
         """
         ...
+
+
+class AdminConsole(DashboardReads, ProjectsAndKeys, Protocol):
+    """The dashboard's project pages: its reads plus the project's keys and plan."""
 
 
 class WebAdmins(Protocol):
@@ -290,5 +292,5 @@ class Maintenance(Protocol):
         ...
 
 
-class Storage(EventWriter, ProjectsAndKeys, DashboardReads, WebAdmins, Maintenance, Protocol):
+class Storage(EventWriter, AdminConsole, WebAdmins, Maintenance, Protocol):
     """Every role: what a backend implements and the process edge opens."""
