@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 import orjson
 import psycopg
 from phosphobs.storage.postgres.dialect import POSTGRES
-from phosphobs.storage.postgres.schema import MIGRATIONS
 from phosphobs.storage.sql.dialect import Dialect
 from psycopg.adapt import Dumper
 from psycopg.rows import dict_row
@@ -25,7 +24,6 @@ from psycopg_pool import ConnectionPool
 
 log = logging.getLogger("phosphobs.postgres")
 T = TypeVar("T")
-_MIGRATION_LOCK = 0x70686F73  # any fixed number: one migrator at a time across workers
 
 
 @functools.lru_cache(maxsize=4096)
@@ -82,19 +80,3 @@ def in_transaction(pool: ConnectionPool, fn: Callable[[PgConnection], T], attemp
                 log.info("retrying transaction after %s", type(exc).__name__)
         time.sleep(random.uniform(0, 0.01 * 2**attempt))
     raise AssertionError("unreachable")
-
-
-def migrate(pool: ConnectionPool) -> list[str]:
-    """Apply pending steps in order, each in its own transaction; re-running is a no-op."""
-    applied: list[str] = []
-    with pool.connection() as conn:
-        conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-        for name, sql in MIGRATIONS:
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
-                if conn.execute("SELECT 1 FROM schema_migrations WHERE name = ?", (name,)).fetchone():
-                    continue
-                conn.execute(sql)
-                conn.execute("INSERT INTO schema_migrations VALUES (?, now()::text)", (name,))
-                applied.append(name)
-    return applied

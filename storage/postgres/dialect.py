@@ -49,6 +49,9 @@ class PostgresDialect(Dialect):
     shard = "pg_backend_pid() % 16"
     retryable = (errors.DeadlockDetected, errors.SerializationFailure)
 
+    def lock_migrations(self, conn: Conn) -> None:
+        conn.execute("SELECT pg_advisory_xact_lock(1886892915)")  # any fixed number: one migrator at a time
+
     def json_text(self, column: str) -> str:
         return f"{column}::text"
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from phosphobs.storage.postgres.connection import in_transaction, make_pool, migrate
+from phosphobs.storage.postgres.connection import in_transaction, make_pool
+from phosphobs.storage.postgres.schema import MIGRATIONS
 from phosphobs.storage.postgres.writes import write_ops
 from phosphobs.storage.protocol import WriteOp, WriteResult
 from phosphobs.storage.sql.dialect import Conn
+from phosphobs.storage.sql.migrations import apply_migrations
 from phosphobs.storage.sql.store import SqlStorage
 
 T = TypeVar("T")
@@ -30,7 +32,7 @@ class PostgresRunner:
         return write_ops(self._pool, ops, now_us)
 
     def migrate(self) -> list[str]:
-        return migrate(self._pool)
+        return apply_migrations(self.transaction, MIGRATIONS)
 
     def close(self) -> None:
         self._pool.close()

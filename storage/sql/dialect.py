@@ -39,6 +39,12 @@ class Dialect:
     shard: str | None = None  # rollup shard expression (None: rollups have no shard column)
     retryable: tuple[type[BaseException], ...] = ()  # errors after which the whole transaction is retried
 
+    def lock_migrations(self, conn: Conn) -> None:
+        """Serialise migrators beyond what the migration's transaction already does."""
+
+    def run_script(self, conn: Conn, script: str) -> None:
+        conn.execute(script)
+
     def json_text(self, column: str) -> str:
         """A JSON column as comparable text."""
         return column

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from phosphobs.storage.sql.dialect import Dialect
 from phosphobs.storage.sqlite.dialect import SQLITE
-from phosphobs.storage.sqlite.schema import MIGRATIONS
 
 
 class SqliteConnection(sqlite3.Connection):
@@ -45,31 +44,3 @@ def connect_writer(path: Path, synchronous: str = "FULL") -> SqliteConnection:
     # database once per checkpoint, not once per ~1,000 WAL pages (measured ~10% more writes/s).
     conn.execute("PRAGMA wal_autocheckpoint=10000")
     return conn
-
-
-def migrate(conn: sqlite3.Connection) -> list[str]:
-    """Apply pending steps in order, each in its own transaction; returns the names applied."""
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
-    )
-    applied: list[str] = []
-    for name, sql in MIGRATIONS:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            done = conn.execute("SELECT 1 FROM schema_migrations WHERE name = ?", (name,)).fetchone()
-            if done is None:
-                for statement in _statements(sql):
-                    conn.execute(statement)
-                conn.execute(
-                    "INSERT INTO schema_migrations VALUES (?, datetime('now'))", (name,)
-                )
-                applied.append(name)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-    return applied
-
-
-def _statements(sql: str) -> list[str]:
-    return [part.strip() for part in sql.split(";") if part.strip()]

@@ -13,6 +13,12 @@ _MAX_VARIABLES = 500  # per IN list: far below SQLite's variable limit
 
 
 class SqliteDialect(Dialect):
+    def run_script(self, conn: Conn, script: str) -> None:
+        """One statement per call (sqlite3's `executescript` would commit the migration's transaction)."""
+        for statement in script.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+
     def merge_lists(self, column: str) -> str:
         return (f"CASE WHEN excluded.{column} IN ('[]', sessions.{column}) THEN sessions.{column} ELSE"
                 f" (SELECT json_group_array(value) FROM (SELECT value FROM json_each(sessions.{column}) UNION"

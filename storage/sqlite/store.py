@@ -9,8 +9,10 @@ from typing import TypeVar
 
 from phosphobs.storage.protocol import WriteOp, WriteResult
 from phosphobs.storage.sql.dialect import Conn
+from phosphobs.storage.sql.migrations import apply_migrations
 from phosphobs.storage.sql.store import SqlStorage
-from phosphobs.storage.sqlite.connection import SqliteConnection, connect, connect_writer, migrate
+from phosphobs.storage.sqlite.connection import SqliteConnection, connect, connect_writer
+from phosphobs.storage.sqlite.schema import MIGRATIONS
 from phosphobs.storage.sqlite.writer_lock import WriterLock
 from phosphobs.storage.sqlite.writer_process import WriterProcess
 from phosphobs.storage.sqlite.writes import write_ops
@@ -63,8 +65,7 @@ class SqliteRunner:
             return write_ops(self._write_conn, ops, now_us)
 
     def migrate(self) -> list[str]:
-        with self._write_lock:
-            return migrate(self._write_conn)
+        return apply_migrations(self.transaction, MIGRATIONS)
 
     def close(self) -> None:
         if self._writer is not None:
