@@ -1,5 +1,5 @@
 """Backends by URL scheme. A backend registers a factory for its schemes; the built-ins register the way
-a third backend would (`phosphobs.storage.<name>.backend.register`), and nothing else names them."""
+a third backend would (`phosphobs.storage.<name>.store.register`), and nothing else names them."""
 
 from __future__ import annotations
 
@@ -47,8 +47,8 @@ class BackendRegistry:
 
 
 def builtin_backends() -> BackendRegistry:
-    from phosphobs.storage.postgres import backend as postgres
-    from phosphobs.storage.sqlite import backend as sqlite
+    from phosphobs.storage.postgres import store as postgres
+    from phosphobs.storage.sqlite import store as sqlite
 
     registry = BackendRegistry()
     for backend in (sqlite, postgres):

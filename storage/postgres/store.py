@@ -10,6 +10,7 @@ from phosphobs.storage.postgres.connection import in_transaction, make_pool
 from phosphobs.storage.postgres.schema import MIGRATIONS
 from phosphobs.storage.postgres.writes import write_ops
 from phosphobs.storage.protocol import WriteOp, WriteResult
+from phosphobs.storage.registry import BackendRegistry, OpenedStorage
 from phosphobs.storage.sql.dialect import Conn
 from phosphobs.storage.sql.migrations import apply_migrations
 from phosphobs.storage.sql.store import SqlStorage
@@ -42,3 +43,8 @@ class PostgresStorage(SqlStorage):
     def __init__(self, url: str, pool_size: int = 10) -> None:
         self.url = url
         super().__init__(PostgresRunner(url, pool_size))
+
+
+def register(registry: BackendRegistry) -> None:
+    """One commit in flight per worker: Postgres scales out by workers, each with its own pipeline."""
+    registry.register(("postgresql", "postgres"), lambda url, _: OpenedStorage(PostgresStorage(url)))

@@ -3,13 +3,13 @@
 Order of work: rate limits are charged first, each in its own tiny autocommit statement (an atomic
 conditional upsert, so the budget holds across workers without a lock held for a whole commit); then
 one transaction takes every advisory lock it needs in sorted order (`locks.py`) and runs the shared
-ops (`storage/sql/writes.py`), retried whole on deadlock. Events go in with one INSERT … SELECT FROM
+group commit (`storage/sql/writes.py`), retried whole on deadlock. Events go in with one INSERT … SELECT FROM
 unnest(arrays) per op; an id another worker committed first comes back as nothing, and is a duplicate.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from phosphobs.storage.models import Event, TraceHint
@@ -20,9 +20,8 @@ from phosphobs.storage.protocol import FeedbackOp, IngestOp, RateLimitState, Wri
 from phosphobs.storage.rows import EVENT_COLUMNS
 from phosphobs.storage.sessions import TraceContext, merge_trace_hint
 from phosphobs.storage.sql.dialect import Conn
-from phosphobs.storage.sql.sessions import SessionChanges
-from phosphobs.storage.sql.traces import context_of, relabel, write_contexts
-from phosphobs.storage.sql.writes import WINDOW_US, OpFailed, apply_ops, op_cost
+from phosphobs.storage.sql.sessions import SessionChanges, context_of, relabel, write_contexts
+from phosphobs.storage.sql.writes import WINDOW_US, group_commit, op_cost
 from psycopg_pool import ConnectionPool
 
 _CHARGE = (
@@ -44,7 +43,31 @@ _INSERT_EVENTS = (
 _NUMERIC = {EVENT_COLUMNS.index(c): (float if _TYPES[c] == "float8" else int) for c in _TYPES}
 
 
-class _Inserts:
+def write_ops(pool: ConnectionPool, ops: list[WriteOp], now_us: int) -> list[WriteResult]:
+    hooks = _Hooks(_charge_all(pool, ops, now_us))
+
+    def locked(fn: Callable[[Conn], list[WriteResult]]) -> list[WriteResult]:
+        def run(conn: Conn) -> list[WriteResult]:
+            _locks(ops, hooks.charges).acquire(conn)
+            return fn(conn)
+        return in_transaction(pool, run)
+
+    try:
+        results = group_commit(locked, ops, now_us, hooks)
+    except BaseException:
+        _refund(pool, ops, now_us, hooks.charges, [True] * len(ops))
+        raise
+    _refund(pool, ops, now_us, hooks.charges, [not r.ok and not r.rate_limited for r in results])
+    return results
+
+
+class _Hooks:
+    def __init__(self, charges: dict[int, tuple[bool, RateLimitState]]) -> None:
+        self.charges = charges
+
+    def charge(self, conn: Conn, index: int, op: IngestOp, now_us: int) -> tuple[bool, RateLimitState | None]:
+        return self.charges.get(index, (True, None))
+
     def trace_contexts(self, conn: Conn, project: str, hints: list[TraceHint], events: list[Event],
                        changes: SessionChanges) -> dict[str, TraceContext | None]:
         for hint in hints:  # under the trace's exclusive lock
@@ -67,33 +90,6 @@ class _Inserts:
             columns[-1].append(document(event.input, event.output))
         inserted = {r["event_id"]: r["seq"] for r in conn.execute(_INSERT_EVENTS, columns).fetchall()}
         return [inserted.get(e.event_id) for e in events]
-
-
-_INSERTS = _Inserts()
-
-
-def write_ops(pool: ConnectionPool, ops: list[WriteOp], now_us: int) -> list[WriteResult]:
-    charges = _charge_all(pool, ops, now_us)
-
-    def charge(_: Conn, i: int, op: IngestOp, _now_us: int) -> tuple[bool, RateLimitState | None]:
-        return charges.get(i, (True, None))
-
-    def transaction(isolate: bool) -> list[WriteResult]:
-        def run(conn: Conn) -> list[WriteResult]:
-            _locks(ops, charges).acquire(conn)
-            return apply_ops(conn, ops, now_us, _INSERTS, charge, isolate=isolate)
-        return in_transaction(pool, run)
-
-    try:
-        try:  # optimistic: no savepoints (each one is a subtransaction, and many of them slow every backend)
-            results = transaction(False)
-        except OpFailed:  # some op is bad: redo the commit with one savepoint per op so only it fails
-            results = transaction(True)
-    except BaseException:
-        _refund(pool, ops, now_us, charges, [True] * len(ops))
-        raise
-    _refund(pool, ops, now_us, charges, [not r.ok and not r.rate_limited for r in results])
-    return results
 
 
 def _charge_all(pool: ConnectionPool, ops: list[WriteOp], now_us: int) -> dict[int, tuple[bool, RateLimitState]]:

@@ -1,12 +1,13 @@
-"""The body of a group commit, shared by every backend: ops applied in order, each all-or-nothing.
+"""The group commit, shared by every backend: ops applied in order, each all-or-nothing.
 
-A backend brings the transaction around it (begin, locks, retries, commit), rate-limit charging, and
-`EventInserts`: how a batch of event rows is inserted and how trace contexts are resolved.
+A backend brings the transaction (begin, locks, retries, commit) and its `WriteHooks`: rate-limit
+charging, how a batch of event rows is inserted and how trace contexts are resolved.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, Protocol
 
 from phosphobs.storage.models import Event, TraceHint
@@ -21,41 +22,47 @@ from phosphobs.storage.usage_facts import FACT_COLUMNS, facts_from_row, facts_of
 WINDOW_US = 60_000_000  # rate limits count per minute
 KEY_TOUCH_EVERY_US = 60_000_000  # a key's last use is written at most once a minute
 
-# (conn, op's index in the commit, op, now) -> (allowed, state): a backend charges inside or before the transaction
-Charge = Callable[[Conn, int, IngestOp, int], tuple[bool, RateLimitState | None]]
+class WriteHooks(Protocol):
+    """What a backend's write transaction brings to the shared ops."""
 
+    def charge(self, conn: Conn, index: int, op: IngestOp, now_us: int) -> tuple[bool, RateLimitState | None]:
+        """(allowed, state) of an ingest op against its project's per-minute budget."""
+        ...
 
-class EventInserts(Protocol):
     def trace_contexts(self, conn: Conn, project: str, hints: list[TraceHint], events: list[Event],
                        changes: SessionChanges) -> dict[str, TraceContext | None]:
-        """Fold the hints into their traces (relabelling stored events whose session or user changed);
-        return the context of every trace of `hints` and `events`."""
+        """Fold hints into their traces (relabelling stored events); the context of every trace of both."""
         ...
 
     def insert_events(self, conn: Conn, events: list[Event], rows: list[tuple[Any, ...]]) -> Sequence[int | None]:
-        """Insert the rows (`rows.event_row`) of new events; each one's seq, None where another writer won."""
+        """Insert new events' rows (`rows.event_row`); each one's seq, None where another writer won."""
         ...
 
 
 class OpFailed(Exception):
-    """An op raised inside an optimistic (savepoint-free) commit; the commit is redone with savepoints."""
+    """An op raised inside an optimistic (savepoint-free) commit."""
 
 
-def apply_ops(conn: Conn, ops: list[WriteOp], now_us: int, inserts: EventInserts, charge: Charge, *,
-              isolate: bool) -> list[WriteResult]:
-    """Apply every op and write the sessions and rollups they changed, inside the caller's transaction.
+def group_commit(transaction: Callable[[Callable[[Conn], list[WriteResult]]], list[WriteResult]],
+                 ops: list[WriteOp], now_us: int, hooks: WriteHooks) -> list[WriteResult]:
+    """All ops in one `transaction`, each succeeding or failing alone, with the sessions and rollups they
+    changed written once. Optimistic first, without savepoints: one per op costs ~5 % of the SQLite writer
+    and each is a subtransaction on Postgres. Only if an op raises is the commit redone with a savepoint
+    around each op, so that op alone fails."""
+    try:
+        return transaction(partial(_apply_all, ops=ops, now_us=now_us, hooks=hooks, isolate=False))
+    except OpFailed:
+        return transaction(partial(_apply_all, ops=ops, now_us=now_us, hooks=hooks, isolate=True))
 
-    Optimistic first (`isolate=False`): no savepoints, because one per op costs ~5 % of the SQLite
-    writer and each is a subtransaction on Postgres; an op that raises raises `OpFailed`, and the
-    caller redoes the whole commit with `isolate=True`, where a savepoint around each op lets it fail alone.
-    """
+
+def _apply_all(conn: Conn, ops: list[WriteOp], now_us: int, hooks: WriteHooks, isolate: bool) -> list[WriteResult]:
     results: list[WriteResult] = []
-    committed = SessionChanges()  # what the ops that succeeded did, written once per commit
+    committed = SessionChanges()  # what the ops that succeeded did
     retryable = conn.dialect.retryable
     for i, op in enumerate(ops):
         if not isolate:
             try:
-                results.append(_apply(conn, i, op, now_us, committed, inserts, charge))
+                results.append(_apply(conn, i, op, now_us, committed, hooks))
             except retryable:
                 raise
             except Exception as exc:
@@ -64,7 +71,7 @@ def apply_ops(conn: Conn, ops: list[WriteOp], now_us: int, inserts: EventInserts
         conn.execute("SAVEPOINT op")
         changes = SessionChanges()
         try:
-            results.append(_apply(conn, i, op, now_us, changes, inserts, charge))
+            results.append(_apply(conn, i, op, now_us, changes, hooks))
             conn.execute("RELEASE op")
             committed.absorb(changes)  # a failed op's changes are dropped with its savepoint
         except retryable:
@@ -77,13 +84,12 @@ def apply_ops(conn: Conn, ops: list[WriteOp], now_us: int, inserts: EventInserts
     return results
 
 
-def _apply(conn: Conn, i: int, op: WriteOp, now_us: int, changes: SessionChanges, inserts: EventInserts,
-           charge: Charge) -> WriteResult:
+def _apply(conn: Conn, i: int, op: WriteOp, now_us: int, changes: SessionChanges, hooks: WriteHooks) -> WriteResult:
     if isinstance(op, IngestOp):
-        allowed, state = charge(conn, i, op, now_us)
+        allowed, state = hooks.charge(conn, i, op, now_us)
         if not allowed:
             return WriteResult(ok=False, rate_limited=True, rate_limit=state)
-        return _ingest(conn, op, now_us, changes, state, inserts)
+        return _ingest(conn, op, now_us, changes, state, hooks)
     if isinstance(op, FeedbackOp):
         return _feedback(conn, op, now_us, changes)
     if isinstance(op, TouchKeyOp):
@@ -99,9 +105,9 @@ def op_cost(op: IngestOp) -> int:
 
 
 def _ingest(conn: Conn, op: IngestOp, now_us: int, changes: SessionChanges, state: RateLimitState | None,
-            inserts: EventInserts) -> WriteResult:
+            hooks: WriteHooks) -> WriteResult:
     project = op.project_id
-    contexts = inserts.trace_contexts(conn, project, op.trace_hints, op.events, changes)
+    contexts = hooks.trace_contexts(conn, project, op.trace_hints, op.events, changes)
     if op.patches:  # before the events: a span in this same op picks its patches up on insert
         refresh_patched(conn, project, store_patches(conn, project, op.patches), changes)
     ids = list(dict.fromkeys(e.event_id for e in op.events))
@@ -114,7 +120,7 @@ def _ingest(conn: Conn, op: IngestOp, now_us: int, changes: SessionChanges, stat
     created: set[str] = set()
     if fresh:
         created = _insert_events(conn, project, merge_pending(conn, project, list(fresh.values())),
-                                 op.received_us or now_us, contexts, changes, inserts)
+                                 op.received_us or now_us, contexts, changes, hooks)
     statuses: list[Any] = []
     for event in op.events:
         statuses.append("created" if event.event_id in created else "duplicate")
@@ -124,7 +130,7 @@ def _ingest(conn: Conn, op: IngestOp, now_us: int, changes: SessionChanges, stat
 
 def _insert_events(conn: Conn, project: str, events: list[Event], received_us: int,
                    contexts: dict[str, TraceContext | None], changes: SessionChanges,
-                   inserts: EventInserts) -> set[str]:
+                   hooks: WriteHooks) -> set[str]:
     """Insert new events with their effective session, user and flag (the latest feedback wins over the
     event's own); then their tags, rollup facts and sessions. Returns the ids actually inserted."""
     flags = {r["event_id"]: r["flag"] for r in conn.dialect.rows_in(
@@ -138,7 +144,7 @@ def _insert_events(conn: Conn, project: str, events: list[Event], received_us: i
         flag = flags.get(event.event_id, event.flag)
         rows.append(event_row(project, event, session_id, kind, user_id, flag, received_us))
         derived.append((session_id, kind, user_id, flag))
-    seqs = inserts.insert_events(conn, events, rows)
+    seqs = hooks.insert_events(conn, events, rows)
     created: set[str] = set()
     tags, windowed, facts = [], [], []
     for event, seq, (session_id, kind, user_id, flag) in zip(events, seqs, derived, strict=True):

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from phosphobs.storage.protocol import WriteOp, WriteResult
+from phosphobs.storage.registry import BackendRegistry, OpenedStorage, StorageOptions, UnsupportedDatabaseUrl
 from phosphobs.storage.sql.dialect import Conn
 from phosphobs.storage.sql.migrations import apply_migrations
 from phosphobs.storage.sql.store import SqlStorage
-from phosphobs.storage.sqlite.connection import SqliteConnection, connect, connect_writer
+from phosphobs.storage.sqlite.connection import SqliteConnection, connect, connect_writer, in_transaction
 from phosphobs.storage.sqlite.schema import MIGRATIONS
 from phosphobs.storage.sqlite.writer_lock import WriterLock
 from phosphobs.storage.sqlite.writer_process import WriterProcess
@@ -49,14 +50,7 @@ class SqliteRunner:
     def transaction(self, fn: Callable[[Conn], T]) -> T:
         """Small admin writes share the writer connection so they serialise with group commits."""
         with self._write_lock:
-            self._write_conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = fn(self._write_conn)
-                self._write_conn.execute("COMMIT")
-            except BaseException:
-                self._write_conn.execute("ROLLBACK")
-                raise
-            return result
+            return in_transaction(self._write_conn, fn)
 
     def write(self, ops: list[WriteOp], now_us: int) -> list[WriteResult]:
         if self._writer is not None:
@@ -90,3 +84,15 @@ class SqliteStorage(SqlStorage):
         """How many `write` calls may usefully run at once: the writer process queues a second commit in
         its pipe while it runs the first (they still commit one after another)."""
         return 2 if self._runner._writer is not None else 1
+
+
+def register(registry: BackendRegistry) -> None:
+    registry.register(("sqlite",), _open)
+
+
+def _open(url: str, options: StorageOptions) -> OpenedStorage:
+    if not url.startswith("sqlite:///"):
+        raise UnsupportedDatabaseUrl(f"a SQLite URL names a file: sqlite:///path/to/file.db, not {url!r}")
+    store = SqliteStorage(Path(url.removeprefix("sqlite:///")), options.sqlite_synchronous,
+                          writer_process=options.sqlite_writer_process)
+    return OpenedStorage(store, store.commits_in_flight)

@@ -21,8 +21,7 @@ from collections import Counter, defaultdict
 from phosphobs.storage.models import Event, TraceHint
 from phosphobs.storage.sessions import TraceContext, merge_trace_hint
 from phosphobs.storage.sql.dialect import Conn
-from phosphobs.storage.sql.sessions import SessionChanges
-from phosphobs.storage.sql.traces import context_of, relabel, write_contexts
+from phosphobs.storage.sql.sessions import SessionChanges, context_of, relabel, write_contexts
 
 MATERIALIZE_AFTER = 16
 

@@ -1,4 +1,4 @@
-"""The SQLite write transaction: one per group commit, under the writer lock, optimistic first.
+"""The SQLite group commit: one write transaction under the writer lock.
 
 Seq values are assigned here (the writer holds SQLite's single write slot) so that full-text rows,
 tags and user windows refer to them without a round trip per event.
@@ -7,6 +7,7 @@ tags and user windows refer to them without a round trip per event.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from phosphobs.storage.models import Event, TraceHint
@@ -15,15 +16,39 @@ from phosphobs.storage.rows import EVENT_COLUMNS
 from phosphobs.storage.sessions import TraceContext
 from phosphobs.storage.sql.dialect import Conn
 from phosphobs.storage.sql.sessions import SessionChanges
-from phosphobs.storage.sql.writes import WINDOW_US, OpFailed, apply_ops, op_cost
+from phosphobs.storage.sql.writes import WINDOW_US, group_commit, op_cost
 from phosphobs.storage.sqlite import trace_context
+from phosphobs.storage.sqlite.connection import SqliteConnection, in_transaction
 
 _INSERT_EVENT = (
     f"INSERT INTO events (seq, {', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * (len(EVENT_COLUMNS) + 1))})"
 )
 
 
-class _Inserts:
+def write_ops(conn: SqliteConnection, ops: list[WriteOp], now_us: int) -> list[WriteResult]:
+    return group_commit(partial(in_transaction, conn), ops, now_us, _HOOKS)
+
+
+class _Hooks:
+    def charge(self, conn: Conn, _: int, op: IngestOp, now_us: int) -> tuple[bool, RateLimitState | None]:
+        """Inside the op, so a failed op gives its budget back with its savepoint."""
+        limit = op.rate_limit_per_min
+        if limit is None:
+            return True, None
+        window, cost = now_us // WINDOW_US, op_cost(op)
+        row = conn.execute("SELECT used FROM rate_windows WHERE project_id = ? AND window_start = ?",
+                           (op.project_id, window)).fetchone()
+        used, reset_us = row["used"] if row else 0, (window + 1) * WINDOW_US
+        if used + cost > limit:
+            return False, RateLimitState(limit, max(0, limit - used), reset_us)
+        conn.execute("INSERT INTO rate_windows (project_id, window_start, used) VALUES (?, ?, ?)"
+                     " ON CONFLICT (project_id, window_start) DO UPDATE SET used = used + excluded.used",
+                     (op.project_id, window, cost))
+        if row is None:  # first use of a new window: forget old ones
+            conn.execute("DELETE FROM rate_windows WHERE project_id = ? AND window_start < ?",
+                         (op.project_id, window - 1))
+        return True, RateLimitState(limit, limit - used - cost, reset_us)
+
     def trace_contexts(self, conn: Conn, project: str, hints: list[TraceHint], events: list[Event],
                        changes: SessionChanges) -> dict[str, TraceContext | None]:
         return trace_context.resolve(conn, project, hints, events, changes)
@@ -37,43 +62,4 @@ class _Inserts:
         return seqs
 
 
-_INSERTS = _Inserts()
-
-
-def write_ops(conn: Conn, ops: list[WriteOp], now_us: int) -> list[WriteResult]:
-    """Apply all ops in one transaction; an op that fails is rolled back alone and reported."""
-    try:
-        return _transaction(conn, ops, now_us, isolate=False)
-    except OpFailed:
-        return _transaction(conn, ops, now_us, isolate=True)
-
-
-def _transaction(conn: Conn, ops: list[WriteOp], now_us: int, *, isolate: bool) -> list[WriteResult]:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        results = apply_ops(conn, ops, now_us, _INSERTS, _charge, isolate=isolate)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return results
-
-
-def _charge(conn: Conn, _: int, op: IngestOp, now_us: int) -> tuple[bool, RateLimitState | None]:
-    """Count the op's items against the project's per-minute budget, inside the op (a failed op refunds)."""
-    limit = op.rate_limit_per_min
-    if limit is None:
-        return True, None
-    window, cost = now_us // WINDOW_US, op_cost(op)
-    row = conn.execute("SELECT used FROM rate_windows WHERE project_id = ? AND window_start = ?",
-                       (op.project_id, window)).fetchone()
-    used = row["used"] if row else 0
-    reset_us = (window + 1) * WINDOW_US
-    if used + cost > limit:
-        return False, RateLimitState(limit, max(0, limit - used), reset_us)
-    conn.execute("INSERT INTO rate_windows (project_id, window_start, used) VALUES (?, ?, ?)"
-                 " ON CONFLICT (project_id, window_start) DO UPDATE SET used = used + excluded.used",
-                 (op.project_id, window, cost))
-    if row is None:  # first use of a new window: forget old ones
-        conn.execute("DELETE FROM rate_windows WHERE project_id = ? AND window_start < ?", (op.project_id, window - 1))
-    return True, RateLimitState(limit, limit - used - cost, reset_us)
+_HOOKS = _Hooks()
