@@ -7,6 +7,7 @@ upsert spellings, list columns (JSON text or arrays), row locks, chunked `IN` li
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
@@ -27,6 +28,11 @@ class Conn(Protocol):
     def executemany(self, sql: str, params: Iterable[Sequence[Any]], /) -> Any: ...
 
 
+@functools.cache
+def _insert_sql(table: str, names: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) ON CONFLICT DO NOTHING"
+
+
 class Dialect:
     """Defaults are SQL both backends accept; a backend overrides where its SQL differs."""
 
@@ -44,6 +50,10 @@ class Dialect:
 
     def run_script(self, conn: Conn, script: str) -> None:
         conn.execute(script)
+
+    def insert_many(self, conn: Conn, table: str, columns: tuple[tuple[str, str], ...], rows: list[Any]) -> None:
+        """INSERT … ON CONFLICT DO NOTHING of many rows; `columns` are (name, Postgres type) pairs."""
+        conn.executemany(_insert_sql(table, tuple(name for name, _ in columns)), rows)
 
     def json_text(self, column: str) -> str:
         """A JSON column as comparable text."""

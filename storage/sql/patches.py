@@ -27,11 +27,14 @@ from phosphobs.storage.sql.sessions import SessionChanges
 from phosphobs.storage.usage_facts import facts_from_row
 
 
+def _texts(*names: str) -> tuple[tuple[str, str], ...]:
+    return tuple((name, "text") for name in names)
+
+
 def store_patches(conn: Conn, project: str, patches: list[EventPatch]) -> set[str]:
     """Keep every patch (a retried log record is stored once); returns the event ids they belong to."""
-    conn.executemany("INSERT INTO event_patches (project_id, event_id, order_key, patch) VALUES (?, ?, ?, ?)"
-                     " ON CONFLICT DO NOTHING",
-                     [(project, p.event_id, p.order_key, patch_to_json(p)) for p in patches])
+    conn.dialect.insert_many(conn, "event_patches", _texts("project_id", "event_id", "order_key", "patch"),
+                             [(project, p.event_id, p.order_key, patch_to_json(p)) for p in patches])
     return {p.event_id for p in patches}
 
 
@@ -53,9 +56,9 @@ def merge_pending(conn: Conn, project: str, events: list[Event]) -> list[Event]:
     if not pending:
         return events
     events = [with_decoded_metadata(e) if e.event_id in pending else e for e in events]
-    conn.executemany("INSERT INTO event_bases (project_id, event_id, base) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                     [(project, e.event_id, event_to_json(e)) for e in events
-                      if e.source == "otlp" and e.event_id in pending])
+    conn.dialect.insert_many(conn, "event_bases", _texts("project_id", "event_id", "base"),
+                             [(project, e.event_id, event_to_json(e)) for e in events
+                              if e.source == "otlp" and e.event_id in pending])
     return [apply_patches(e, pending[e.event_id]) if e.event_id in pending else e for e in events]
 
 

@@ -21,6 +21,7 @@ from phosphobs.storage.usage_facts import FACT_COLUMNS, facts_from_row, facts_of
 
 WINDOW_US = 60_000_000  # rate limits count per minute
 KEY_TOUCH_EVERY_US = 60_000_000  # a key's last use is written at most once a minute
+TAG_COLUMNS = (("project_id", "text"), ("tag", "text"), ("ts_us", "bigint"), ("seq", "bigint"))
 
 class WriteHooks(Protocol):
     """What a backend's write transaction brings to the shared ops."""
@@ -158,9 +159,7 @@ def _insert_events(conn: Conn, project: str, events: list[Event], received_us: i
         elif user_id is not None:
             windowed.append((event.timestamp_us, seq, user_id, flag, event))
     changes.usage(project, [], facts)
-    if tags:
-        conn.executemany("INSERT INTO event_tags (project_id, tag, ts_us, seq) VALUES (?, ?, ?, ?)"
-                         " ON CONFLICT DO NOTHING", tags)
+    conn.dialect.insert_many(conn, "event_tags", TAG_COLUMNS, tags)
     for ts_us, seq, user_id, flag, event in sorted(windowed, key=lambda w: (w[0], w[1])):
         session_id = assign_user_window(conn, project, user_id, seq, ts_us, changes)
         _count(changes, project, session_id, "user", user_id, flag, event)
