@@ -80,10 +80,15 @@ class SqliteStorage(SqlStorage):
         super().__init__(self._runner)
 
     @property
+    def _writer(self) -> WriterProcess | None:
+        """The writer process, if group commits run in one (tests kill it to see a commit fail)."""
+        return self._runner._writer
+
+    @property
     def commits_in_flight(self) -> int:
         """How many `write` calls may usefully run at once: the writer process queues a second commit in
         its pipe while it runs the first (they still commit one after another)."""
-        return 2 if self._runner._writer is not None else 1
+        return 2 if self._writer is not None else 1
 
 
 def register(registry: BackendRegistry) -> None:

@@ -62,7 +62,7 @@ def test_a_killed_writer_fails_one_commit_and_the_next_starts_a_new_one(store: S
                                                                         project: Project) -> None:
     kept = make_event()
     store.write([IngestOp(project.id, [kept], None)], NOW)
-    channel = store._runner._writer._channel  # type: ignore[union-attr]
+    channel = store._writer._channel  # type: ignore[union-attr]
     assert channel is not None
     child = channel.process
     assert child.pid is not None
