@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from phosphobs.api.bootstrap import now_us
 from phosphobs.storage.open import open_storage
-from phosphobs.storage.postgres import connection as postgres_connection
+from phosphobs.storage.postgres import store as postgres_store
 from phosphobs.storage.protocol import IngestOp, Storage
-from phosphobs.storage.sqlite import connection as sqlite_connection
+from phosphobs.storage.sqlite import store as sqlite_store
 
 from tests.support import postgres
 from tests.support.factories import make_event
@@ -37,7 +37,7 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
 
 def test_upgrade_from_the_previous_schema_keeps_data_and_adds_the_table(
         backend: str, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    module = sqlite_connection if backend == "sqlite" else postgres_connection
+    module = sqlite_store if backend == "sqlite" else postgres_store
     previous = [step for step in module.MIGRATIONS if step[0] != "0004_server_secrets"]
     with monkeypatch.context() as patch:
         patch.setattr(module, "MIGRATIONS", previous)
