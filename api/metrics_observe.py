@@ -28,7 +28,7 @@ def rejection_reason(status: int) -> str | None:
 class ObservedPipeline(IngestPipeline):
     """`IngestPipeline` that reports committed events, feedback and commit waits to `Metrics`."""
 
-    def __init__(self, storage: Storage, metrics: Metrics, **kwargs: int) -> None:
+    def __init__(self, storage: Storage, metrics: Metrics, **kwargs: float) -> None:
         super().__init__(storage, **kwargs)  # type: ignore[arg-type]
         self._names: dict[str, str] = {}
         self._lookup = storage

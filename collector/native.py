@@ -11,22 +11,26 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from phosphobs.storage.models import Event
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, TypeAdapter, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, TypeAdapter, ValidationError
 
 MAX_BATCH = 100
 KNOWN_METADATA = {
     "model", "provider", "latency_ms", "token_count_input", "token_count_output", "cost_cents", "user_id", "tags",
 }
 
-NonNegativeInt = Annotated[StrictInt, Field(ge=0, le=2**53)]  # bounded: must fit every backend
-NonNegativeNumber = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-ShortText = Annotated[StrictStr, Field(min_length=1, max_length=512)]
-
-
-def _no_nul(value: str | None) -> str | None:
-    if value is not None and "\x00" in value:
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
         raise ValueError("must not contain NUL characters")
     return value
+
+
+# Labels and texts with NUL are refused (422 with the field's path): Postgres cannot store NUL, and a
+# silently altered session or user id would split a session. Free-form metadata is cleaned instead
+# (`storable.py`): a custom key must never cost the event.
+NoNul = AfterValidator(_no_nul)
+NonNegativeInt = Annotated[StrictInt, Field(ge=0, le=2**53)]  # bounded: must fit every backend
+NonNegativeNumber = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+ShortText = Annotated[StrictStr, Field(min_length=1, max_length=512), NoNul]
 
 
 class Metadata(BaseModel):
@@ -41,21 +45,20 @@ class Metadata(BaseModel):
     token_count_output: NonNegativeInt | None = None
     cost_cents: NonNegativeNumber | None = None
     user_id: ShortText | None = None
-    tags: list[Annotated[StrictStr, Field(min_length=1, max_length=128)]] | None = Field(default=None, max_length=64)
+    tags: list[Annotated[StrictStr, Field(min_length=1, max_length=128), NoNul]] | None = Field(
+        default=None, max_length=64)
 
 
 class IngestEvent(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    input: StrictStr
-    output: StrictStr
+    input: Annotated[StrictStr, NoNul]
+    output: Annotated[StrictStr, NoNul]
     event_id: uuid.UUID | None = None
     session_id: ShortText | None = None
     project_id: StrictStr | None = None
     timestamp: datetime | None = None
     metadata: Metadata | None = None
-
-    _nul = field_validator("input", "output", "session_id")(_no_nul)
 
 
 class IngestBatch(BaseModel):

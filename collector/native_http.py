@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
+from phosphobs.collector.admission import admitted, declared_length, grow
 from phosphobs.collector.errors import BAD_REQUEST, FORBIDDEN, INVALID, UNSUPPORTED_MEDIA, ApiError
 from phosphobs.collector.http_body import read_body
 from phosphobs.collector.native import (
@@ -17,7 +21,9 @@ from phosphobs.collector.native import (
 from phosphobs.collector.pipeline import IngestPipeline
 from phosphobs.collector.principal import Authenticate, Principal
 from phosphobs.collector.responses import json_response
-from phosphobs.collector.submit import submit_ingest
+from phosphobs.collector.submit import prepare, submit_prepared
+from phosphobs.storage.models import Event
+from phosphobs.storage.protocol import WriteResult
 from starlette.responses import Response
 
 
@@ -46,31 +52,43 @@ def _check_project(principal: Principal, items: list[IngestEvent]) -> None:
             )
 
 
+def _events(parse: Callable[[bytes], IngestEvent | list[IngestEvent]], body: bytes,
+            principal: Principal) -> list[Event]:
+    """Parse, check and prepare a body's events (CPU work: runs in a worker thread)."""
+    parsed = decode_json(parse, body)
+    items = parsed if isinstance(parsed, list) else [parsed]
+    _check_project(principal, items)
+    received = now_us()
+    events = [to_event(item, received) for item in items]
+    prepare(events, [], [])
+    return events
+
+
 def native_router(pipeline: IngestPipeline, authenticate: Authenticate, max_body_bytes: int) -> APIRouter:
     router = APIRouter(tags=["ingest"])
 
-    @router.post("/api/ingest", status_code=201)
-    async def ingest(request: Request) -> Response:
+    async def receive(request: Request, parse: Callable[[bytes], IngestEvent | list[IngestEvent]]
+                      ) -> tuple[list[Event], WriteResult, dict[str, str]]:
         principal = await authenticate(request)
         require_json(request)
-        item = decode_json(parse_event, await read_body(request, max_body_bytes))
-        _check_project(principal, [item])
-        event = to_event(item, now_us())
-        result, headers = await submit_ingest(pipeline, principal, [event])
+        async with admitted(pipeline, declared_length(request, max_body_bytes)) as reservation:
+            body = await read_body(request, max_body_bytes)
+            grow(pipeline, reservation, len(body))
+            events = await asyncio.to_thread(_events, parse, body, principal)
+            result, headers = await submit_prepared(pipeline, principal, events, [], [])
+        return events, result, headers
+
+    @router.post("/api/ingest", status_code=201)
+    async def ingest(request: Request) -> Response:
+        events, result, headers = await receive(request, parse_event)
         status = result.statuses[0]
         return json_response(
-            {"event_id": event.event_id, "status": status}, 201 if status == "created" else 200, headers
+            {"event_id": events[0].event_id, "status": status}, 201 if status == "created" else 200, headers
         )
 
     @router.post("/api/ingest/batch", status_code=201)
     async def ingest_batch(request: Request) -> Response:
-        principal = await authenticate(request)
-        require_json(request)
-        items = decode_json(parse_batch, await read_body(request, max_body_bytes))
-        _check_project(principal, items)
-        received = now_us()
-        events = [to_event(item, received) for item in items]
-        result, headers = await submit_ingest(pipeline, principal, events)
+        events, result, headers = await receive(request, parse_batch)
         results = [{"event_id": e.event_id, "status": s} for e, s in zip(events, result.statuses, strict=True)]
         created = sum(1 for s in result.statuses if s == "created")
         body = {"results": results, "created": created, "duplicates": len(results) - created}

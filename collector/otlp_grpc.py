@@ -13,8 +13,9 @@ import grpc
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+from phosphobs.collector.admission import admitted
 from phosphobs.collector.errors import UNAUTHENTICATED, ApiError
-from phosphobs.collector.otlp_ingest import SIGNALS, SignalKind, ingest_request
+from phosphobs.collector.otlp_ingest import SIGNALS, RequestLimits, SignalKind, ingest_request
 from phosphobs.collector.pipeline import IngestPipeline
 from phosphobs.collector.principal import Principal
 
@@ -23,9 +24,11 @@ OnReject = Callable[[int], None]  # told the HTTP-equivalent status of every ref
 
 
 class _Receiver:
-    def __init__(self, pipeline: IngestPipeline, resolve: ResolveKey, on_reject: OnReject | None) -> None:
+    def __init__(self, pipeline: IngestPipeline, resolve: ResolveKey, limits: RequestLimits,
+                 on_reject: OnReject | None) -> None:
         self.pipeline = pipeline
         self.resolve = resolve
+        self.limits = limits
         self.on_reject = on_reject
 
     async def handle(self, kind: SignalKind, request: Any, context: grpc.aio.ServicerContext,
@@ -35,7 +38,8 @@ class _Receiver:
             if token is None:
                 raise ApiError(UNAUTHENTICATED, "missing API key: send metadata 'authorization: Bearer ph_…'")
             principal = await self.resolve(token)
-            outcome = await ingest_request(self.pipeline, principal, kind, request)
+            async with admitted(self.pipeline, request.ByteSize()):
+                outcome = await ingest_request(self.pipeline, principal, kind, request, self.limits)
         except ApiError as error:
             if self.on_reject is not None:
                 self.on_reject(error.kind.status)
@@ -92,10 +96,10 @@ class OtlpGrpcServer:
     """Lifecycle: start() binds the port (raising if taken), stop() frees it; start again works."""
 
     def __init__(self, pipeline: IngestPipeline, resolve: ResolveKey, host: str, port: int,
-                 max_message_bytes: int, on_reject: OnReject | None = None) -> None:
-        self._receiver = _Receiver(pipeline, resolve, on_reject)
+                 limits: RequestLimits, on_reject: OnReject | None = None) -> None:
+        self._receiver = _Receiver(pipeline, resolve, limits, on_reject)
         self._address = f"{host}:{port}"
-        self._max = max_message_bytes
+        self._max = limits.max_body_bytes
         self._server: grpc.aio.Server | None = None
 
     async def start(self) -> None:

@@ -6,15 +6,18 @@ retryable (429/503 + Retry-After) only where a retry can succeed.
 
 from __future__ import annotations
 
+import asyncio
 import json
+from typing import Any
 
 from fastapi import APIRouter, Request
 from google.protobuf.json_format import MessageToDict
 from google.rpc import status_pb2
+from phosphobs.collector.admission import admitted, declared_length, grow
 from phosphobs.collector.errors import BAD_REQUEST, TOO_LARGE, UNSUPPORTED_MEDIA, ApiError, ErrorClass
 from phosphobs.collector.http_body import read_body
 from phosphobs.collector.otlp_decode import JSON, PROTOBUF, OtlpDecodeError, encode_response, media_type
-from phosphobs.collector.otlp_ingest import SIGNALS, ingest_request
+from phosphobs.collector.otlp_ingest import SIGNALS, RequestLimits, SignalKind, ingest_request
 from phosphobs.collector.pipeline import IngestPipeline
 from phosphobs.collector.principal import Authenticate
 from starlette.responses import Response
@@ -37,8 +40,17 @@ def status_response(error: ApiError, content_type: str | None) -> Response:
     return Response(body, error.kind.status, headers=error.headers, media_type=encoding)
 
 
-def otlp_router(pipeline: IngestPipeline, authenticate: Authenticate, max_body_bytes: int,
-                max_decompressed_bytes: int) -> APIRouter:
+def _decode(kind: SignalKind, body: bytes, content_type: str, content_encoding: str | None,
+            max_decompressed: int) -> tuple[Any, int]:
+    """The decoded request and its decoded size (CPU work: runs in a worker thread)."""
+    try:
+        decoded = kind.decode(body, content_type, content_encoding, max_decompressed)
+    except OtlpDecodeError as exc:
+        raise ApiError(_DECODE_ERRORS.get(exc.status, BAD_REQUEST), str(exc)) from exc
+    return decoded, decoded.ByteSize()
+
+
+def otlp_router(pipeline: IngestPipeline, authenticate: Authenticate, limits: RequestLimits) -> APIRouter:
     router = APIRouter(tags=["otlp"])
 
     async def receive(request: Request, signal: str) -> Response:
@@ -46,13 +58,16 @@ def otlp_router(pipeline: IngestPipeline, authenticate: Authenticate, max_body_b
         try:
             principal = await authenticate(request)
             kind = SIGNALS[signal]  # type: ignore[index]
-            body = await read_body(request, max_body_bytes)
-            try:
-                decoded = kind.decode(body, content_type or "", request.headers.get("content-encoding"),
-                                      max_decompressed_bytes)
-            except OtlpDecodeError as exc:
-                raise ApiError(_DECODE_ERRORS.get(exc.status, BAD_REQUEST), str(exc)) from exc
-            outcome = await ingest_request(pipeline, principal, kind, decoded)
+            declared = declared_length(request, limits.max_body_bytes)
+            async with admitted(pipeline, declared) as reservation:  # shed before reading, not after
+                body = await read_body(request, limits.max_body_bytes)
+                grow(pipeline, reservation, len(body))
+                decoded, size = await asyncio.to_thread(_decode, kind, body, content_type or "",
+                                                        request.headers.get("content-encoding"),
+                                                        limits.max_decompressed_bytes)
+                del body
+                grow(pipeline, reservation, size)
+                outcome = await ingest_request(pipeline, principal, kind, decoded, limits)
         except ApiError as error:
             return status_response(error, content_type)
         encoding = media_type(content_type)

@@ -1,18 +1,25 @@
 """One path for every OTLP signal and transport: decoded request → normalized records → pipeline.
 
-HTTP and gRPC receivers differ only in how they read the request and render the outcome.
+HTTP and gRPC receivers differ only in how they read the request and render the outcome. The work a
+request may cost is bounded before it is done: items per request (413, never a partial accept an
+exporter would not resend), the project's spent rate-limit window (429 right after decoding), and
+normalizing runs in a worker thread so health checks and other requests keep being answered.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from phosphobs.collector.errors import TOO_LARGE, ApiError
 from phosphobs.collector.native import now_us
 from phosphobs.collector.otlp_decode import (
     Signal,
     count_data_points,
+    count_log_records,
+    count_spans,
     decode_logs,
     decode_metrics,
     decode_traces,
@@ -20,20 +27,35 @@ from phosphobs.collector.otlp_decode import (
 from phosphobs.collector.otlp_normalize import NormalizedBatch, normalize_logs, normalize_traces
 from phosphobs.collector.pipeline import IngestPipeline
 from phosphobs.collector.principal import Principal
-from phosphobs.collector.submit import submit_ingest
+from phosphobs.collector.submit import check_rate_gate, prepare, submit_prepared
+
+
+@dataclass(frozen=True, slots=True)
+class RequestLimits:
+    """What one OTLP request may cost (from Settings)."""
+
+    max_body_bytes: int = 5 * 1024 * 1024
+    max_decompressed_bytes: int = 64 * 1024 * 1024
+    max_spans: int = 10_000
+    max_log_records: int = 10_000
+
+    def max_items(self, signal: Signal) -> int | None:
+        return {"traces": self.max_spans, "logs": self.max_log_records}.get(signal)
 
 
 @dataclass(frozen=True, slots=True)
 class SignalKind:
     name: Signal
     decode: Callable[..., Any]
+    count: Callable[[Any], int]
+    noun: str
     normalize: Callable[[Any, int], NormalizedBatch] | None  # None: acknowledged, not stored
 
 
 SIGNALS: dict[Signal, SignalKind] = {
-    "traces": SignalKind("traces", decode_traces, normalize_traces),
-    "logs": SignalKind("logs", decode_logs, normalize_logs),
-    "metrics": SignalKind("metrics", decode_metrics, None),
+    "traces": SignalKind("traces", decode_traces, count_spans, "spans", normalize_traces),
+    "logs": SignalKind("logs", decode_logs, count_log_records, "log records", normalize_logs),
+    "metrics": SignalKind("metrics", decode_metrics, count_data_points, "data points", None),
 }
 
 
@@ -45,14 +67,27 @@ class OtlpOutcome:
     stored: int
 
 
-async def ingest_request(pipeline: IngestPipeline, principal: Principal, kind: SignalKind,
-                         request: Any) -> OtlpOutcome:
-    """Normalize and commit one decoded Export*ServiceRequest; raises ApiError to refuse it whole."""
-    if kind.normalize is None:
-        count_data_points(request)
-        return OtlpOutcome(0, "", {}, 0)
+def _normalized(kind: SignalKind, request: Any) -> NormalizedBatch:
+    """Normalize and make storable (CPU work: runs in a worker thread)."""
+    assert kind.normalize is not None
     batch = kind.normalize(request, now_us())
+    batch.patches, batch.trace_hints = prepare(batch.events, batch.patches, batch.trace_hints)
+    return batch
+
+
+async def ingest_request(pipeline: IngestPipeline, principal: Principal, kind: SignalKind, request: Any,
+                         limits: RequestLimits) -> OtlpOutcome:
+    """Normalize and commit one decoded Export*ServiceRequest; raises ApiError to refuse it whole."""
+    items = kind.count(request)
+    cap = limits.max_items(kind.name)
+    if cap is not None and items > cap:
+        raise ApiError(TOO_LARGE, f"request has {items} {kind.noun}; the limit is {cap} per request: export"
+                                  " smaller batches (e.g. the SDK's max_export_batch_size)")
+    if kind.normalize is None:
+        return OtlpOutcome(0, "", {}, 0)
+    check_rate_gate(pipeline, principal, 1 if items else 0)  # a spent window refuses before any work
+    batch = await asyncio.to_thread(_normalized, kind, request)
     if not (batch.events or batch.patches or batch.trace_hints):
         return OtlpOutcome(batch.rejected, batch.error_message(), {}, 0)
-    _, headers = await submit_ingest(pipeline, principal, batch.events, batch.patches, batch.trace_hints)
+    _, headers = await submit_prepared(pipeline, principal, batch.events, batch.patches, batch.trace_hints)
     return OtlpOutcome(batch.rejected, batch.error_message(), headers, len(batch.events) + len(batch.patches))

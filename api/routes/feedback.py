@@ -7,12 +7,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request
 from phosphobs.api.deps import PrincipalDep
-from phosphobs.collector.errors import OVERLOADED, STORAGE_FAILED, ApiError
 from phosphobs.collector.http_body import read_body
-from phosphobs.collector.native import now_us, parse_with
+from phosphobs.collector.native import NoNul, now_us, parse_with
 from phosphobs.collector.native_http import decode_json, require_json
-from phosphobs.collector.pipeline import PipelineClosed, PipelineFull
 from phosphobs.collector.responses import json_response
+from phosphobs.collector.storable import storable_text
+from phosphobs.collector.submit import commit
 from phosphobs.storage.models import Feedback
 from phosphobs.storage.protocol import FeedbackOp
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, TypeAdapter
@@ -26,8 +26,8 @@ class FeedbackIn(BaseModel):
 
     event_id: uuid.UUID
     flag: Literal["success", "failure"]
-    comment: Annotated[StrictStr, Field(max_length=10_000)] | None = None
-    source: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
+    comment: Annotated[StrictStr, Field(max_length=10_000), NoNul] | None = None
+    source: Annotated[StrictStr, Field(min_length=1, max_length=64), NoNul] | None = None
 
 
 _FEEDBACK = TypeAdapter(FeedbackIn)
@@ -41,14 +41,10 @@ def parse_feedback(body: bytes) -> FeedbackIn:
 async def post_feedback(request: Request, principal: PrincipalDep) -> Response:
     require_json(request)
     item: FeedbackIn = decode_json(parse_feedback, await read_body(request, request.app.state.settings.max_body_bytes))
-    feedback = Feedback(str(item.event_id), item.flag, item.comment, item.source or "user")
+    comment = storable_text(item.comment) if item.comment is not None else None  # lone surrogates
+    feedback = Feedback(str(item.event_id), item.flag, comment, storable_text(item.source or "user"))
     op = FeedbackOp(principal.project_id, feedback, received_us=now_us())
-    try:
-        result = await request.app.state.pipeline.submit(op)
-    except (PipelineFull, PipelineClosed) as exc:
-        raise ApiError(OVERLOADED, str(exc), headers={"Retry-After": "1"}) from exc
-    if not result.ok:
-        raise ApiError(STORAGE_FAILED, f"feedback not stored: {result.error}", headers={"Retry-After": "1"})
+    await commit(request.app.state.pipeline, op)
     return json_response({"event_id": feedback.event_id, "flag": feedback.flag, "status": "recorded"}, 201)
 
 
