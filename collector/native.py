@@ -5,11 +5,13 @@ Pure: bytes in, events or a 422 with every bad field's path out.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from phosphobs.collector.storable import without_surrogates
 from phosphobs.storage.models import Event
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, TypeAdapter, ValidationError
 
@@ -95,8 +97,23 @@ def parse_with(adapter: TypeAdapter, body: bytes) -> Any:
         return adapter.validate_json(body)
     except ValidationError as exc:
         if any(e["type"] == "json_invalid" for e in exc.errors()):
-            raise MalformedJson(exc.errors()[0]["msg"]) from exc
+            return _parse_lenient(adapter, body, exc.errors()[0]["msg"])
         raise InvalidPayload(validation_details(exc)) from exc
+
+
+def _parse_lenient(adapter: TypeAdapter, body: bytes, strict_error: str) -> Any:
+    """What the fast parser refuses but JSON senders produce (NaN, lone surrogate escapes, nesting past
+    its depth limit) is read by the stdlib parser; the edge then makes it storable (`storable.py`)."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise MalformedJson(strict_error) from exc
+    try:
+        return adapter.validate_python(without_surrogates(document))
+    except ValidationError as exc:
+        raise InvalidPayload(validation_details(exc)) from exc
+    except RecursionError as exc:
+        raise MalformedJson("JSON nested too deeply") from exc
 
 
 def parse_event(body: bytes) -> IngestEvent:

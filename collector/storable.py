@@ -39,9 +39,25 @@ def storable_text(text: str) -> str:
     if "\x00" in text:
         text = text.replace("\x00", "")
     if not text.isascii() and _SURROGATE.search(text) is not None:
-        # via UTF-16: a high+low pair becomes its character, a lone half becomes U+FFFD
-        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        text = _replace_surrogates(text)
     return text
+
+
+def without_surrogates(value: Any) -> Any:
+    """A parsed JSON document with lone surrogates in its strings and keys replaced (U+FFFD), nothing else
+    changed: typed validation then sees valid text, and its own rules (e.g. NUL in a label) still apply."""
+    if isinstance(value, str):
+        return value if value.isascii() or _SURROGATE.search(value) is None else _replace_surrogates(value)
+    if isinstance(value, dict):
+        return {without_surrogates(k): without_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_surrogates(v) for v in value]
+    return value
+
+
+def _replace_surrogates(text: str) -> str:
+    # via UTF-16: a high+low pair becomes its character, a lone half becomes U+FFFD
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def storable_value(value: Any, depth: int = 0) -> Any:
