@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 from fastapi import APIRouter, Request
@@ -74,7 +73,7 @@ def native_router(pipeline: IngestPipeline, authenticate: Authenticate, max_body
         async with admitted(pipeline, declared_length(request, max_body_bytes)) as reservation:
             body = await read_body(request, max_body_bytes)
             grow(pipeline, reservation, len(body))
-            events = await asyncio.to_thread(_events, parse, body, principal)
+            events = await pipeline.offload(_events, parse, body, principal)
             result, headers = await submit_prepared(pipeline, principal, events, [], [])
         return events, result, headers
 

@@ -6,7 +6,6 @@ retryable (429/503 + Retry-After) only where a retry can succeed.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -62,9 +61,9 @@ def otlp_router(pipeline: IngestPipeline, authenticate: Authenticate, limits: Re
             async with admitted(pipeline, declared) as reservation:  # shed before reading, not after
                 body = await read_body(request, limits.max_body_bytes)
                 grow(pipeline, reservation, len(body))
-                decoded, size = await asyncio.to_thread(_decode, kind, body, content_type or "",
-                                                        request.headers.get("content-encoding"),
-                                                        limits.max_decompressed_bytes)
+                decoded, size = await pipeline.offload(_decode, kind, body, content_type or "",
+                                                       request.headers.get("content-encoding"),
+                                                       limits.max_decompressed_bytes)
                 del body
                 grow(pipeline, reservation, size)
                 outcome = await ingest_request(pipeline, principal, kind, decoded, limits)

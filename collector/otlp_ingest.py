@@ -8,7 +8,6 @@ normalizing runs in a worker thread so health checks and other requests keep bei
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -86,7 +85,7 @@ async def ingest_request(pipeline: IngestPipeline, principal: Principal, kind: S
     if kind.normalize is None:
         return OtlpOutcome(0, "", {}, 0)
     check_rate_gate(pipeline, principal, 1 if items else 0)  # a spent window refuses before any work
-    batch = await asyncio.to_thread(_normalized, kind, request)
+    batch = await pipeline.offload(_normalized, kind, request)
     if not (batch.events or batch.patches or batch.trace_hints):
         return OtlpOutcome(batch.rejected, batch.error_message(), {}, 0)
     _, headers = await submit_prepared(pipeline, principal, batch.events, batch.patches, batch.trace_hints)

@@ -27,13 +27,18 @@ import math
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from phosphobs.collector.offload import Offloader
 from phosphobs.collector.rate_gate import RateGate
 from phosphobs.storage.protocol import IngestOp, Storage, WriteOp, WriteResult
 
 log = logging.getLogger("phosphobs.pipeline")
+
+ANSWER_WINDOW = 5.0  # seconds of answered requests that measure the answer rate
+MIN_ANSWERS = 20  # fewer answers than this in the window: too little traffic to shed on
 
 
 class PipelineFull(Exception):
@@ -85,7 +90,7 @@ class IngestPipeline:
         max_commit_items: int = 5_000,
         commits_in_flight: int = 1,
         max_queued_bytes: int = 256 * 1024 * 1024,
-        max_queue_wait: float = 2.0,
+        max_queue_wait: float = 1.0,
         clock_us: Callable[[], int] = lambda: time.time_ns() // 1000,
     ) -> None:
         self._storage = storage
@@ -93,8 +98,11 @@ class IngestPipeline:
         self._max_bytes = max_queued_bytes
         self._max_wait = max_queue_wait
         self._reserved = 0
+        self._inflight = 0  # admitted requests not answered yet
+        self._answered: deque[float] = deque()  # when recent admitted requests were answered
         self._rate = 0.0  # items committed per second (moving average); 0 until the first commit
         self.rate_gate = RateGate()  # fed by every commit's rate-limit outcome, read by receivers
+        self.offload = Offloader().run  # where receivers decode and normalize what they admitted
         self._max_commit = max_commit_items
         self._clock_us = clock_us
         self._writers = max(1, commits_in_flight)
@@ -117,9 +125,20 @@ class IngestPipeline:
         return self._reserved
 
     def expected_wait(self) -> float:
-        """Seconds the queued items need at the measured commit rate (0 when nothing is queued)."""
+        """Seconds a request admitted now would wait: the longer of the queued items at the measured
+        commit rate, and the requests in flight at the measured answer rate (Little's law; this one also
+        sees work waiting for the CPU to be decoded, before it reaches the queue). 0 while unmeasured."""
         rate = self._rate
-        return self._queued / rate if rate > 0 and self._queued else 0.0
+        queue_wait = self._queued / rate if rate > 0 and self._queued else 0.0
+        with self._lock:
+            answered = self._answered
+            now = time.monotonic()
+            while answered and answered[0] < now - ANSWER_WINDOW:
+                answered.popleft()
+            if len(answered) < MIN_ANSWERS or not self._inflight:
+                return queue_wait
+            per_second = len(answered) / max(now - answered[0], 0.5)
+            return max(queue_wait, self._inflight / per_second)
 
     def admit(self, nbytes: int) -> Reservation:
         """Reserve `nbytes` for a request about to be read, or raise PipelineFull to shed it now."""
@@ -132,6 +151,8 @@ class IngestPipeline:
                                retry_after=max(1, math.ceil(wait)))
         reservation = Reservation(0)
         self.grow(reservation, nbytes)
+        with self._lock:
+            self._inflight += 1
         return reservation
 
     def grow(self, reservation: Reservation, nbytes: int) -> None:
@@ -150,10 +171,13 @@ class IngestPipeline:
             reservation.nbytes = nbytes
 
     def release(self, reservation: Reservation) -> None:
+        """The request was answered (whatever the answer): its bytes go back to the budget."""
         with self._lock:
             if not reservation.released:
                 reservation.released = True
                 self._reserved -= reservation.nbytes
+                self._inflight -= 1
+                self._answered.append(time.monotonic())
 
     def start(self) -> None:
         if self._threads:
