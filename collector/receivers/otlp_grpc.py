@@ -15,9 +15,9 @@ from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metric
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 from phosphobs.collector.admission import admitted
 from phosphobs.collector.errors import UNAUTHENTICATED, ApiError
-from phosphobs.collector.otlp_ingest import SIGNALS, RequestLimits, SignalKind, ingest_request
 from phosphobs.collector.pipeline import IngestPipeline
 from phosphobs.collector.principal import Principal
+from phosphobs.collector.receivers.otlp_ingest import SIGNALS, RequestLimits, SignalKind, ingest_request
 
 ResolveKey = Callable[[str], Awaitable[Principal]]
 OnReject = Callable[[int], None]  # told the HTTP-equivalent status of every refused export

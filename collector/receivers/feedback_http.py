@@ -6,10 +6,11 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request
-from phosphobs.api.deps import PrincipalDep
 from phosphobs.collector.http_body import read_body
 from phosphobs.collector.native import NoNul, now_us, parse_with
-from phosphobs.collector.native_http import decode_json, require_json
+from phosphobs.collector.pipeline import IngestPipeline
+from phosphobs.collector.principal import Authenticate
+from phosphobs.collector.receivers.native_http import decode_json, require_json
 from phosphobs.collector.responses import json_response
 from phosphobs.collector.storable import storable_text
 from phosphobs.collector.submit import commit
@@ -17,8 +18,6 @@ from phosphobs.storage.models import Feedback
 from phosphobs.storage.protocol import FeedbackOp
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, TypeAdapter
 from starlette.responses import Response
-
-router = APIRouter(tags=["feedback"])
 
 
 class FeedbackIn(BaseModel):
@@ -37,14 +36,18 @@ def parse_feedback(body: bytes) -> FeedbackIn:
     return parse_with(_FEEDBACK, body)
 
 
-@router.post("/api/feedback", status_code=201)
-async def post_feedback(request: Request, principal: PrincipalDep) -> Response:
-    require_json(request)
-    item: FeedbackIn = decode_json(parse_feedback, await read_body(request, request.app.state.settings.max_body_bytes))
-    comment = storable_text(item.comment) if item.comment is not None else None  # lone surrogates
-    feedback = Feedback(str(item.event_id), item.flag, comment, storable_text(item.source or "user"))
-    op = FeedbackOp(principal.project_id, feedback, received_us=now_us())
-    await commit(request.app.state.pipeline, op)
-    return json_response({"event_id": feedback.event_id, "flag": feedback.flag, "status": "recorded"}, 201)
+def feedback_router(pipeline: IngestPipeline, authenticate: Authenticate, max_body_bytes: int) -> APIRouter:
+    router = APIRouter(tags=["feedback"])
 
+    @router.post("/api/feedback", status_code=201)
+    async def post_feedback(request: Request) -> Response:
+        principal = await authenticate(request)
+        require_json(request)
+        item: FeedbackIn = decode_json(parse_feedback, await read_body(request, max_body_bytes))
+        comment = storable_text(item.comment) if item.comment is not None else None  # lone surrogates
+        feedback = Feedback(str(item.event_id), item.flag, comment, storable_text(item.source or "user"))
+        op = FeedbackOp(principal.project_id, feedback, received_us=now_us())
+        await commit(pipeline, op)
+        return json_response({"event_id": feedback.event_id, "flag": feedback.flag, "status": "recorded"}, 201)
 
+    return router

@@ -14,7 +14,7 @@ from typing import Any
 
 from phosphobs.collector.errors import TOO_LARGE, ApiError
 from phosphobs.collector.native import now_us
-from phosphobs.collector.otlp_decode import (
+from phosphobs.collector.otlp.decode import (
     Signal,
     count_data_points,
     count_log_records,
@@ -23,7 +23,7 @@ from phosphobs.collector.otlp_decode import (
     decode_metrics,
     decode_traces,
 )
-from phosphobs.collector.otlp_normalize import NormalizedBatch, normalize_logs, normalize_traces
+from phosphobs.collector.otlp.normalize import NormalizedBatch, normalize_logs, normalize_traces
 from phosphobs.collector.pipeline import IngestPipeline
 from phosphobs.collector.principal import Principal
 from phosphobs.collector.submit import check_rate_gate, prepare, submit_prepared
