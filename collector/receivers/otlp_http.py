@@ -15,10 +15,18 @@ from google.rpc import status_pb2
 from phosphobs.collector.admission import admitted, declared_length, grow
 from phosphobs.collector.errors import BAD_REQUEST, TOO_LARGE, UNSUPPORTED_MEDIA, ApiError, ErrorClass
 from phosphobs.collector.http_body import read_body
-from phosphobs.collector.otlp.decode import JSON, PROTOBUF, OtlpDecodeError, encode_response, media_type
+from phosphobs.collector.otlp.decode import (
+    JSON,
+    PROTOBUF,
+    OtlpDecodeError,
+    decompress,
+    encode_response,
+    media_type,
+)
+from phosphobs.collector.otlp.item_count import items_over
 from phosphobs.collector.pipeline import IngestPipeline
 from phosphobs.collector.principal import Authenticate
-from phosphobs.collector.receivers.otlp_ingest import SIGNALS, RequestLimits, SignalKind, ingest_request
+from phosphobs.collector.receivers.otlp_ingest import SIGNALS, RequestLimits, SignalKind, ingest_request, too_many
 from starlette.responses import Response
 
 _GRPC_CODES = {"INVALID_ARGUMENT": 3, "UNAUTHENTICATED": 16, "PERMISSION_DENIED": 7, "NOT_FOUND": 5,
@@ -40,13 +48,20 @@ def status_response(error: ApiError, content_type: str | None) -> Response:
 
 
 def _decode(kind: SignalKind, body: bytes, content_type: str, content_encoding: str | None,
-            max_decompressed: int) -> tuple[Any, int]:
-    """The decoded request and its decoded size (CPU work: runs in a worker thread)."""
+            limits: RequestLimits) -> tuple[Any, int]:
+    """The decoded request and its decoded size (CPU work: runs in a worker thread). A body over the
+    per-request item limit is refused from its bytes, before parsing allocates anything per item."""
     try:
-        decoded = kind.decode(body, content_type, content_encoding, max_decompressed)
+        encoding = media_type(content_type)  # first: a wrong type is 415 whatever the body
+        data = decompress(body, content_encoding, limits.max_decompressed_bytes)
+        cap = limits.max_items(kind.name)
+        over = items_over(data, kind.name, encoding == JSON, cap) if cap is not None else None
+        if over is not None and cap is not None:
+            raise too_many(kind, over, cap, at_least=True)
+        decoded = kind.decode(data, content_type, None, limits.max_decompressed_bytes)
     except OtlpDecodeError as exc:
         raise ApiError(_DECODE_ERRORS.get(exc.status, BAD_REQUEST), str(exc)) from exc
-    return decoded, decoded.ByteSize()
+    return decoded, len(data)
 
 
 def otlp_router(pipeline: IngestPipeline, authenticate: Authenticate, limits: RequestLimits) -> APIRouter:
@@ -62,8 +77,7 @@ def otlp_router(pipeline: IngestPipeline, authenticate: Authenticate, limits: Re
                 body = await read_body(request, limits.max_body_bytes)
                 grow(pipeline, reservation, len(body))
                 decoded, size = await pipeline.offload(_decode, kind, body, content_type or "",
-                                                       request.headers.get("content-encoding"),
-                                                       limits.max_decompressed_bytes)
+                                                       request.headers.get("content-encoding"), limits)
                 del body
                 grow(pipeline, reservation, size)
                 outcome = await ingest_request(pipeline, principal, kind, decoded, limits)

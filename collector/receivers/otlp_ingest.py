@@ -58,6 +58,13 @@ SIGNALS: dict[Signal, SignalKind] = {
 }
 
 
+def too_many(kind: SignalKind, items: int, cap: int, *, at_least: bool = False) -> ApiError:
+    """413 (INVALID_ARGUMENT on gRPC): permanent, the whole request is refused, nothing is stored."""
+    count = f"at least {items}" if at_least else str(items)
+    return ApiError(TOO_LARGE, f"request has {count} {kind.noun}; the limit is {cap} per request: export smaller"
+                               " batches (e.g. the SDK's max_export_batch_size); nothing was stored")
+
+
 @dataclass(slots=True)
 class OtlpOutcome:
     rejected: int
@@ -80,8 +87,7 @@ async def ingest_request(pipeline: IngestPipeline, principal: Principal, kind: S
     items = kind.count(request)
     cap = limits.max_items(kind.name)
     if cap is not None and items > cap:
-        raise ApiError(TOO_LARGE, f"request has {items} {kind.noun}; the limit is {cap} per request: export"
-                                  " smaller batches (e.g. the SDK's max_export_batch_size)")
+        raise too_many(kind, items, cap)
     if kind.normalize is None:
         return OtlpOutcome(0, "", {}, 0)
     check_rate_gate(pipeline, principal, 1 if items else 0)  # a spent window refuses before any work
