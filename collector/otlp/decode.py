@@ -76,7 +76,7 @@ def media_type(content_type: str | None) -> str:
     raise UnsupportedMediaType(f"unsupported Content-Type {shown!r}; send {PROTOBUF} or {JSON}")
 
 
-def decompress(body: bytes, content_encoding: str | None, max_decompressed: int) -> bytes:
+def decompress(body: bytes, content_encoding: str | None, max_decompressed: int) -> bytes | bytearray:
     """The body without Content-Encoding, refusing to produce more than `max_decompressed` bytes."""
     encoding = (content_encoding or "identity").strip().lower()
     if encoding in ("identity", ""):
@@ -95,7 +95,7 @@ def decompress(body: bytes, content_encoding: str | None, max_decompressed: int)
     return data
 
 
-def _inflate(body: bytes, wbits: int, cap: int) -> bytes:
+def _inflate(body: bytes, wbits: int, cap: int) -> bytearray:
     out = bytearray()
     pending = body
     try:
@@ -117,7 +117,7 @@ def _inflate(body: bytes, wbits: int, cap: int) -> bytes:
         raise UndecodablePayload(
             f"request body is not valid {'gzip' if wbits & 16 else 'deflate'} data: {exc}"
         ) from exc
-    return bytes(out)
+    return out  # not copied into bytes: the parsers read a bytearray, and it may be tens of MB
 
 
 def decode_traces(
