@@ -7,6 +7,8 @@ from phosphobs.api.dashboard.common import PageError, ProjectDep, clean, decode_
 from phosphobs.api.dashboard.pages_sessions import timeline_item
 from phosphobs.api.dashboard.render import SECURITY_HEADERS
 from phosphobs.api.web_auth import checked_form, safe_next
+from phosphobs.collector.errors import ApiError
+from phosphobs.collector.submit import commit
 from phosphobs.storage.models import Feedback
 from phosphobs.storage.protocol import EventQuery, FeedbackOp
 from starlette.concurrency import run_in_threadpool
@@ -53,8 +55,9 @@ async def mark(request: Request, ctx: ProjectDep, event_id: str) -> Response:
         raise PageError(400, "flag must be success or failure")
     comment = clean(form.get("comment"), 10_000)
     op = FeedbackOp(ctx.project.id, Feedback(event_id, flag, comment, f"dashboard:{ctx.session.username}"))  # type: ignore[arg-type]
-    result = await request.app.state.pipeline.submit(op)
-    if not result.ok:
-        raise PageError(503, "feedback not stored; try again")
+    try:
+        await commit(request.app.state.pipeline, op)  # overload and refused data are pages, never a 500
+    except ApiError as error:
+        raise PageError(error.kind.status, f"feedback not stored: {error.message}") from error
     target = safe_next(form.get("next")) if form.get("next") else f"/p/{ctx.project.id}/events/{event_id}"
     return RedirectResponse(target + f"#event-{event_id}", status_code=303, headers=SECURITY_HEADERS)
