@@ -38,7 +38,8 @@ from phosphobs.storage.protocol import IngestOp, Storage, WriteOp, WriteResult
 log = logging.getLogger("phosphobs.pipeline")
 
 ANSWER_WINDOW = 5.0  # seconds of answered requests that measure the answer rate
-MIN_ANSWERS = 20  # fewer answers than this in the window: too little traffic to shed on
+MIN_ANSWERS = 20  # fewer answers than this in the window: the answer rate is not measured
+UNMEASURED_IN_FLIGHT = 128  # requests admitted at once while the answer rate is not measured
 
 
 class PipelineFull(Exception):
@@ -128,6 +129,11 @@ class IngestPipeline:
         """Seconds a request admitted now would wait: the longer of the queued items at the measured
         commit rate, and the requests in flight at the measured answer rate (Little's law; this one also
         sees work waiting for the CPU to be decoded, before it reaches the queue). 0 while unmeasured."""
+        wait, _ = self._expected_wait()
+        return wait
+
+    def _expected_wait(self) -> tuple[float, bool]:
+        """(wait, whether the answer rate is measured)."""
         rate = self._rate
         queue_wait = self._queued / rate if rate > 0 and self._queued else 0.0
         with self._lock:
@@ -135,20 +141,27 @@ class IngestPipeline:
             now = time.monotonic()
             while answered and answered[0] < now - ANSWER_WINDOW:
                 answered.popleft()
-            if len(answered) < MIN_ANSWERS or not self._inflight:
-                return queue_wait
+            if len(answered) < MIN_ANSWERS:
+                return queue_wait, False
             per_second = len(answered) / max(now - answered[0], 0.5)
-            return max(queue_wait, self._inflight / per_second)
+            return max(queue_wait, self._inflight / per_second), True
 
     def admit(self, nbytes: int) -> Reservation:
-        """Reserve `nbytes` for a request about to be read, or raise PipelineFull to shed it now."""
+        """Reserve `nbytes` for a request about to be read, or raise PipelineFull to shed it now.
+
+        Until the answer rate is measured (a burst after a quiet spell), at most `UNMEASURED_IN_FLIGHT`
+        requests are admitted at once, so a burst cannot pile up more work than the budget allows
+        before the first answers say how fast the server goes."""
         if self._closed:
             raise PipelineClosed("server is shutting down")
-        wait = self.expected_wait()
+        wait, measured = self._expected_wait()
         if wait > self._max_wait:
             self.dropped += 1
             raise PipelineFull(f"ingest queue holds {wait:.1f} s of work (budget {self._max_wait:g} s)",
                                retry_after=max(1, math.ceil(wait)))
+        if not measured and self._inflight >= UNMEASURED_IN_FLIGHT:
+            self.dropped += 1
+            raise PipelineFull(f"{self._inflight} ingest requests in flight")
         reservation = Reservation(0)
         self.grow(reservation, nbytes)
         with self._lock:
