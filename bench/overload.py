@@ -3,11 +3,11 @@
     python bench/overload.py [--clients 800] [--seconds 30] [--events 10] [--timeout 30] [--otlp]
 
 Each client is one keep-alive connection sending native batches of `--events` ~1 KB events (or, with
-`--otlp`, OTLP/HTTP protobuf requests of as many LLM spans) back to back. A request is *answered* when
-any HTTP status comes back within `--timeout` seconds; a timeout, reset or close without a status counts
-as unanswered (the client then reconnects). Reports p50/p99 of the time to an answer, statuses, the
-unanswered count, and checks that every acknowledged event is in the database (goal: p99 < 2 s, 0
-unanswered).
+`--otlp`, OTLP/HTTP protobuf requests of as many LLM spans) back to back, honouring Retry-After (with
+jitter) as OTLP exporters do. A request is *answered* when any HTTP status comes back within
+`--timeout` seconds; a timeout, reset or close without a status counts as unanswered (the client then
+reconnects). Reports p50/p99 of the time to an answer, statuses, the unanswered count, and checks that
+every acknowledged event is in the database (goal: p99 < 2 s, 0 unanswered).
 """
 
 from __future__ import annotations
@@ -44,20 +44,22 @@ class Tally:
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")
 
 
-async def read_status(reader: asyncio.StreamReader) -> tuple[int, bool]:
-    """(status, server closes the connection)."""
+async def read_status(reader: asyncio.StreamReader) -> tuple[int, bool, float]:
+    """(status, server closes the connection, Retry-After seconds or 0)."""
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
-    length, closing = 0, False
+    length, closing, retry_after = 0, False, 0.0
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"content-length":
             length = int(value)
         elif name.strip().lower() == b"connection" and value.strip().lower() == b"close":
             closing = True
+        elif name.strip().lower() == b"retry-after":
+            retry_after = float(value)
     if length:
         await reader.readexactly(length)
-    return status, closing
+    return status, closing, retry_after
 
 
 async def client(port: int, make, items: int, until: float, timeout: float, tally: Tally) -> None:
@@ -75,7 +77,7 @@ async def client(port: int, make, items: int, until: float, timeout: float, tall
         started = time.perf_counter()
         try:
             writer.write(request)
-            status, closing = await asyncio.wait_for(read_status(reader), timeout)
+            status, closing, retry_after = await asyncio.wait_for(read_status(reader), timeout)
         except (OSError, TimeoutError, asyncio.IncompleteReadError):
             tally.unanswered += 1
             writer.close()
@@ -86,7 +88,7 @@ async def client(port: int, make, items: int, until: float, timeout: float, tall
         if 200 <= status < 300:
             tally.acked.add(index)
         elif status in (429, 503):
-            await asyncio.sleep(0.2)  # a polite client backs off a little (real ones honour Retry-After)
+            await asyncio.sleep(retry_after * random.uniform(0.5, 1.5))  # as OTLP exporters do, with jitter
         if closing:
             writer.close()
             reader = writer = None
