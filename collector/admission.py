@@ -11,8 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from phosphobs.collector.errors import TOO_LARGE, ApiError
-from phosphobs.collector.pipeline import IngestPipeline, PipelineClosed, PipelineFull, Reservation
-from phosphobs.collector.submit import overloaded
+from phosphobs.collector.submit import Intake, PipelineClosed, PipelineFull, Reservation, overloaded
 from starlette.requests import Request
 
 
@@ -26,21 +25,21 @@ def declared_length(request: Request, limit: int) -> int:
 
 
 @asynccontextmanager
-async def admitted(pipeline: IngestPipeline, nbytes: int) -> AsyncIterator[Reservation]:
+async def admitted(intake: Intake, nbytes: int) -> AsyncIterator[Reservation]:
     """Hold `nbytes` of the budget for the block (503 now if they cannot be had)."""
     try:
-        reservation = pipeline.admit(nbytes)
+        reservation = intake.admit(nbytes)
     except (PipelineFull, PipelineClosed) as exc:
         raise overloaded(exc) from exc
     try:
         yield reservation
     finally:
-        pipeline.release(reservation)
+        intake.release(reservation)
 
 
-def grow(pipeline: IngestPipeline, reservation: Reservation, nbytes: int) -> None:
+def grow(intake: Intake, reservation: Reservation, nbytes: int) -> None:
     """Raise the reservation to what the request turned out to cost (503 if that cannot fit)."""
     try:
-        pipeline.grow(reservation, nbytes)
+        intake.grow(reservation, nbytes)
     except PipelineFull as exc:
         raise overloaded(exc) from exc

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 
 from phosphobs.collector.offload import Offloader
 from phosphobs.collector.rate_gate import RateGate
+from phosphobs.collector.submit import OpRefused, PipelineClosed, PipelineFull, Reservation
+from phosphobs.storage.clock import now_us
 from phosphobs.storage.protocol import IngestOp, Storage, WriteOp, WriteResult
 
 log = logging.getLogger("phosphobs.pipeline")
@@ -42,33 +44,9 @@ MIN_ANSWERS = 20  # fewer answers than this in the window: the answer rate is no
 UNMEASURED_IN_FLIGHT = 128  # requests admitted at once while the answer rate is not measured
 
 
-class PipelineFull(Exception):
-    """The queue is at capacity; retry after `retry_after` seconds."""
-
-    def __init__(self, message: str, retry_after: int = 1) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class OpRefused(Exception):
-    """This op's data cannot be stored (a permanent problem of the request, never retried)."""
-
-
 # Raised while encoding or applying one op's data; anything else (the database, the writer process)
 # is a failure of the whole commit and stays retryable.
 DATA_ERRORS = (TypeError, ValueError, OverflowError, RecursionError)
-
-
-@dataclass(slots=True)
-class Reservation:
-    """Bytes one request holds in the pipeline's budget from admission until it is answered."""
-
-    nbytes: int
-    released: bool = False
-
-
-class PipelineClosed(Exception):
-    """The pipeline is shutting down and takes no more work."""
 
 
 @dataclass(slots=True)
@@ -92,7 +70,7 @@ class IngestPipeline:
         commits_in_flight: int = 1,
         max_queued_bytes: int = 256 * 1024 * 1024,
         max_queue_wait: float = 1.0,
-        clock_us: Callable[[], int] = lambda: time.time_ns() // 1000,
+        clock_us: Callable[[], int] = now_us,
     ) -> None:
         self._storage = storage
         self._max_queued = max_queued_items
@@ -225,7 +203,7 @@ class IngestPipeline:
         self._queue.put(_Item(op, size, done))
 
     async def submit(self, op: WriteOp) -> WriteResult:
-        """Queue an op and wait until it is committed (or failed)."""
+        """Queue an op and wait until it is committed (or failed): the `Submit` receivers are given."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[WriteResult] = loop.create_future()
 

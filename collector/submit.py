@@ -1,17 +1,78 @@
-"""Handing normalized records to the pipeline and turning the outcome into HTTP terms (shared by receivers)."""
+"""The narrow door from every receiver to storage, and its outcome in HTTP terms.
+
+Receivers (native, feedback, OTLP/HTTP, OTLP/gRPC) get an `Intake` (in the server, the pipeline) and
+use only this: admit a request before reading it (its bytes held until it is answered), have its CPU
+work done off the event loop, ask the rate gate, submit ops. Every refusal is mapped here, once, so all
+ingest edges answer alike: 503 + Retry-After when overloaded (Retry-After 5 while shutting down), 503
+`storage_unavailable` when the database fails, 429 past the rate limit, and 422 when the database
+refuses this request's data alone (a permanent problem: never a retryable 5xx).
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from phosphobs.collector.costs import estimate_costs
 from phosphobs.collector.errors import INVALID, OVERLOADED, RATE_LIMITED, STORAGE_FAILED, ApiError
-from phosphobs.collector.native import now_us
-from phosphobs.collector.pipeline import IngestPipeline, OpRefused, PipelineClosed, PipelineFull
 from phosphobs.collector.principal import Principal
+from phosphobs.collector.rate_gate import RateGate
 from phosphobs.collector.storable import make_storable
-from phosphobs.storage.models import Event, EventPatch, TraceHint
-from phosphobs.storage.protocol import IngestOp, RateLimitState, WriteOp, WriteResult
+from phosphobs.storage.clock import now_us
+from phosphobs.storage.models import Event, EventPatch, Feedback, TraceHint
+from phosphobs.storage.protocol import FeedbackOp, IngestOp, RateLimitState, WriteOp, WriteResult
+
+
+class PipelineFull(Exception):
+    """The queue (or the admission budget) is at capacity; retry after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PipelineClosed(Exception):
+    """The pipeline is shutting down and takes no more work."""
+
+
+class OpRefused(Exception):
+    """This op's data cannot be stored (a permanent problem of the request, never retried)."""
+
+
+@dataclass(slots=True)
+class Reservation:
+    """Bytes one request holds in the admission budget from admission until it is answered."""
+
+    nbytes: int
+    released: bool = False
+
+
+class Submit(Protocol):
+    """Commit one op and return its result once it is on disk.
+
+    Raises `PipelineFull` or `PipelineClosed` to refuse it for now, `OpRefused` when its data cannot
+    be stored; any other exception means the database failed the commit.
+    """
+
+    async def __call__(self, op: WriteOp, /) -> WriteResult: ...
+
+
+class Intake(Protocol):
+    """What a receiver may do with the pipeline (see the module docstring)."""
+
+    rate_gate: RateGate
+
+    async def submit(self, op: WriteOp, /) -> WriteResult: ...
+
+    def admit(self, nbytes: int) -> Reservation: ...
+
+    def grow(self, reservation: Reservation, nbytes: int) -> None: ...
+
+    def release(self, reservation: Reservation) -> None: ...
+
+    async def offload(self, fn: Callable[..., Any], /, *args: Any) -> Any: ...
 
 
 def rate_limit_headers(state: RateLimitState | None, at_us: int) -> dict[str, str]:
@@ -42,21 +103,27 @@ def rate_limited(state: RateLimitState, items: int, at_us: int) -> ApiError:
     )
 
 
-def check_rate_gate(pipeline: IngestPipeline, principal: Principal, items: int) -> None:
+def check_rate_gate(gate: RateGate, principal: Principal, items: int) -> None:
     """429 right after decoding when the project's window is known to be spent (see `RateGate`)."""
     at = now_us()
-    state = pipeline.rate_gate.refuses(principal.project_id, items, at)
+    state = gate.refuses(principal.project_id, items, at)
     if state is not None:
         raise rate_limited(state, items, at)
 
 
-async def commit(pipeline: IngestPipeline, op: WriteOp) -> WriteResult:
-    """Queue one op and wait for its commit; every failure becomes the ApiError to answer.
+def prepare(events: list[Event], patches: list[EventPatch],
+            hints: list[TraceHint]) -> tuple[list[EventPatch], list[TraceHint]]:
+    """Costs estimated and everything made storable (CPU work: receivers run it off the event loop)."""
+    estimate_costs(events)
+    return make_storable(events, patches, hints)
 
-    A failure of this op alone (its group committed without it) is a problem of its data: 422, never
-    retried. Only a failure of the database or of the whole commit is a retryable 503."""
+
+async def commit(submit: Submit, op: WriteOp) -> WriteResult:
+    """Every failure of one op's commit as the ApiError to answer. A failure of this op alone (its group
+    committed without it) is a problem of its data: 422. Only a failure of the database or of the whole
+    commit is a retryable 503."""
     try:
-        result = await pipeline.submit(op)
+        result = await submit(op)
     except (PipelineFull, PipelineClosed) as exc:
         raise overloaded(exc) from exc
     except OpRefused as exc:
@@ -69,30 +136,34 @@ async def commit(pipeline: IngestPipeline, op: WriteOp) -> WriteResult:
     return result
 
 
-def prepare(events: list[Event], patches: list[EventPatch],
-            hints: list[TraceHint]) -> tuple[list[EventPatch], list[TraceHint]]:
-    """Costs estimated and everything made storable (CPU work: receivers run it in a worker thread)."""
-    estimate_costs(events)
-    return make_storable(events, patches, hints)
-
-
-async def submit_prepared(
-    pipeline: IngestPipeline,
+async def submit_ingest(
+    submit: Submit,
     principal: Principal,
     events: list[Event],
-    patches: list[EventPatch],
-    hints: list[TraceHint],
+    patches: list[EventPatch] | None = None,
+    hints: list[TraceHint] | None = None,
+    *,
+    prepared: bool = False,
 ) -> tuple[WriteResult, dict[str, str]]:
-    """Commit prepared records; returns the result and rate-limit headers, or raises the ApiError to send."""
-    check_rate_gate(pipeline, principal, len(events) + len(patches))
+    """Commit the records; returns the result and rate-limit headers, or raises the ApiError to send.
+
+    `prepared`: `prepare` already ran (off the event loop); otherwise it runs here."""
+    patches, hints = patches or [], hints or []
+    if not prepared:
+        patches, hints = prepare(events, patches, hints)
     received = now_us()
     op = IngestOp(
         project_id=principal.project_id, events=events, rate_limit_per_min=principal.rate_limit_per_min,
         patches=patches, trace_hints=hints, received_us=received,
     )
-    result = await commit(pipeline, op)
+    result = await commit(submit, op)
     headers = rate_limit_headers(result.rate_limit, received)
     if result.rate_limited:
         assert result.rate_limit is not None
         raise rate_limited(result.rate_limit, len(events) + len(patches), received)
     return result, headers
+
+
+async def submit_feedback(submit: Submit, project_id: str, feedback: Feedback) -> WriteResult:
+    """Commit one feedback flag (API or dashboard), refused exactly as an ingest request would be."""
+    return await commit(submit, FeedbackOp(project_id, feedback, received_us=now_us()))

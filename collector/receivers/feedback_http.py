@@ -7,15 +7,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request
 from phosphobs.collector.http_body import read_body
-from phosphobs.collector.native import NoNul, now_us, parse_with
-from phosphobs.collector.pipeline import IngestPipeline
+from phosphobs.collector.native import NoNul, parse_with
 from phosphobs.collector.principal import Authenticate
 from phosphobs.collector.receivers.native_http import decode_json, require_json
 from phosphobs.collector.responses import json_response
 from phosphobs.collector.storable import storable_text
-from phosphobs.collector.submit import commit
+from phosphobs.collector.submit import Submit, submit_feedback
 from phosphobs.storage.models import Feedback
-from phosphobs.storage.protocol import FeedbackOp
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, TypeAdapter
 from starlette.responses import Response
 
@@ -36,7 +34,7 @@ def parse_feedback(body: bytes) -> FeedbackIn:
     return parse_with(_FEEDBACK, body)
 
 
-def feedback_router(pipeline: IngestPipeline, authenticate: Authenticate, max_body_bytes: int) -> APIRouter:
+def feedback_router(submit: Submit, authenticate: Authenticate, max_body_bytes: int) -> APIRouter:
     router = APIRouter(tags=["feedback"])
 
     @router.post("/api/feedback", status_code=201)
@@ -46,8 +44,7 @@ def feedback_router(pipeline: IngestPipeline, authenticate: Authenticate, max_bo
         item: FeedbackIn = decode_json(parse_feedback, await read_body(request, max_body_bytes))
         comment = storable_text(item.comment) if item.comment is not None else None  # lone surrogates
         feedback = Feedback(str(item.event_id), item.flag, comment, storable_text(item.source or "user"))
-        op = FeedbackOp(principal.project_id, feedback, received_us=now_us())
-        await commit(pipeline, op)
+        await submit_feedback(submit, principal.project_id, feedback)
         return json_response({"event_id": feedback.event_id, "flag": feedback.flag, "status": "recorded"}, 201)
 
     return router

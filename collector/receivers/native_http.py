@@ -12,17 +12,15 @@ from phosphobs.collector.native import (
     IngestEvent,
     InvalidPayload,
     MalformedJson,
-    now_us,
     parse_batch,
     parse_event,
     to_event,
 )
-from phosphobs.collector.pipeline import IngestPipeline
 from phosphobs.collector.principal import Authenticate, Principal
 from phosphobs.collector.responses import json_response
-from phosphobs.collector.submit import prepare, submit_prepared
+from phosphobs.collector.submit import Intake, check_rate_gate, prepare, submit_ingest
+from phosphobs.storage.clock import now_us
 from phosphobs.storage.models import Event
-from phosphobs.storage.protocol import WriteResult
 from starlette.responses import Response
 
 
@@ -63,33 +61,34 @@ def _events(parse: Callable[[bytes], IngestEvent | list[IngestEvent]], body: byt
     return events
 
 
-def native_router(pipeline: IngestPipeline, authenticate: Authenticate, max_body_bytes: int) -> APIRouter:
+def native_router(intake: Intake, authenticate: Authenticate, max_body_bytes: int) -> APIRouter:
     router = APIRouter(tags=["ingest"])
 
     async def receive(request: Request, parse: Callable[[bytes], IngestEvent | list[IngestEvent]]
-                      ) -> tuple[list[Event], WriteResult, dict[str, str]]:
+                      ) -> tuple[list[Event], list[str], dict[str, str]]:
         principal = await authenticate(request)
         require_json(request)
-        async with admitted(pipeline, declared_length(request, max_body_bytes)) as reservation:
+        async with admitted(intake, declared_length(request, max_body_bytes)) as reservation:
             body = await read_body(request, max_body_bytes)
-            grow(pipeline, reservation, len(body))
-            events = await pipeline.offload(_events, parse, body, principal)
-            result, headers = await submit_prepared(pipeline, principal, events, [], [])
-        return events, result, headers
+            grow(intake, reservation, len(body))
+            events = await intake.offload(_events, parse, body, principal)
+            check_rate_gate(intake.rate_gate, principal, len(events))
+            result, headers = await submit_ingest(intake.submit, principal, events, prepared=True)
+        return events, list(result.statuses), headers
 
     @router.post("/api/ingest", status_code=201)
     async def ingest(request: Request) -> Response:
-        events, result, headers = await receive(request, parse_event)
-        status = result.statuses[0]
+        events, statuses, headers = await receive(request, parse_event)
+        status = statuses[0]
         return json_response(
             {"event_id": events[0].event_id, "status": status}, 201 if status == "created" else 200, headers
         )
 
     @router.post("/api/ingest/batch", status_code=201)
     async def ingest_batch(request: Request) -> Response:
-        events, result, headers = await receive(request, parse_batch)
-        results = [{"event_id": e.event_id, "status": s} for e, s in zip(events, result.statuses, strict=True)]
-        created = sum(1 for s in result.statuses if s == "created")
+        events, statuses, headers = await receive(request, parse_batch)
+        results = [{"event_id": e.event_id, "status": s} for e, s in zip(events, statuses, strict=True)]
+        created = sum(1 for s in statuses if s == "created")
         body = {"results": results, "created": created, "duplicates": len(results) - created}
         return json_response(body, 201 if created else 200, headers)
 

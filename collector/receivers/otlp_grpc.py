@@ -1,6 +1,6 @@
 """OTLP/gRPC receiver on its own port: TraceService, LogsService and MetricsService.
 
-Shares the normalize → pipeline path with OTLP/HTTP; errors map through the same error table to gRPC
+Shares the normalize → submit path with OTLP/HTTP; errors map through the same error table to gRPC
 status codes (UNAUTHENTICATED, INVALID_ARGUMENT, RESOURCE_EXHAUSTED, UNAVAILABLE).
 """
 
@@ -15,18 +15,18 @@ from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metric
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 from phosphobs.collector.admission import admitted
 from phosphobs.collector.errors import UNAUTHENTICATED, ApiError
-from phosphobs.collector.pipeline import IngestPipeline
 from phosphobs.collector.principal import Principal
 from phosphobs.collector.receivers.otlp_ingest import SIGNALS, RequestLimits, SignalKind, ingest_request
+from phosphobs.collector.submit import Intake
 
 ResolveKey = Callable[[str], Awaitable[Principal]]
 OnReject = Callable[[int], None]  # told the HTTP-equivalent status of every refused export
 
 
 class _Receiver:
-    def __init__(self, pipeline: IngestPipeline, resolve: ResolveKey, limits: RequestLimits,
+    def __init__(self, intake: Intake, resolve: ResolveKey, limits: RequestLimits,
                  on_reject: OnReject | None) -> None:
-        self.pipeline = pipeline
+        self.intake = intake
         self.resolve = resolve
         self.limits = limits
         self.on_reject = on_reject
@@ -38,8 +38,8 @@ class _Receiver:
             if token is None:
                 raise ApiError(UNAUTHENTICATED, "missing API key: send metadata 'authorization: Bearer ph_…'")
             principal = await self.resolve(token)
-            async with admitted(self.pipeline, request.ByteSize()):
-                outcome = await ingest_request(self.pipeline, principal, kind, request, self.limits)
+            async with admitted(self.intake, request.ByteSize()):
+                outcome = await ingest_request(self.intake, principal, kind, request, self.limits)
         except ApiError as error:
             if self.on_reject is not None:
                 self.on_reject(error.kind.status)
@@ -95,9 +95,9 @@ class _Metrics(metrics_service_pb2_grpc.MetricsServiceServicer):
 class OtlpGrpcServer:
     """Lifecycle: start() binds the port (raising if taken), stop() frees it; start again works."""
 
-    def __init__(self, pipeline: IngestPipeline, resolve: ResolveKey, host: str, port: int,
+    def __init__(self, intake: Intake, resolve: ResolveKey, host: str, port: int,
                  limits: RequestLimits, on_reject: OnReject | None = None) -> None:
-        self._receiver = _Receiver(pipeline, resolve, limits, on_reject)
+        self._receiver = _Receiver(intake, resolve, limits, on_reject)
         self._address = f"{host}:{port}"
         self._max = limits.max_body_bytes
         self._server: grpc.aio.Server | None = None

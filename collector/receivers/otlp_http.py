@@ -24,9 +24,9 @@ from phosphobs.collector.otlp.decode import (
     media_type,
 )
 from phosphobs.collector.otlp.item_count import items_over
-from phosphobs.collector.pipeline import IngestPipeline
 from phosphobs.collector.principal import Authenticate
 from phosphobs.collector.receivers.otlp_ingest import SIGNALS, RequestLimits, SignalKind, ingest_request, too_many
+from phosphobs.collector.submit import Intake
 from starlette.responses import Response
 
 _GRPC_CODES = {"INVALID_ARGUMENT": 3, "UNAUTHENTICATED": 16, "PERMISSION_DENIED": 7, "NOT_FOUND": 5,
@@ -64,7 +64,7 @@ def _decode(kind: SignalKind, body: bytes, content_type: str, content_encoding: 
     return decoded, len(data)
 
 
-def otlp_router(pipeline: IngestPipeline, authenticate: Authenticate, limits: RequestLimits) -> APIRouter:
+def otlp_router(intake: Intake, authenticate: Authenticate, limits: RequestLimits) -> APIRouter:
     router = APIRouter(tags=["otlp"])
 
     async def receive(request: Request, signal: str) -> Response:
@@ -73,14 +73,14 @@ def otlp_router(pipeline: IngestPipeline, authenticate: Authenticate, limits: Re
             principal = await authenticate(request)
             kind = SIGNALS[signal]  # type: ignore[index]
             declared = declared_length(request, limits.max_body_bytes)
-            async with admitted(pipeline, declared) as reservation:  # shed before reading, not after
+            async with admitted(intake, declared) as reservation:  # shed before reading, not after
                 body = await read_body(request, limits.max_body_bytes)
-                grow(pipeline, reservation, len(body))
-                decoded, size = await pipeline.offload(_decode, kind, body, content_type or "",
+                grow(intake, reservation, len(body))
+                decoded, size = await intake.offload(_decode, kind, body, content_type or "",
                                                        request.headers.get("content-encoding"), limits)
                 del body
-                grow(pipeline, reservation, size)
-                outcome = await ingest_request(pipeline, principal, kind, decoded, limits)
+                grow(intake, reservation, size)
+                outcome = await ingest_request(intake, principal, kind, decoded, limits)
         except ApiError as error:
             return status_response(error, content_type)
         encoding = media_type(content_type)

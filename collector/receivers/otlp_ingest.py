@@ -1,4 +1,4 @@
-"""One path for every OTLP signal and transport: decoded request → normalized records → pipeline.
+"""One path for every OTLP signal and transport: decoded request → normalized records → submit.
 
 HTTP and gRPC receivers differ only in how they read the request and render the outcome. The work a
 request may cost is bounded before it is done: items per request (413, never a partial accept an
@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from phosphobs.collector.errors import TOO_LARGE, ApiError
-from phosphobs.collector.native import now_us
 from phosphobs.collector.otlp.decode import (
     Signal,
     count_data_points,
@@ -24,9 +23,9 @@ from phosphobs.collector.otlp.decode import (
     decode_traces,
 )
 from phosphobs.collector.otlp.normalize import NormalizedBatch, normalize_logs, normalize_traces
-from phosphobs.collector.pipeline import IngestPipeline
 from phosphobs.collector.principal import Principal
-from phosphobs.collector.submit import check_rate_gate, prepare, submit_prepared
+from phosphobs.collector.submit import Intake, check_rate_gate, prepare, submit_ingest
+from phosphobs.storage.clock import now_us
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +80,7 @@ def _normalized(kind: SignalKind, request: Any) -> NormalizedBatch:
     return batch
 
 
-async def ingest_request(pipeline: IngestPipeline, principal: Principal, kind: SignalKind, request: Any,
+async def ingest_request(intake: Intake, principal: Principal, kind: SignalKind, request: Any,
                          limits: RequestLimits) -> OtlpOutcome:
     """Normalize and commit one decoded Export*ServiceRequest; raises ApiError to refuse it whole."""
     items = kind.count(request)
@@ -90,9 +89,11 @@ async def ingest_request(pipeline: IngestPipeline, principal: Principal, kind: S
         raise too_many(kind, items, cap)
     if kind.normalize is None:
         return OtlpOutcome(0, "", {}, 0)
-    check_rate_gate(pipeline, principal, 1 if items else 0)  # a spent window refuses before any work
-    batch = await pipeline.offload(_normalized, kind, request)
+    check_rate_gate(intake.rate_gate, principal, 1 if items else 0)  # a spent window refuses before any work
+    batch = await intake.offload(_normalized, kind, request)
     if not (batch.events or batch.patches or batch.trace_hints):
         return OtlpOutcome(batch.rejected, batch.error_message(), {}, 0)
-    _, headers = await submit_prepared(pipeline, principal, batch.events, batch.patches, batch.trace_hints)
+    check_rate_gate(intake.rate_gate, principal, len(batch.events) + len(batch.patches))
+    _, headers = await submit_ingest(intake.submit, principal, batch.events, batch.patches, batch.trace_hints,
+                                     prepared=True)
     return OtlpOutcome(batch.rejected, batch.error_message(), headers, len(batch.events) + len(batch.patches))

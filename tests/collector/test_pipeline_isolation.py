@@ -79,7 +79,7 @@ def test_a_bad_op_fails_alone_as_422_and_its_group_commits(store: Storage) -> No
 
     async def outcome(op):
         try:
-            return await commit(pipeline, op)
+            return await commit(pipeline.submit, op)
         except ApiError as error:
             return error
 
