@@ -134,11 +134,9 @@ class IngestPipeline:
             raise PipelineClosed("server is shutting down")
         wait, measured = self._expected_wait()
         if wait > self._max_wait:
-            self.dropped += 1
             raise PipelineFull(f"ingest queue holds {wait:.1f} s of work (budget {self._max_wait:g} s)",
                                retry_after=max(1, math.ceil(wait)))
         if not measured and self._inflight >= UNMEASURED_IN_FLIGHT:
-            self.dropped += 1
             raise PipelineFull(f"{self._inflight} ingest requests in flight")
         reservation = Reservation(0)
         self.grow(reservation, nbytes)
@@ -156,7 +154,6 @@ class IngestPipeline:
             return
         with self._lock:
             if self._reserved + extra > self._max_bytes and self._reserved - reservation.nbytes > 0:
-                self.dropped += 1
                 raise PipelineFull(f"ingest queue holds {self._reserved} bytes (budget {self._max_bytes} bytes)")
             self._reserved += extra
             reservation.nbytes = nbytes
