@@ -6,9 +6,10 @@ the submitter is told to come back later (503 + Retry-After) instead of memory g
 
 Admission happens before a request is read: `admit` reserves the request's bytes (its declared length,
 then its decoded size) against a byte budget that holds until the request is answered, and refuses at
-once when the queue already holds more than `max_queue_wait` seconds of work at the measured commit
-rate. An overloaded server so answers 503 in milliseconds instead of after reading, parsing and
-queueing a body it will not commit in time.
+once when a request admitted now would wait more than `max_queue_wait` seconds (the queued items at the
+measured commit rate, or the requests in flight at the measured answer rate). An overloaded server so
+answers 503 in milliseconds instead of after reading, parsing and queueing a body it will not commit
+in time.
 
 An op that a commit cannot encode or store (a data problem, not a database one) fails alone: the
 group is retried op by op, so only that op's request is refused (`OpRefused`, a 4xx).
