@@ -6,7 +6,7 @@ they hold, so the common subset is enforced here, once, for native JSON and OTLP
 
 - integers outside the signed 64-bit range are kept as their decimal string (no digit is lost);
 - NaN and ±Infinity, which JSON cannot express, become null (what `JSON.stringify` does);
-- structures nested deeper than `MAX_DEPTH` are kept below that depth as compact JSON text;
+- structures nested deeper than `MAX_DEPTH` levels are kept from that depth on as compact JSON text;
 - NUL characters are removed (Postgres text and jsonb cannot hold them) and lone UTF-16 surrogates
   become U+FFFD (no UTF-8 encoder accepts them);
 - typed numbers outside what sessions can sum (tokens above 2**53, non-finite latency or cost) are
@@ -21,14 +21,17 @@ import dataclasses
 import json
 import math
 import re
+import threading
 from typing import Any
 
 import orjson
 from phosphobs.storage.models import Event, EventPatch, TraceHint
 
-MAX_DEPTH = 32  # well under orjson's 255 and SQLite's 1000, with room for the API's own envelope
+MAX_DEPTH = 64  # levels of objects/arrays kept as such: far under orjson's 254 and SQLite's 1000, with
+ORJSON_MAX_DEPTH = 254  # room for the envelope of every API answer that carries metadata
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 MAX_COUNT = 2**53  # token counts are summed per session: keep far from overflow on every backend
+_frames = threading.local()
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _TEXT_FIELDS = ("event_id", "input", "output", "session_id", "user_id", "model", "provider", "error_type",
                 "trace_id", "span_id", "parent_span_id")
@@ -80,16 +83,39 @@ def storable_value(value: Any, depth: int = 0) -> Any:
 
 
 def _already_storable(value: dict[str, Any]) -> bool:
-    """One orjson encode decides the usual case: it refuses big ints, surrogates and deep nesting, and
-    writes NaN/Infinity as null exactly as storage's own encode will."""
+    """One orjson encode decides the usual case: it refuses big ints and surrogates, and writes
+    NaN/Infinity as null exactly as storage's own encode will. Depth: few brackets means shallow;
+    otherwise the value is encoded again at the bottom of a frame of empty levels, so that orjson's
+    own limit of 254 levels leaves it only `MAX_DEPTH`."""
     try:
         encoded = orjson.dumps(value)
     except (TypeError, orjson.JSONEncodeError):
         return False
     if b"\\u0000" in encoded:
         return False
-    # few brackets means shallow; many only costs the exact walk (brackets inside strings count too)
-    return encoded.count(b"{") + encoded.count(b"[") <= MAX_DEPTH
+    if encoded.count(b"{") + encoded.count(b"[") <= MAX_DEPTH:
+        return True
+    outer, inner = _frame()
+    inner[0] = value
+    try:
+        orjson.dumps(outer)
+    except orjson.JSONEncodeError:
+        return False
+    finally:
+        inner[0] = None
+    return True
+
+
+def _frame() -> tuple[list[Any], list[Any]]:
+    """(outermost, innermost) of `254 - MAX_DEPTH` nested lists, one frame per thread, built once."""
+    frame = getattr(_frames, "frame", None)
+    if frame is None:
+        inner: list[Any] = [None]
+        outer = inner
+        for _ in range(ORJSON_MAX_DEPTH - MAX_DEPTH - 1):
+            outer = [outer]
+        frame = _frames.frame = (outer, inner)
+    return frame
 
 
 def storable_mapping(value: dict[str, Any]) -> dict[str, Any]:
