@@ -20,11 +20,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import re
 import threading
 from typing import Any
 
 import orjson
+from phosphobs.collector.otlp.surrogates import without_lone_surrogates
 from phosphobs.storage.models import Event, EventPatch, TraceHint
 
 MAX_DEPTH = 64  # levels of objects/arrays kept as such: far under orjson's 254 and SQLite's 1000, with
@@ -32,7 +32,6 @@ ORJSON_MAX_DEPTH = 254  # room for the envelope of every API answer that carries
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 MAX_COUNT = 2**53  # token counts are summed per session: keep far from overflow on every backend
 _frames = threading.local()
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _TEXT_FIELDS = ("event_id", "input", "output", "session_id", "user_id", "model", "provider", "error_type",
                 "trace_id", "span_id", "parent_span_id")
 
@@ -41,26 +40,19 @@ def storable_text(text: str) -> str:
     """`text` without NUL characters and with lone surrogates replaced by U+FFFD."""
     if "\x00" in text:
         text = text.replace("\x00", "")
-    if not text.isascii() and _SURROGATE.search(text) is not None:
-        text = _replace_surrogates(text)
-    return text
+    return without_lone_surrogates(text)
 
 
 def without_surrogates(value: Any) -> Any:
     """A parsed JSON document with lone surrogates in its strings and keys replaced (U+FFFD), nothing else
     changed: typed validation then sees valid text, and its own rules (e.g. NUL in a label) still apply."""
     if isinstance(value, str):
-        return value if value.isascii() or _SURROGATE.search(value) is None else _replace_surrogates(value)
+        return without_lone_surrogates(value)
     if isinstance(value, dict):
         return {without_surrogates(k): without_surrogates(v) for k, v in value.items()}
     if isinstance(value, list):
         return [without_surrogates(v) for v in value]
     return value
-
-
-def _replace_surrogates(text: str) -> str:
-    # via UTF-16: a high+low pair becomes its character, a lone half becomes U+FFFD
-    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def storable_value(value: Any, depth: int = 0) -> Any:

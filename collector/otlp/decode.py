@@ -30,6 +30,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
+from phosphobs.collector.otlp.surrogates import without_lone_surrogates
 
 Signal = Literal["traces", "logs", "metrics"]
 M = TypeVar("M", bound=Message)
@@ -169,13 +170,18 @@ def _hex_ids_to_base64(node: Any) -> Any:
 
     Attribute keys never appear as JSON object keys (they are `{"key": ...}` entries), so only real
     id fields match. An id that is not hex keeps its raw bytes; the normalizer rejects it by length.
+    Lone surrogates in strings (valid JSON escapes that protobuf refuses) become U+FFFD on the way, so
+    one odd attribute never costs the whole request.
     """
+    if isinstance(node, str):
+        return without_lone_surrogates(node)
     if isinstance(node, list):
         return [_hex_ids_to_base64(item) for item in node]
     if not isinstance(node, dict):
         return node
     out: dict[str, Any] = {}
     for key, value in node.items():
+        key = without_lone_surrogates(key)
         if key in _ID_KEYS and isinstance(value, str):
             out[key] = base64.b64encode(_id_bytes(value)).decode("ascii")
         else:

@@ -140,16 +140,17 @@ def run_b(site: Site, key: str, stop: threading.Event, statuses: list[tuple[str,
             for path, body, allowed in native_poison():
                 status = client.post(path, content=body, headers={"content-type": "application/json"}).status_code
                 statuses.append((path, status) if status in allowed else (f"{path} unexpected", status))
-            for name, body, ctype in (("otlp protobuf", protobuf, "application/x-protobuf"),
-                                      ("otlp json", otlp_json_poison(), "application/json"),
-                                      ("otlp bad utf-8", invalid_utf8_protobuf(), "application/x-protobuf")):
-                statuses.append((name, client.post("/v1/traces", content=body,
-                                                   headers={"content-type": ctype}).status_code))
+            for name, body, ctype, expected in (
+                    ("otlp protobuf", protobuf, "application/x-protobuf", 200),
+                    ("otlp json", otlp_json_poison(), "application/json", 200),
+                    ("otlp bad utf-8", invalid_utf8_protobuf(), "application/x-protobuf", 400)):
+                status = client.post("/v1/traces", content=body, headers={"content-type": ctype}).status_code
+                statuses.append((name, status) if status == expected else (f"{name} unexpected", status))
             try:
                 stub.Export(poison_spans(), metadata=(("authorization", f"Bearer {key}"),), timeout=30)
                 statuses.append(("grpc", 200))
             except grpc.RpcError as exc:
-                statuses.append(("grpc " + exc.code().name, 500 if exc.code() in _GRPC_5XX else 400))
+                statuses.append(("grpc unexpected " + exc.code().name, 500 if exc.code() in _GRPC_5XX else 400))
 
 
 _GRPC_5XX = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
