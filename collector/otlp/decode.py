@@ -170,8 +170,8 @@ def _hex_ids_to_base64(node: Any) -> Any:
 
     Attribute keys never appear as JSON object keys (they are `{"key": ...}` entries), so only real
     id fields match. An id that is not hex keeps its raw bytes; the normalizer rejects it by length.
-    Lone surrogates in strings (valid JSON escapes that protobuf refuses) become U+FFFD on the way, so
-    one odd attribute never costs the whole request.
+    Lone surrogates in strings (valid JSON escapes that protobuf refuses) become U+FFFD on the way, and
+    an `intValue` beyond int64 becomes its `stringValue`, so one odd attribute never costs the request.
     """
     if isinstance(node, str):
         return without_lone_surrogates(node)
@@ -179,6 +179,8 @@ def _hex_ids_to_base64(node: Any) -> Any:
         return [_hex_ids_to_base64(item) for item in node]
     if not isinstance(node, dict):
         return node
+    if len(node) == 1 and _out_of_int64(node.get("intValue", node.get("int_value"))):
+        return {"stringValue": str(next(iter(node.values())))}  # kept, digit for digit, not refused
     out: dict[str, Any] = {}
     for key, value in node.items():
         key = without_lone_surrogates(key)
@@ -187,6 +189,17 @@ def _hex_ids_to_base64(node: Any) -> Any:
         else:
             out[key] = _hex_ids_to_base64(value)
     return out
+
+
+def _out_of_int64(value: Any) -> bool:
+    """An AnyValue `intValue` that int64 cannot hold (proto3 JSON sends int64 as a string or a number)."""
+    if value is None or isinstance(value, bool):
+        return False
+    try:
+        number = int(value) if isinstance(value, int | str) else int(float(value))
+    except (ValueError, OverflowError):
+        return False  # not a number at all: the parser says so
+    return not -(2**63) <= number < 2**63
 
 
 def _id_bytes(text: str) -> bytes:

@@ -117,6 +117,7 @@ def otlp_json_poison() -> bytes:
              {"key": "x.nan", "value": {"doubleValue": "NaN"}},
              {"key": "x.inf", "value": {"doubleValue": "Infinity"}},
              {"key": "x.big", "value": {"intValue": "9223372036854775807"}},
+             {"key": "x.huge", "value": {"intValue": "123456789012345678901234567890"}},
              {"key": "x.deep", "value": {"stringValue": _nested_json(300)}}]
     span = {"traceId": trace_id, "spanId": span_id, "name": "chat json poison", "startTimeUnixNano": "1",
             "endTimeUnixNano": "2", "attributes": attrs}
