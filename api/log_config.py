@@ -9,10 +9,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from uvicorn.config import LOGGING_CONFIG
+from uvicorn.config import LOG_LEVELS, LOGGING_CONFIG
 
 
 def log_config(level: str) -> dict[str, Any]:
+    """`level` is uvicorn's `--log-level` name (trace, debug, info, warning, error, critical)."""
     config = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["phosphobs"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
+    number = LOG_LEVELS.get(level.lower(), LOG_LEVELS["info"])
+    config["loggers"]["phosphobs"] = {"handlers": ["default"], "level": number, "propagate": False}
     return config
