@@ -36,7 +36,7 @@ from phosphobs.collector.offload import Offloader
 from phosphobs.collector.rate_gate import RateGate
 from phosphobs.collector.submit import OpRefused, PipelineClosed, PipelineFull, Reservation
 from phosphobs.storage.clock import now_us
-from phosphobs.storage.protocol import IngestOp, Storage, WriteOp, WriteResult
+from phosphobs.storage.protocol import EventWriter, IngestOp, WriteOp, WriteResult
 
 log = logging.getLogger("phosphobs.pipeline")
 
@@ -64,7 +64,7 @@ def _op_size(op: WriteOp) -> int:
 class IngestPipeline:
     def __init__(
         self,
-        storage: Storage,
+        storage: EventWriter,
         *,
         max_queued_items: int = 50_000,
         max_commit_items: int = 5_000,
