@@ -16,6 +16,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from phosphobs.collector.otlp_attributes import any_value, key_values
 from phosphobs.collector.otlp_content_events import content_fields, event_name, is_content_event, order_key
 from phosphobs.collector.otlp_nesting import collapse_nested
+from phosphobs.collector.otlp_siblings import merge_siblings
 from phosphobs.collector.otlp_spans import ConvertedSpan, convert_span, scope_metadata
 from phosphobs.storage.models import Event, EventPatch, TraceHint, otlp_event_id
 
@@ -63,7 +64,7 @@ def normalize_traces(req: ExportTraceServiceRequest, now_us: int) -> NormalizedB
                     converted.append(convert_span(span, item, resource, scope, now_us))
                 except Exception as exc:  # a surprise in one span must not cost the others
                     batch.reject(f"span {span.name!r} ({span_id}): {type(exc).__name__}: {exc}")
-    batch.events = collapse_nested(converted)
+    batch.events = merge_siblings(collapse_nested(converted))
     batch.trace_hints = [item.hint for item in converted if item.hint is not None]
     return batch
 
