@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from phosphobs.collector.otlp_siblings import provider_rank
 from phosphobs.collector.otlp_spans import ConvertedSpan
+from phosphobs.storage.calls import provider_rank
 from phosphobs.storage.models import Event
 
 _IDENTITY = ("model", "provider", "session_id", "user_id")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 
-from phosphobs.collector.costs import estimate_costs
 from phosphobs.collector.errors import OVERLOADED, RATE_LIMITED, STORAGE_FAILED, ApiError
 from phosphobs.collector.native import now_us
 from phosphobs.collector.pipeline import IngestPipeline, PipelineClosed, PipelineFull
 from phosphobs.collector.principal import Principal
 from phosphobs.storage.models import Event, EventPatch, TraceHint
+from phosphobs.storage.pricing import estimate_costs
 from phosphobs.storage.protocol import IngestOp, RateLimitState, WriteResult
 
 

@@ -11,6 +11,10 @@ Patch `fields` vocabulary (messages are `{"role", "content": str | None, ...}` d
   system          system prompt text
   model, provider, tokens_in, tokens_out  fill the event's field when the span lacked it
   metadata        extra metadata keys (the base's own keys win)
+  member          another span of the same provider call (an `Event` as a dict), stored after the base:
+                  the base and its members are first merged by `calls.merge_call`, then filled as above
+
+Whenever model or tokens end up different from the base's, an estimated cost is estimated again.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from phosphobs.storage.calls import merge_call
 from phosphobs.storage.models import Event, EventPatch
+from phosphobs.storage.pricing import estimate_cost
 
 _FILLABLE = ("model", "provider", "tokens_in", "tokens_out")
 
@@ -54,6 +60,13 @@ def apply_patches(base: Event, patches: Iterable[EventPatch], *, fresh: bool = F
     ordered = _ordered(patches)
     if not ordered:
         return event
+    members = [Event(**f["member"]) for f in ordered if isinstance(f.get("member"), dict)]
+    if members:  # the row keeps its identity; its facts are the whole call's
+        merged = merge_call([event, *members])
+        event = replace(merged, event_id=base.event_id, trace_id=base.trace_id, span_id=base.span_id,
+                        parent_span_id=base.parent_span_id, metadata=copy.deepcopy(merged.metadata))
+        ordered = [f for f in ordered if "member" not in f]
+    priced = (event.model, event.tokens_in, event.tokens_out)
     meta = event.metadata
     inputs = _first(ordered, "input_messages") or [f["input_message"] for f in ordered if "input_message" in f]
     outputs = _first(ordered, "output_messages") or _choices(ordered)
@@ -80,6 +93,8 @@ def apply_patches(base: Event, patches: Iterable[EventPatch], *, fresh: bool = F
     for fields in ordered:
         for key, value in (fields.get("metadata") or {}).items():
             meta.setdefault(key, copy.deepcopy(value))
+    if members or (event.model, event.tokens_in, event.tokens_out) != priced:
+        estimate_cost(event)
     return event
 
 

@@ -16,7 +16,7 @@ ALLOWED = {
     "exporters": {"phosphobs.exporters"},
     "storage": {"phosphobs.storage"},
     "collector": {"phosphobs.collector", "phosphobs.storage.models", "phosphobs.storage.protocol",
-                  "phosphobs.storage.enrichment"},
+                  "phosphobs.storage.enrichment", "phosphobs.storage.calls", "phosphobs.storage.pricing"},
     "dashboards": {"phosphobs.dashboards"},
     "api": {"phosphobs."},
 }

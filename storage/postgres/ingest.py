@@ -8,8 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from phosphobs.storage import call_links
 from phosphobs.storage.models import Event, TraceHint
 from phosphobs.storage.postgres import rollup
+from phosphobs.storage.postgres.call_links import PostgresLinks
 from phosphobs.storage.postgres.patches import merge_pending, refresh_patched, store_patches
 from phosphobs.storage.postgres.search import document
 from phosphobs.storage.postgres.sessions import SessionChanges, assign_user_window
@@ -36,8 +38,6 @@ def ingest(conn: psycopg.Connection, op: IngestOp, now_us: int, changes: Session
     project = op.project_id
     for hint in op.trace_hints:
         apply_trace_hint(conn, project, hint, changes)
-    if op.patches:  # before the events: a span in this same op picks its patches up on insert
-        refresh_patched(conn, project, store_patches(conn, project, op.patches), changes)
     ids = list(dict.fromkeys(e.event_id for e in op.events))
     existing = {r["event_id"] for r in conn.execute(
         "SELECT event_id FROM events WHERE project_id = %s AND event_id = ANY(%s)", (project, ids)).fetchall()}
@@ -45,10 +45,16 @@ def ingest(conn: psycopg.Connection, op: IngestOp, now_us: int, changes: Session
     for event in op.events:
         if event.event_id not in existing and event.event_id not in fresh:
             fresh[event.event_id] = event
+    links = PostgresLinks(conn)
+    new, members = call_links.absorb(links, project, list(fresh.values()))  # spans of calls already stored
+    patches = call_links.settle_patches(links, project, [*op.patches, *members])
+    if patches:  # before the events: a span in this same op picks its patches up on insert
+        refresh_patched(conn, project, store_patches(conn, project, patches), changes)
     created: set[str] = set()
-    if fresh:
-        created = _insert_events(conn, project, merge_pending(conn, project, list(fresh.values())),
-                                 op.received_us or now_us, changes)
+    if new:
+        call_links.link_new_events(links, project, new)
+        created = _insert_events(conn, project, merge_pending(conn, project, new), op.received_us or now_us, changes)
+    created |= {e.event_id for e in fresh.values()} - {e.event_id for e in new}  # absorbed: stored as members
     statuses: list[Any] = []
     for event in op.events:
         statuses.append("created" if event.event_id in created else "duplicate")

@@ -84,12 +84,15 @@ def refresh_patched(conn: psycopg.Connection, project: str, event_ids: set[str],
         merged = apply_patches(base, patches.get(row["event_id"], []))
         conn.execute(
             "UPDATE events SET input = %s, output = %s, model = %s, provider = %s, tokens_in = %s, tokens_out = %s,"
+            " cost_cents = %s, cost_source = %s, latency_ms = %s,"
             " metadata = %s::json, search = strip(to_tsvector('simple', %s)) WHERE seq = %s",
             (merged.input, merged.output, merged.model, merged.provider, merged.tokens_in, merged.tokens_out,
+             merged.cost_cents, merged.cost_source, merged.latency_ms,
              dumps(merged.metadata), document(merged.input, merged.output), row["seq"]),
         )
         old = rollup.facts_from_row(row)
         changes.usage(project, [old], [replace(old, model=merged.model, tokens_in=merged.tokens_in,
-                                                    tokens_out=merged.tokens_out)])
+                                                    tokens_out=merged.tokens_out, cost_cents=merged.cost_cents,
+                                                    latency_ms=merged.latency_ms)])
         if row["session_id"]:
             changes.recompute((project, row["session_id"]))

@@ -27,6 +27,7 @@ def prune_batch(conn: psycopg.Connection, project_id: str, older_than_us: int) -
     conn.execute("DELETE FROM event_tags WHERE seq = ANY(%s)", (seqs,))
     for table in ("feedback", "event_bases", "event_patches"):
         conn.execute(f"DELETE FROM {table} WHERE project_id = %s AND event_id = ANY(%s)", (project_id, ids))
+    conn.execute("DELETE FROM event_aliases WHERE project_id = %s AND target_id = ANY(%s)", (project_id, ids))
     changes = SessionChanges()
     for key in sorted({(project_id, r["session_id"]) for r in rows if r["session_id"]}):
         changes.recompute(key)

@@ -83,13 +83,14 @@ def refresh_patched(conn: sqlite3.Connection, project: str, event_ids: set[str],
         merged = apply_patches(base, patches.get(event_id, []))
         conn.execute(
             "UPDATE events SET input = ?, output = ?, model = ?, provider = ?, tokens_in = ?, tokens_out = ?,"
-            " metadata = ? WHERE seq = ?",
+            " cost_cents = ?, cost_source = ?, latency_ms = ?, metadata = ? WHERE seq = ?",
             (merged.input, merged.output, merged.model, merged.provider, merged.tokens_in, merged.tokens_out,
-             dumps(merged.metadata), row["seq"]),
+             merged.cost_cents, merged.cost_source, merged.latency_ms, dumps(merged.metadata), row["seq"]),
         )
         old = facts_from_row(row)
         apply_usage(conn, project, [old], [replace(old, model=merged.model, tokens_in=merged.tokens_in,
-                                                   tokens_out=merged.tokens_out)])
+                                                   tokens_out=merged.tokens_out, cost_cents=merged.cost_cents,
+                                                   latency_ms=merged.latency_ms)])
         if (merged.input, merged.output) != (row["input"], row["output"]):
             conn.execute("INSERT INTO events_fts (events_fts, rowid, input, output) VALUES ('delete', ?, ?, ?)",
                          (row["seq"], row["input"], row["output"]))

@@ -36,6 +36,7 @@ def prune_batch(conn: sqlite3.Connection, project_id: str, older_than_us: int) -
     conn.executemany("DELETE FROM event_tags WHERE project_id = ? AND tag = ? AND ts_us = ? AND seq = ?", tags)
     for table in ("feedback", "event_bases", "event_patches"):
         conn.executemany(f"DELETE FROM {table} WHERE project_id = ? AND event_id = ?", ids)
+    conn.executemany("DELETE FROM event_aliases WHERE project_id = ? AND target_id = ?", ids)
     conn.executemany("DELETE FROM events WHERE seq = ?", seqs)
     changes.flush(conn)
     return len(rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from phosphobs.storage import call_links
 from phosphobs.storage.models import Event
 from phosphobs.storage.protocol import (
     FeedbackOp,
@@ -16,6 +17,7 @@ from phosphobs.storage.protocol import (
 from phosphobs.storage.rows import EVENT_COLUMNS, event_row
 from phosphobs.storage.sessions import TraceContext, effective_session
 from phosphobs.storage.sqlite import trace_context
+from phosphobs.storage.sqlite.call_links import SqliteLinks
 from phosphobs.storage.sqlite.connection import lookup_in
 from phosphobs.storage.sqlite.patches import merge_pending, refresh_patched, store_patches
 from phosphobs.storage.sqlite.rollup import FACT_COLUMNS, facts_from_row, facts_of, with_flag
@@ -122,8 +124,6 @@ def _ingest(conn: sqlite3.Connection, op: IngestOp, now_us: int, changes: Sessio
         return WriteResult(ok=False, rate_limited=True, rate_limit=limit_state)
     project = op.project_id
     contexts = trace_context.resolve(conn, project, op.trace_hints, op.events, changes)
-    if op.patches:  # before the events: a span in this same op picks its patches up on insert
-        refresh_patched(conn, project, store_patches(conn, project, op.patches), changes)
     ids = list(dict.fromkeys(e.event_id for e in op.events))
     seen = {r[0] for r in lookup_in(conn, "SELECT event_id FROM events WHERE project_id = ? AND event_id IN ({marks})",
                                   project, ids)}
@@ -136,7 +136,13 @@ def _ingest(conn: sqlite3.Connection, op: IngestOp, now_us: int, changes: Sessio
             seen.add(event.event_id)
             statuses.append("created")
             fresh.append(event)
+    links = SqliteLinks(conn)
+    fresh, members = call_links.absorb(links, project, fresh)  # spans of calls already stored
+    patches = call_links.settle_patches(links, project, [*op.patches, *members])
+    if patches:  # before the events: a span in this same op picks its patches up on insert
+        refresh_patched(conn, project, store_patches(conn, project, patches), changes)
     if fresh:
+        call_links.link_new_events(links, project, fresh)
         _insert_events(conn, project, merge_pending(conn, project, fresh), op.received_us or now_us, contexts,
                        changes)
     return WriteResult(ok=True, statuses=statuses, rate_limit=limit_state)

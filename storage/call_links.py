@@ -1,0 +1,210 @@
+"""Spans of one call and content that arrive apart from the event they belong to (issue 13, items 1 to 3).
+
+The normalizer merges the spans of one call that share an export request. Storage finishes the job
+for what arrives later, in either order, over any transport:
+
+- a call span whose call is already stored (a sibling, or the other half of a split stream) becomes a
+  `member` patch of the stored event (`enrichment.apply_patches` merges members with `calls.merge_call`);
+- every span merged into another's event leaves an alias (its own event id → the event's), and patches
+  (log records) sent for an alias are re-keyed to the event, whether they came before or after;
+- stray content: an output-only patch (`gen_ai.choice`) sent with the id of a span that is no event
+  (Traceloop's events mode uses the parent workflow span's) goes to an LLM call under that span that
+  lacks its output.
+
+Backend-neutral: the SQL lives behind `LinkStore`, one small adapter per backend.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from typing import Protocol
+
+from phosphobs.storage.calls import CALL_KINDS, continues, same_call
+from phosphobs.storage.models import Event, EventPatch, otlp_event_id
+from phosphobs.storage.rows import with_decoded_metadata
+
+_OUTPUT_FIELDS = frozenset(("choice", "output_messages"))
+
+
+class LinkStore(Protocol):
+    """The few reads and writes call linking needs, in one backend's SQL."""
+
+    def stored_calls(self, project: str, traces: list[str], parents: list[str]) -> list[Event]:
+        """Stored OTLP call events (llm, embedding) of `traces` whose parent span is one of `parents`."""
+        ...
+
+    def lacking_output(self, project: str, traces: list[str], parents: list[str]) -> list[Event]:
+        """Stored LLM events of `traces` under one of `parents` whose output is empty."""
+        ...
+
+    def existing(self, project: str, event_ids: list[str]) -> set[str]: ...
+
+    def aliases(self, project: str, event_ids: list[str]) -> dict[str, str]: ...
+
+    def add_aliases(self, project: str, pairs: list[tuple[str, str]]) -> None: ...
+
+    def patches_for(self, project: str, event_ids: list[str]) -> dict[str, list[EventPatch]]: ...
+
+    def delete_patches(self, project: str, patches: list[EventPatch]) -> None: ...
+
+    def store_patches(self, project: str, patches: list[EventPatch]) -> set[str]: ...
+
+
+def absorb(db: LinkStore, project: str, events: list[Event]) -> tuple[list[Event], list[EventPatch]]:
+    """`events` without those that are another span of a stored call, and the member patches they become.
+
+    Only spans with a parent can have a stored sibling, so a request of root spans costs no query.
+    """
+    candidates = [e for e in events if e.parent_span_id and e.trace_id and e.kind in CALL_KINDS
+                  and e.source == "otlp"]
+    if not candidates:
+        return events, []
+    stored = db.stored_calls(project, sorted({e.trace_id for e in candidates if e.trace_id}),
+                             sorted({e.parent_span_id for e in candidates if e.parent_span_id}))
+    if not stored:
+        return events, []
+    by_parent: dict[tuple[str | None, str | None, str], list[Event]] = defaultdict(list)
+    for row in stored:
+        by_parent[(row.trace_id, row.parent_span_id, row.kind)].append(row)
+    absorbed: set[str] = set()
+    members: list[EventPatch] = []
+    aliases: list[tuple[str, str]] = []
+    for event in candidates:
+        rows = by_parent.get((event.trace_id, event.parent_span_id, event.kind))
+        target = _stored_call(with_decoded_metadata(event), rows) if rows else None
+        if target is None:
+            continue
+        member = with_decoded_metadata(event)
+        absorbed.add(event.event_id)
+        members.append(EventPatch(target.event_id, target.trace_id or "", target.span_id or "",
+                                  f"{member.timestamp_us * 1000:020d}:member:{member.span_id}",
+                                  {"member": dataclasses.asdict(member)}))
+        aliases += [(alias, target.event_id) for alias in member_ids(member)]
+    if aliases:
+        db.add_aliases(project, aliases)
+        _move_pending(db, project, dict(aliases))
+    return [e for e in events if e.event_id not in absorbed], members
+
+
+def _stored_call(event: Event, rows: list[Event]) -> Event | None:
+    """The stored event that `event` is another span of: the same call, else the stream it splits."""
+    for row in rows:
+        if row.event_id != event.event_id and same_call(row, event):
+            return row
+    split = [row for row in rows if row.event_id != event.event_id
+             and (continues(row, event) or continues(event, row))]
+    return min(split, key=lambda row: abs(row.timestamp_us - event.timestamp_us)) if split else None
+
+
+def member_ids(event: Event) -> list[str]:
+    """Event ids of every span merged into `event` (itself included)."""
+    ids = [event.event_id]
+    for member in event.metadata.get("merged_spans") or ():
+        span = member.get("span_id") if isinstance(member, dict) else None
+        if span and event.trace_id:
+            ids.append(otlp_event_id(event.trace_id, span))
+    return ids
+
+
+def link_new_events(db: LinkStore, project: str, events: list[Event]) -> None:
+    """Before `events` are inserted: aliases for the spans merged into them, their pending patches moved
+    to them, and stray output waiting under the parent span of a call that lacks its output."""
+    aliases: list[tuple[str, str]] = []
+    waiting: dict[str, list[Event]] = defaultdict(list)  # parent span's event id → calls lacking output
+    for event in events:
+        if event.source != "otlp" or not event.trace_id:
+            continue
+        if "merged_spans" in event.metadata:  # a dict, or JSON text from the SQLite writer's pipe
+            aliases += [(alias, event.event_id) for alias in member_ids(with_decoded_metadata(event))[1:]]
+        if event.kind == "llm" and not event.output and event.parent_span_id:
+            waiting[otlp_event_id(event.trace_id, event.parent_span_id)].append(event)
+    if aliases:
+        db.add_aliases(project, aliases)
+        _move_pending(db, project, dict(aliases))
+    if waiting:
+        _claim_stray(db, project, waiting)
+
+
+def _move_pending(db: LinkStore, project: str, targets: dict[str, str]) -> None:
+    pending = db.patches_for(project, sorted(targets))
+    moved = [p for found in pending.values() for p in found]
+    if moved:
+        db.delete_patches(project, moved)
+        db.store_patches(project, [_rekeyed(p, targets[p.event_id]) for p in moved])
+
+
+def _claim_stray(db: LinkStore, project: str, waiting: dict[str, list[Event]]) -> None:
+    pending = db.patches_for(project, sorted(waiting))
+    if not pending:
+        return
+    owners = db.existing(project, sorted(pending)) | set(db.aliases(project, sorted(pending)))
+    moved: list[EventPatch] = []
+    placed: list[EventPatch] = []
+    for parent_id, patches in pending.items():
+        stray = [p for p in patches if _output_only(p)]
+        if parent_id in owners or not stray:
+            continue
+        for patch, call in _assign(stray, waiting[parent_id]):
+            moved.append(patch)
+            placed.append(_rekeyed(patch, call.event_id, call))
+    if moved:
+        db.delete_patches(project, moved)
+        db.store_patches(project, placed)
+
+
+def settle_patches(db: LinkStore, project: str, patches: list[EventPatch]) -> list[EventPatch]:
+    """`patches` re-keyed to the event that stands for their span: through aliases, and stray output
+    to the call that lacks it. Patches for spans not stored yet stay as they are (claimed on arrival)."""
+    if not patches:
+        return patches
+    ids = sorted({p.event_id for p in patches})
+    targets = db.aliases(project, ids)
+    if targets:
+        patches = [_rekeyed(p, targets[p.event_id]) if p.event_id in targets else p for p in patches]
+    stray = [p for p in patches if _output_only(p)]
+    if not stray:
+        return patches
+    orphans = {p.event_id for p in stray} - db.existing(project, sorted({p.event_id for p in stray}))
+    stray = [p for p in stray if p.event_id in orphans]
+    if not stray:
+        return patches
+    calls = db.lacking_output(project, sorted({p.trace_id for p in stray}), sorted({p.span_id for p in stray}))
+    under: dict[tuple[str | None, str | None], list[Event]] = defaultdict(list)
+    for call in calls:
+        under[(call.trace_id, call.parent_span_id)].append(call)
+    placed: dict[int, EventPatch] = {}
+    by_span: dict[tuple[str, str], list[EventPatch]] = defaultdict(list)
+    for patch in stray:
+        by_span[(patch.trace_id, patch.span_id)].append(patch)
+    for key, group in by_span.items():
+        for patch, call in _assign(group, under.get(key, [])):
+            placed[id(patch)] = _rekeyed(patch, call.event_id, call)
+    return [placed.get(id(p), p) for p in patches]
+
+
+def _assign(patches: list[EventPatch], calls: list[Event]) -> list[tuple[EventPatch, Event]]:
+    """Stray outputs to calls, in time order: each output to the latest call that started before it,
+    one output per call."""
+    free = sorted(calls, key=lambda c: (c.timestamp_us, c.span_id or ""))
+    pairs = []
+    for patch in sorted(patches, key=lambda p: p.order_key):
+        if not free:
+            break
+        at_us = int(patch.order_key.split(":", 1)[0]) // 1000
+        started = [c for c in free if c.timestamp_us <= at_us] or free
+        call = started[-1] if at_us else started[0]
+        free.remove(call)
+        pairs.append((patch, call))
+    return pairs
+
+
+def _output_only(patch: EventPatch) -> bool:
+    return bool(patch.fields) and patch.fields.keys() <= _OUTPUT_FIELDS
+
+
+def _rekeyed(patch: EventPatch, event_id: str, call: Event | None = None) -> EventPatch:
+    if call is None:
+        return dataclasses.replace(patch, event_id=event_id)
+    return dataclasses.replace(patch, event_id=event_id, trace_id=call.trace_id or patch.trace_id,
+                               span_id=call.span_id or patch.span_id)
