@@ -123,7 +123,6 @@ def _ingest(conn: sqlite3.Connection, op: IngestOp, now_us: int, changes: Sessio
     if not allowed:
         return WriteResult(ok=False, rate_limited=True, rate_limit=limit_state)
     project = op.project_id
-    contexts = trace_context.resolve(conn, project, op.trace_hints, op.events, changes)
     ids = list(dict.fromkeys(e.event_id for e in op.events))
     seen = {r[0] for r in lookup_in(conn, "SELECT event_id FROM events WHERE project_id = ? AND event_id IN ({marks})",
                                   project, ids)}
@@ -137,7 +136,12 @@ def _ingest(conn: sqlite3.Connection, op: IngestOp, now_us: int, changes: Sessio
             statuses.append("created")
             fresh.append(event)
     links = SqliteLinks(conn)
-    fresh, members = call_links.absorb(links, project, fresh)  # spans of calls already stored
+    kept, members = call_links.absorb(links, project, fresh)  # spans of calls already stored
+    # an absorbed span's session hint is no event row's: resolve keeps it in its trace's context
+    absorbed = {e.event_id for e in fresh} - {e.event_id for e in kept} if members else set()
+    rowed = [e for e in op.events if e.event_id not in absorbed] if absorbed else op.events
+    contexts = trace_context.resolve(conn, project, op.trace_hints, rowed, changes)
+    fresh = kept
     patches = call_links.settle_patches(links, project, [*op.patches, *members])
     if patches:  # before the events: a span in this same op picks its patches up on insert
         refresh_patched(conn, project, store_patches(conn, project, patches), changes)
