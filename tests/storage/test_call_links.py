@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pytest
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from phosphobs.collector.otlp_normalize import normalize_logs, normalize_traces
+from phosphobs.collector.otlp.normalize import normalize_logs, normalize_traces
 from phosphobs.storage.models import Event
 from phosphobs.storage.pricing import estimate_costs, price_cents
 from phosphobs.storage.protocol import EventQuery, IngestOp, Project, Storage

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from phosphobs.collector.otlp_spans import ConvertedSpan
+from phosphobs.collector.otlp.spans import ConvertedSpan
 from phosphobs.storage.calls import provider_rank
 from phosphobs.storage.models import Event
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from phosphobs.collector.otlp_normalize import normalize_traces
+from phosphobs.collector.otlp.normalize import normalize_traces
 from phosphobs.storage.models import Event
 
 from tests.collector.call_spans import (
