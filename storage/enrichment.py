@@ -33,20 +33,75 @@ _FILLABLE = ("model", "provider", "tokens_in", "tokens_out")
 
 
 def last_user_text(messages: Sequence[dict[str, Any]]) -> str | None:
-    """Text of the last `user` message: what a person typed for this call."""
+    """Text of the last `user` message that is not a tool result: what a person typed for this call."""
     for message in reversed(messages):
-        if isinstance(message, dict) and message.get("role") == "user":
+        if isinstance(message, dict) and message.get("role") == "user" and not is_tool_result(message):
             content = message.get("content")
             return content if isinstance(content, str) else None
     return None
 
 
+def input_text(messages: Sequence[dict[str, Any]]) -> str | None:
+    """The event's input: the user's last question, or, in an agent turn that answers tool calls, the
+    tool results said as such (`Tool result (name): …`); the question stays in the messages."""
+    results: list[dict[str, Any]] = []
+    for message in reversed(messages):  # the trailing run of tool results (parallel calls give several)
+        if not (isinstance(message, dict) and is_tool_result(message)):
+            break
+        results.append(message)
+    if not results:
+        return last_user_text(messages)
+    names = _tool_names(messages)
+    lines = []
+    for message in reversed(results):
+        call_id = message.get("tool_call_id", message.get("id"))  # G2 `gen_ai.tool.message` says `id`
+        name = message.get("name") or names.get(str(call_id))
+        content = message.get("content")
+        shown = content if isinstance(content, str) else json.dumps(content, default=str)
+        lines.append(f"Tool result ({name}): {shown}" if name else f"Tool result: {shown}")
+    return "\n".join(lines)
+
+
+def is_tool_result(message: dict[str, Any]) -> bool:
+    """A message that hands a tool's result back to the model (OpenAI `tool` role, G3 and Anthropic
+    tool-result parts, which some libraries send in a `user` message)."""
+    role = message.get("role")
+    return role == "tool" or (message.get("tool_call_id") is not None and role != "assistant"
+                              and not message.get("tool_calls"))
+
+
+def _tool_names(messages: Sequence[dict[str, Any]]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for message in messages:
+        for call in (message.get("tool_calls") or []) if isinstance(message, dict) else []:
+            if isinstance(call, dict) and call.get("id") is not None and call.get("name"):
+                names[str(call["id"])] = str(call["name"])
+    return names
+
+
 def output_text(messages: Sequence[dict[str, Any]]) -> str | None:
-    """Text of the first output message (choice 0)."""
+    """Text of the first output message (choice 0); when it only calls tools, those calls, readably."""
     if not messages or not isinstance(messages[0], dict):
         return None
     content = messages[0].get("content")
+    if isinstance(content, str) and content:
+        return content
+    calls = messages[0].get("tool_calls")
+    if isinstance(calls, list) and calls:
+        return tool_calls_text(calls)
     return content if isinstance(content, str) else None
+
+
+def tool_calls_text(calls: Sequence[Any]) -> str:
+    """Tool calls as an answer reads: one `name(arguments)` line each, arguments as compact JSON."""
+    lines = []
+    for call in calls:
+        if not isinstance(call, dict):
+            continue
+        arguments = call.get("arguments")
+        shown = arguments if isinstance(arguments, str) else json.dumps(arguments, default=str, ensure_ascii=False)
+        lines.append(f"{call.get('name') or 'tool'}({'' if arguments is None else shown})")
+    return "\n".join(lines)
 
 
 def apply_patches(base: Event, patches: Iterable[EventPatch], *, fresh: bool = False) -> Event:
@@ -78,12 +133,12 @@ def apply_patches(base: Event, patches: Iterable[EventPatch], *, fresh: bool = F
     if system and not meta.get("system"):
         meta["system"] = system
     if not event.input:
-        event.input = last_user_text(meta.get("input_messages") or []) or ""
+        event.input = input_text(meta.get("input_messages") or []) or ""
     if not event.output:
         out_messages = meta.get("output_messages") or []
         event.output = output_text(out_messages) or ""
         calls = out_messages[0].get("tool_calls") if out_messages and isinstance(out_messages[0], dict) else None
-        if not event.output and calls and "tool_calls" not in meta:
+        if calls and "tool_calls" not in meta:
             meta["tool_calls"] = copy.deepcopy(calls)
     for name in _FILLABLE:
         if getattr(event, name) is None:
