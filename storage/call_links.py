@@ -7,6 +7,8 @@ for what arrives later, in either order, over any transport:
   `member` patch of the stored event (`enrichment.apply_patches` merges members with `calls.merge_call`);
 - every span merged into another's event leaves an alias (its own event id → the event's), and patches
   (log records) sent for an alias are re-keyed to the event, whether they came before or after;
+- a root call span (no parent: its siblings may each have started a trace) with a `gen_ai.response.id`
+  registers that id as an alias (`response:<id>`), so the other root spans of its call find it;
 - stray content: an output-only patch (`gen_ai.choice`) sent with the id of a span that is no event
   (Traceloop's events mode uses the parent workflow span's) goes to an LLM call under that span that
   lacks its output.
@@ -20,7 +22,7 @@ import dataclasses
 from collections import defaultdict
 from typing import Protocol
 
-from phosphobs.storage.calls import CALL_KINDS, continues, same_call
+from phosphobs.storage.calls import CALL_KINDS, continues, response_id, same_call
 from phosphobs.storage.models import Event, EventPatch, otlp_event_id
 from phosphobs.storage.rows import with_decoded_metadata
 
@@ -40,6 +42,8 @@ class LinkStore(Protocol):
 
     def existing(self, project: str, event_ids: list[str]) -> set[str]: ...
 
+    def events(self, project: str, event_ids: list[str]) -> list[Event]: ...
+
     def aliases(self, project: str, event_ids: list[str]) -> dict[str, str]: ...
 
     def add_aliases(self, project: str, pairs: list[tuple[str, str]]) -> None: ...
@@ -54,29 +58,38 @@ class LinkStore(Protocol):
 def absorb(db: LinkStore, project: str, events: list[Event]) -> tuple[list[Event], list[EventPatch]]:
     """`events` without those that are another span of a stored call, and the member patches they become.
 
-    Only spans with a parent can have a stored sibling, so a request of root spans costs no query.
+    Only spans with a parent, or root spans with a response id, can have a stored sibling, so a request
+    of other root spans costs no query.
     """
-    candidates = [e for e in events if e.parent_span_id and e.trace_id and e.kind in CALL_KINDS
-                  and e.source == "otlp"]
-    if not candidates:
+    children: list[Event] = []
+    roots: dict[str, Event] = {}  # `response:<id>` alias → a root call span with that response id
+    for event in events:
+        if event.kind not in CALL_KINDS or not event.trace_id or event.source != "otlp":
+            continue
+        if event.parent_span_id:
+            children.append(event)
+        elif (found := _root_key(event)) is not None:
+            roots[found] = event
+    if not children and not roots:
         return events, []
-    stored = db.stored_calls(project, sorted({e.trace_id for e in candidates if e.trace_id}),
-                             sorted({e.parent_span_id for e in candidates if e.parent_span_id}))
-    if not stored:
-        return events, []
-    by_parent: dict[tuple[str | None, str | None, str], list[Event]] = defaultdict(list)
-    for row in stored:
-        by_parent[(row.trace_id, row.parent_span_id, row.kind)].append(row)
-    absorbed: set[str] = set()
+    targets: dict[str, Event] = {}  # event id of an absorbed span → the stored event it joins
+    if children:
+        _match_children(db, project, children, targets)
+    if roots:
+        stored = db.aliases(project, sorted(roots))
+        if stored:
+            by_id = {e.event_id: e for e in db.events(project, sorted(set(stored.values())))}
+            for key, target_id in stored.items():
+                event, target = with_decoded_metadata(roots[key]), by_id.get(target_id)
+                if target is not None and target.event_id != event.event_id and same_call(target, event):
+                    targets[event.event_id] = target
     members: list[EventPatch] = []
     aliases: list[tuple[str, str]] = []
-    for event in candidates:
-        rows = by_parent.get((event.trace_id, event.parent_span_id, event.kind))
-        target = _stored_call(with_decoded_metadata(event), rows) if rows else None
+    for event in events:
+        target = targets.get(event.event_id)
         if target is None:
             continue
         member = with_decoded_metadata(event)
-        absorbed.add(event.event_id)
         members.append(EventPatch(target.event_id, target.trace_id or "", target.span_id or "",
                                   f"{member.timestamp_us * 1000:020d}:member:{member.span_id}",
                                   {"member": dataclasses.asdict(member)}))
@@ -84,7 +97,37 @@ def absorb(db: LinkStore, project: str, events: list[Event]) -> tuple[list[Event
     if aliases:
         db.add_aliases(project, aliases)
         _move_pending(db, project, dict(aliases))
-    return [e for e in events if e.event_id not in absorbed], members
+    return [e for e in events if e.event_id not in targets], members
+
+
+def _match_children(db: LinkStore, project: str, children: list[Event], targets: dict[str, Event]) -> None:
+    stored = db.stored_calls(project, sorted({e.trace_id for e in children if e.trace_id}),
+                             sorted({e.parent_span_id for e in children if e.parent_span_id}))
+    if not stored:
+        return
+    by_parent: dict[tuple[str | None, str | None, str], list[Event]] = defaultdict(list)
+    for row in stored:
+        by_parent[(row.trace_id, row.parent_span_id, row.kind)].append(row)
+    for event in children:
+        rows = by_parent.get((event.trace_id, event.parent_span_id, event.kind))
+        target = _stored_call(with_decoded_metadata(event), rows) if rows else None
+        if target is not None:
+            targets[event.event_id] = target
+
+
+def _root_key(event: Event) -> str | None:
+    """`response:<id>` for a root call span that reports its response id.
+
+    Metadata that crossed the SQLite writer's pipe is JSON text: it is decoded only when its `response`
+    section has an `id` (a quote inside a JSON string is escaped, so the key pattern matches keys only).
+    """
+    meta = event.metadata
+    if isinstance(meta, str):
+        start = meta.find('"response":{')
+        if start < 0 or '"id":' not in meta[start : meta.find("}", start)]:
+            return None
+    found = response_id(with_decoded_metadata(event))
+    return f"response:{found}" if found is not None else None
 
 
 def _stored_call(event: Event, rows: list[Event]) -> Event | None:
@@ -108,16 +151,23 @@ def member_ids(event: Event) -> list[str]:
 
 
 def link_new_events(db: LinkStore, project: str, events: list[Event]) -> None:
-    """Before `events` are inserted: aliases for the spans merged into them, their pending patches moved
-    to them, and stray output waiting under the parent span of a call that lacks its output."""
+    """Before `events` are inserted: aliases for the spans merged into them (and for a root call's
+    response id), their pending patches moved to them, and stray output waiting under the parent span
+    of a call that lacks its output."""
     aliases: list[tuple[str, str]] = []
     waiting: dict[str, list[Event]] = defaultdict(list)  # parent span's event id → calls lacking output
     for event in events:
         if event.source != "otlp" or not event.trace_id:
             continue
+        if not event.parent_span_id:
+            if event.kind in CALL_KINDS and (key := _root_key(event)) is not None:
+                aliases.append((key, event.event_id))
+                if "merged_spans" in event.metadata:
+                    aliases += [(alias, event.event_id) for alias in member_ids(with_decoded_metadata(event))[1:]]
+            continue
         if "merged_spans" in event.metadata:  # a dict, or JSON text from the SQLite writer's pipe
             aliases += [(alias, event.event_id) for alias in member_ids(with_decoded_metadata(event))[1:]]
-        if event.kind == "llm" and not event.output and event.parent_span_id:
+        if event.kind == "llm" and not event.output:
             waiting[otlp_event_id(event.trace_id, event.parent_span_id)].append(event)
     if aliases:
         db.add_aliases(project, aliases)

@@ -4,8 +4,9 @@ Two shapes of the same class: two instrumentations each wrap the call beside the
 SDK's own `anthropic.messages.create` next to `opentelemetry-instrumentation-anthropic`'s
 `anthropic.chat`), or one library splits a streamed call in two (Logfire: a request span without
 output or usage, then a zero-length "streaming response from …" span that has them). Either way the
-spans share a trace and a parent. What counts as one call, and how its spans merge, is
-`phosphobs.storage.calls`' (storage applies the same rules to spans of one call that arrive apart).
+spans share a trace and a parent, or, when each is a root span (a library that starts its span without
+making it current, and no app span around), one `gen_ai.response.id`. What counts as one call, and how
+its spans merge, is `phosphobs.storage.calls`' (storage applies the same rules to spans that arrive apart).
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ def merge_siblings(events: list[Event]) -> list[Event]:
     shared = False
     for index, event in enumerate(events):
         if event.kind in CALL_KINDS and event.trace_id:
-            members = groups.setdefault((event.trace_id, event.parent_span_id, event.kind), [])
+            key = (event.trace_id, event.parent_span_id, event.kind)
+            if event.parent_span_id is None and (found := response_id(event)) is not None:
+                key = ("", found, event.kind)  # root spans of one call may each start a trace: the id joins them
+            members = groups.setdefault(key, [])
             members.append(index)
             shared = shared or len(members) > 1
     if not shared:  # the usual request: no two call spans under one parent

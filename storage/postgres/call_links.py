@@ -29,6 +29,11 @@ class PostgresLinks:
         return {r["event_id"] for r in self.conn.execute(
             "SELECT event_id FROM events WHERE project_id = %s AND event_id = ANY(%s)", (project, event_ids))}
 
+    def events(self, project: str, event_ids: list[str]) -> list[Event]:
+        return [event_from_row(r) for r in self.conn.execute(
+            "SELECT * FROM events WHERE project_id = %s AND event_id = ANY(%s) ORDER BY seq FOR UPDATE",
+            (project, event_ids))]
+
     def aliases(self, project: str, event_ids: list[str]) -> dict[str, str]:
         return {r["event_id"]: r["target_id"] for r in self.conn.execute(
             "SELECT event_id, target_id FROM event_aliases WHERE project_id = %s AND event_id = ANY(%s)",

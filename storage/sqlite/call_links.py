@@ -30,6 +30,10 @@ class SqliteLinks:
         sql = "SELECT event_id FROM events WHERE project_id = ? AND event_id IN ({marks})"
         return {r[0] for r in lookup_in(self.conn, sql, project, event_ids)}
 
+    def events(self, project: str, event_ids: list[str]) -> list[Event]:
+        sql = "SELECT * FROM events WHERE project_id = ? AND event_id IN ({marks})"
+        return [event_from_row(r) for r in lookup_in(self.conn, sql, project, event_ids)]
+
     def aliases(self, project: str, event_ids: list[str]) -> dict[str, str]:
         return {r[0]: r[1] for r in lookup_in(
             self.conn, "SELECT event_id, target_id FROM event_aliases WHERE project_id = ? AND event_id IN ({marks})",

@@ -32,7 +32,7 @@ def workflow(name: str = "chat_workflow", start_ns: int = BASE_NS, **attrs: obje
                      kind=Span.SPAN_KIND_INTERNAL)
 
 
-def sdk_span(parent: Span, *, response_id: str | None = "msg_01", tokens: tuple[int, int] = (25, 9),
+def sdk_span(parent: Span | None, *, response_id: str | None = "msg_01", tokens: tuple[int, int] = (25, 9),
              start_ns: int = BASE_NS + 10 * MS, duration_ms: float = 900, model: str = "claude-sonnet-4-5",
              error: str | None = None) -> Span:
     """The Anthropic SDK's own span: right usage, no content captured."""
@@ -48,7 +48,7 @@ def sdk_span(parent: Span, *, response_id: str | None = "msg_01", tokens: tuple[
                      duration_ms=duration_ms, error=error)
 
 
-def library_span(parent: Span, *, question: str = "Capital of France?", answer: str | None = "Paris.",
+def library_span(parent: Span | None, *, question: str = "Capital of France?", answer: str | None = "Paris.",
                  response_id: str | None = "msg_01", tokens: tuple[int, int] = (25, 10),
                  start_ns: int = BASE_NS + 9 * MS, duration_ms: float = 905, model: str = "claude-sonnet-4-5",
                  session: str | None = "sess-1", error: str | None = None) -> Span:

@@ -165,3 +165,11 @@ def _sessions():  # type: ignore[no-untyped-def]
     from phosphobs.storage.protocol import SessionQuery
 
     return SessionQuery()
+
+
+def test_root_spans_of_one_call_in_two_traces_and_requests_are_one_event(empty_storage) -> None:  # type: ignore[no-untyped-def]
+    sdk, library = sdk_span(None), library_span(None)
+    other = sdk_span(None, response_id="msg_other", tokens=(5, 5))
+    requests = [scoped_request((SDK_SCOPE, [sdk, other])), scoped_request((LIBRARY_SCOPE, [library]))]
+    for order, _, _, events in every_order(empty_storage, requests):
+        assert sorted((e.output, e.tokens_in, e.tokens_out) for e in events) == [("", 5, 5), ("Paris.", 25, 9)], order

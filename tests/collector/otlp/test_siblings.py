@@ -124,3 +124,19 @@ def test_a_request_span_never_pairs_with_a_complete_call_of_another_model() -> N
     request = logfire_request_span(parent, model="gpt-4o")
     other = logfire_stream_span(parent, model="gpt-4o-mini")
     assert len(calls((LOGFIRE_SCOPE, [request, other]))) == 2
+
+
+@ORDERS
+def test_root_spans_of_one_call_in_two_traces_are_one_event_by_response_id(reverse: bool) -> None:
+    """No app span around the call: the library starts its span without making it current, so the SDK's
+    span starts a trace of its own; only the response id says they are one call."""
+    sdk, library = sdk_span(None), library_span(None)
+    assert sdk.trace_id != library.trace_id
+    [event] = both(None, [sdk], [library], reverse)
+    assert (event.output, event.tokens_out, event.session_id) == ("Paris.", 9, "sess-1")
+
+
+def test_root_spans_with_different_response_ids_stay_apart() -> None:
+    events = calls((SDK_SCOPE, [sdk_span(None, response_id="msg_a")]),
+                   (LIBRARY_SCOPE, [library_span(None, response_id="msg_b")]))
+    assert len(events) == 2
