@@ -55,8 +55,9 @@ class LinkStore(Protocol):
     def store_patches(self, project: str, patches: list[EventPatch]) -> set[str]: ...
 
 
-def absorb(db: LinkStore, project: str, events: list[Event]) -> tuple[list[Event], list[EventPatch]]:
-    """`events` without those that are another span of a stored call, and the member patches they become.
+def absorb(db: LinkStore, project: str, events: list[Event]) -> tuple[list[Event], list[EventPatch], dict[str, str]]:
+    """`events` without those that are another span of a stored call, the member patches they become,
+    and the `response:<id>` key of each kept root call span (for `link_new_events`).
 
     Only spans with a parent, or root spans with a response id, can have a stored sibling, so a request
     of other root spans costs no query.
@@ -71,7 +72,7 @@ def absorb(db: LinkStore, project: str, events: list[Event]) -> tuple[list[Event
         elif (found := _root_key(event)) is not None:
             roots[found] = event
     if not children and not roots:
-        return events, []
+        return events, [], {}
     targets: dict[str, Event] = {}  # event id of an absorbed span → the stored event it joins
     if children:
         _match_children(db, project, children, targets)
@@ -97,7 +98,8 @@ def absorb(db: LinkStore, project: str, events: list[Event]) -> tuple[list[Event
     if aliases:
         db.add_aliases(project, aliases)
         _move_pending(db, project, dict(aliases))
-    return [e for e in events if e.event_id not in targets], members
+    keys = {event.event_id: key for key, event in roots.items() if event.event_id not in targets}
+    return [e for e in events if e.event_id not in targets], members, keys
 
 
 def _match_children(db: LinkStore, project: str, children: list[Event], targets: dict[str, Event]) -> None:
@@ -150,7 +152,7 @@ def member_ids(event: Event) -> list[str]:
     return ids
 
 
-def link_new_events(db: LinkStore, project: str, events: list[Event]) -> None:
+def link_new_events(db: LinkStore, project: str, events: list[Event], root_keys: dict[str, str]) -> None:
     """Before `events` are inserted: aliases for the spans merged into them (and for a root call's
     response id), their pending patches moved to them, and stray output waiting under the parent span
     of a call that lacks its output."""
@@ -160,7 +162,7 @@ def link_new_events(db: LinkStore, project: str, events: list[Event]) -> None:
         if event.source != "otlp" or not event.trace_id:
             continue
         if not event.parent_span_id:
-            if event.kind in CALL_KINDS and (key := _root_key(event)) is not None:
+            if (key := root_keys.get(event.event_id)) is not None:
                 aliases.append((key, event.event_id))
                 if "merged_spans" in event.metadata:
                     aliases += [(alias, event.event_id) for alias in member_ids(with_decoded_metadata(event))[1:]]

@@ -46,13 +46,13 @@ def ingest(conn: psycopg.Connection, op: IngestOp, now_us: int, changes: Session
         if event.event_id not in existing and event.event_id not in fresh:
             fresh[event.event_id] = event
     links = PostgresLinks(conn)
-    new, members = call_links.absorb(links, project, list(fresh.values()))  # spans of calls already stored
+    new, members, root_keys = call_links.absorb(links, project, list(fresh.values()))  # spans of calls already stored
     patches = call_links.settle_patches(links, project, [*op.patches, *members])
     if patches:  # before the events: a span in this same op picks its patches up on insert
         refresh_patched(conn, project, store_patches(conn, project, patches), changes)
     created: set[str] = set()
     if new:
-        call_links.link_new_events(links, project, new)
+        call_links.link_new_events(links, project, new, root_keys)
         created = _insert_events(conn, project, merge_pending(conn, project, new), op.received_us or now_us, changes)
     created |= {e.event_id for e in fresh.values()} - {e.event_id for e in new}  # absorbed: stored as members
     statuses: list[Any] = []

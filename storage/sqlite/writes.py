@@ -136,7 +136,7 @@ def _ingest(conn: sqlite3.Connection, op: IngestOp, now_us: int, changes: Sessio
             statuses.append("created")
             fresh.append(event)
     links = SqliteLinks(conn)
-    kept, members = call_links.absorb(links, project, fresh)  # spans of calls already stored
+    kept, members, root_keys = call_links.absorb(links, project, fresh)  # spans of calls already stored
     # an absorbed span's session hint is no event row's: resolve keeps it in its trace's context
     absorbed = {e.event_id for e in fresh} - {e.event_id for e in kept} if members else set()
     rowed = [e for e in op.events if e.event_id not in absorbed] if absorbed else op.events
@@ -146,7 +146,7 @@ def _ingest(conn: sqlite3.Connection, op: IngestOp, now_us: int, changes: Sessio
     if patches:  # before the events: a span in this same op picks its patches up on insert
         refresh_patched(conn, project, store_patches(conn, project, patches), changes)
     if fresh:
-        call_links.link_new_events(links, project, fresh)
+        call_links.link_new_events(links, project, fresh, root_keys)
         _insert_events(conn, project, merge_pending(conn, project, fresh), op.received_us or now_us, contexts,
                        changes)
     return WriteResult(ok=True, statuses=statuses, rate_limit=limit_state)
