@@ -20,6 +20,7 @@ Whenever model or tokens end up different from the base's, an estimated cost is 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -115,7 +116,7 @@ def apply_patches(base: Event, patches: Iterable[EventPatch], *, fresh: bool = F
     ordered = _ordered(patches)
     if not ordered:
         return event
-    members = [Event(**f["member"]) for f in ordered if isinstance(f.get("member"), dict)]
+    members = [m for m in (_member(f.get("member")) for f in ordered) if m is not None]
     if members:  # the row keeps its identity; its facts are the whole call's
         merged = merge_call([event, *members])
         event = replace(merged, event_id=base.event_id, trace_id=base.trace_id, span_id=base.span_id,
@@ -151,6 +152,19 @@ def apply_patches(base: Event, patches: Iterable[EventPatch], *, fresh: bool = F
     if members or (event.model, event.tokens_in, event.tokens_out) != priced:
         estimate_cost(event)
     return event
+
+
+_EVENT_FIELDS = frozenset(f.name for f in dataclasses.fields(Event))
+
+
+def _member(value: Any) -> Event | None:
+    """A member patch's event; None for anything that is not one (never fails the op)."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        return Event(**{k: v for k, v in value.items() if k in _EVENT_FIELDS})
+    except TypeError:
+        return None
 
 
 def _keep(value: Any) -> Any:

@@ -73,7 +73,16 @@ def tool_content(a: SpanAttrs) -> SpanContent:
                      "output.value")
     args = args if args is not None else a.get("traceloop.entity.input")
     result = result if result is not None else a.get("traceloop.entity.output")
-    return SpanContent(input=clean_text(args), output=clean_text(result))
+    return SpanContent(input=clean_text(args), output=_unquoted(clean_text(result)))
+
+
+def _unquoted(text: str | None) -> str | None:
+    """A result sent as a JSON string literal (Vercel's `"Sunny"`) reads as the string itself."""
+    if text is not None and len(text) >= 2 and text[0] == '"' and text[-1] == '"':
+        parsed = parse_json(text)
+        if isinstance(parsed, str):
+            return parsed
+    return text
 
 
 def embedding_content(a: SpanAttrs) -> SpanContent:

@@ -13,6 +13,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
+from phosphobs.collector.otlp.agent_context import fill_failed_inputs
 from phosphobs.collector.otlp.attributes import any_value, key_values
 from phosphobs.collector.otlp.content_events import content_fields, event_name, is_content_event, order_key
 from phosphobs.collector.otlp.nesting import collapse_nested
@@ -65,6 +66,7 @@ def normalize_traces(req: ExportTraceServiceRequest, now_us: int) -> NormalizedB
                 except Exception as exc:  # a surprise in one span must not cost the others
                     batch.reject(f"span {span.name!r} ({span_id}): {type(exc).__name__}: {exc}")
     batch.events = merge_siblings(collapse_nested(converted))
+    fill_failed_inputs(batch.events, converted)
     batch.trace_hints = [item.hint for item in converted if item.hint is not None]
     return batch
 

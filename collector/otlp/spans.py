@@ -41,6 +41,7 @@ class ConvertedSpan:
     parent_span_id: str | None
     event: Event | None = None
     hint: TraceHint | None = None
+    history: Any = None  # a wrapper (agent) span's message history, raw: a failed call's input may be only there
 
 
 def convert_span(span: Span, out: ConvertedSpan, resource: Attrs, scope: Attrs, now_us: int) -> ConvertedSpan:
@@ -57,7 +58,10 @@ def convert_span(span: Span, out: ConvertedSpan, resource: Attrs, scope: Attrs, 
     if session or user:
         out.hint = TraceHint(out.trace_id, start_us, session, user)
     kind = fields.classify(span.name, a)
-    if kind is None or fields.is_pending_duplicate(a):
+    if kind is None:
+        out.history = a.attrs.get("pydantic_ai.all_messages")
+        return out
+    if fields.is_pending_duplicate(a):
         return out
     latency_ms = (end_ns - start_ns) / 1e6 if start_ns and end_ns >= start_ns else _reported_latency_ms(a)
     event = _event(span, out, kind, a, plan, scope, start_us, latency_ms)

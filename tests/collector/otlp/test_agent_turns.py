@@ -96,3 +96,29 @@ def test_pydantic_ai_tool_span_carries_name_arguments_and_result() -> None:
     event = only_event(normalize(span))
     assert (event.kind, event.input, event.output) == ("tool", '{"a":1234,"b":1704}', "2102650")
     assert event.metadata["tool"] == {"name": "multiply", "call_id": "c1"}
+
+
+def test_a_failed_call_takes_its_input_from_the_agent_span_that_recorded_it() -> None:
+    """pydantic-ai: the `chat` span of a call that raised has no messages; its agent span's history ends
+    with them."""
+    history = [{"role": "system", "parts": [{"type": "text", "content": "Be concise."}]},
+               {"role": "user", "parts": [{"type": "text", "content": "FAIL_PLEASE"}]}]
+    agent = make_span("invoke_agent geo", {"gen_ai.operation.name": "invoke_agent",
+                                           "pydantic_ai.all_messages": json.dumps(history)}, duration_ms=500)
+    failed = make_span("chat gpt-4o-mini", CHAT, parent=agent, error="ModelServerError: status_code: 500")
+    ok = make_span("chat gpt-4o-mini", {**CHAT, "gen_ai.input.messages": json.dumps([{"role": "user",
+                                                                                      "content": "Hi"}])},
+                   parent=agent)
+    events = {e.status: e for e in normalize(agent, failed, ok).events}
+    assert (events["error"].input, events["error"].flag) == ("FAIL_PLEASE", "failure")
+    assert events["error"].metadata["input_messages"][0]["content"] == "Be concise."
+    assert events["ok"].input == "Hi"  # a call with its own input keeps it
+
+
+def test_a_tool_result_sent_as_a_json_string_literal_reads_as_its_text() -> None:
+    span = make_span("ai.toolCall", {"ai.operationId": "ai.toolCall", "ai.toolCall.name": "weather",
+                                     "ai.toolCall.args": '{"city":"Paris"}',
+                                     "ai.toolCall.result": '"Sunny and 21 C in Paris"'})
+    event = only_event(normalize(span))
+    assert (event.input, event.output) == ('{"city":"Paris"}', "Sunny and 21 C in Paris")
+    assert event.metadata["tool"]["name"] == "weather"
