@@ -40,7 +40,9 @@ def same_call(a: Event, b: Event) -> bool:
 
 def continues(request: Event, other: Event) -> bool:
     """`other` brings the output of `request`'s stream: later, same model, with output or usage."""
-    if other.status == "error" or not (other.output or _has_usage(other)) or not compatible(request, other):
+    if not request_only(request) or other.status == "error" or not (other.output or _has_usage(other)):
+        return False
+    if not compatible(request, other):
         return False
     if response_id(request) is not None and response_id(other) not in (None, response_id(request)):
         return False

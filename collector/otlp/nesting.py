@@ -58,7 +58,7 @@ def _nearest_same_kind(item: ConvertedSpan, by_key: dict[Key, ConvertedSpan]) ->
         above = by_key.get((item.trace_id, parent))
         if above is None:
             return None
-        if above.event is not None and above.event.kind == item.event.kind:
+        if above.event is not None and above.event.kind == item.event.kind and above.event.span_id == parent:
             return (item.trace_id, parent)
         parent = above.parent_span_id
     return None
