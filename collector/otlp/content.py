@@ -161,7 +161,10 @@ def _raw_request(value: Any) -> Found:
 
 
 def _raw_response(value: Any) -> Found:
-    found = response_messages(value)
+    parsed = parse_json(value)
+    if isinstance(parsed, list) and len(parsed) == 1 and isinstance(parsed[0], dict):
+        parsed = parsed[0]  # the OpenAI Agents SDK's generation output: a list holding the response
+    found = response_messages(parsed)
     if found:
         return found
     return clean_text(value) if value is not None else None

@@ -238,10 +238,37 @@ def response_messages(value: Any) -> list[Message] | None:
     if isinstance(value.get("message"), dict):
         msg = message(value["message"], "assistant")
         return [msg] if msg else None
+    if isinstance(value.get("output"), list):  # OpenAI Responses API: output items
+        return _response_items(value["output"])
     if isinstance(value.get("content"), list):  # Anthropic messages response
         msg = message({"role": value.get("role", "assistant"), "content": value["content"]})
         return [msg] if msg else None
     return None
+
+
+def _response_items(items: list[Any]) -> list[Message] | None:
+    """Responses API output items as one assistant message: `message` texts joined, `function_call`s as
+    tool calls."""
+    texts: list[str] = []
+    calls: list[dict[str, Any]] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        if item.get("type") == "message":
+            text = content_text(item.get("content"))
+            if text:
+                texts.append(text)
+        elif item.get("type") == "function_call":
+            call = tool_call({"id": item.get("call_id") or item.get("id"), "name": item.get("name"),
+                              "arguments": item.get("arguments")})
+            if call:
+                calls.append(call)
+    if not texts and not calls:
+        return None
+    msg: Message = {"role": "assistant", "content": "".join(texts) if texts else None}
+    if calls:
+        msg["tool_calls"] = calls
+    return [msg]
 
 
 def system_text(instructions: Any, history: list[Message] | None) -> str | None:
