@@ -32,8 +32,8 @@ _OUTPUT_FIELDS = frozenset(("choice", "output_messages"))
 class LinkStore(Protocol):
     """The few reads and writes call linking needs, in one backend's SQL."""
 
-    def stored_calls(self, project: str, traces: list[str], parents: list[str]) -> list[Event]:
-        """Stored OTLP call events (llm, embedding) of `traces` whose parent span is one of `parents`."""
+    def stored_calls(self, project: str, traces: list[str], spans: list[str]) -> list[Event]:
+        """Stored OTLP call events (llm, embedding) of `traces` whose own or parent span is in `spans`."""
         ...
 
     def lacking_output(self, project: str, traces: list[str], parents: list[str]) -> list[Event]:
@@ -74,8 +74,9 @@ def absorb(db: LinkStore, project: str, events: list[Event]) -> tuple[list[Event
     if not children and not roots:
         return events, [], {}
     targets: dict[str, Event] = {}  # event id of an absorbed span → the stored event it joins
+    dropped: dict[str, Event] = {}  # event id of an outer span whose inner calls are stored → the first
     if children:
-        _match_children(db, project, children, targets)
+        _match_children(db, project, children, targets, dropped)
     if roots:
         stored = db.aliases(project, sorted(roots))
         if stored:
@@ -95,26 +96,47 @@ def absorb(db: LinkStore, project: str, events: list[Event]) -> tuple[list[Event
                                   f"{member.timestamp_us * 1000:020d}:member:{member.span_id}",
                                   {"member": dataclasses.asdict(member)}))
         aliases += [(alias, target.event_id) for alias in member_ids(member)]
+    aliases += [(event_id, inner.event_id) for event_id, inner in dropped.items()]
     if aliases:
         db.add_aliases(project, aliases)
         _move_pending(db, project, dict(aliases))
     keys = {event.event_id: key for key, event in roots.items() if event.event_id not in targets}
-    return [e for e in events if e.event_id not in targets], members, keys
+    return [e for e in events if e.event_id not in targets and e.event_id not in dropped], members, keys
 
 
-def _match_children(db: LinkStore, project: str, children: list[Event], targets: dict[str, Event]) -> None:
+def _match_children(db: LinkStore, project: str, children: list[Event], targets: dict[str, Event],
+                    dropped: dict[str, Event]) -> None:
+    """Spans with a parent: a stored sibling of the same call, else a stored call span they nest in or
+    that nests in them (two instrumentations wrapping one call, exported apart)."""
     stored = db.stored_calls(project, sorted({e.trace_id for e in children if e.trace_id}),
-                             sorted({e.parent_span_id for e in children if e.parent_span_id}))
+                             sorted({s for e in children for s in (e.parent_span_id, e.span_id) if s}))
     if not stored:
         return
     by_parent: dict[tuple[str | None, str | None, str], list[Event]] = defaultdict(list)
+    by_span: dict[tuple[str | None, str | None, str], Event] = {}
     for row in stored:
         by_parent[(row.trace_id, row.parent_span_id, row.kind)].append(row)
+        by_span[(row.trace_id, row.span_id, row.kind)] = row
     for event in children:
+        decoded = with_decoded_metadata(event)
         rows = by_parent.get((event.trace_id, event.parent_span_id, event.kind))
-        target = _stored_call(with_decoded_metadata(event), rows) if rows else None
+        target = _stored_call(decoded, rows) if rows else None
+        if target is None:
+            inner = [r for r in by_parent.get((event.trace_id, event.span_id, event.kind), [])
+                     if r.event_id != event.event_id]
+            target = _nested(decoded, by_span.get((event.trace_id, event.parent_span_id, event.kind)), inner)
+            if target is None and len(inner) > 1:  # an outer call that fanned out (retries, fallbacks):
+                dropped[event.event_id] = inner[0]  # its inner calls are the calls; it only wrapped them
         if target is not None:
             targets[event.event_id] = target
+
+
+def _nested(event: Event, outer: Event | None, inner: list[Event]) -> Event | None:
+    """The stored call `event` is nested in (unless that one already took in a span: an outer call that
+    fanned out keeps each inner call apart), else the one stored call nested in `event`."""
+    if outer is not None and outer.event_id != event.event_id and not outer.metadata.get("merged_spans"):
+        return outer
+    return inner[0] if len(inner) == 1 else None
 
 
 def _root_key(event: Event) -> str | None:

@@ -105,7 +105,8 @@ def merge_call(members: list[Event]) -> Event:
     call that runs from the first start to the last end; otherwise the chosen span's timing is the call's.
     Deterministic in the set of members, so arrival order cannot change the result.
     """
-    ranked = sorted(members, key=_rank)
+    spans = {m.span_id for m in members}
+    ranked = sorted(members, key=lambda m: _rank(m, m.parent_span_id in spans))
     chosen, donors = ranked[0], ranked[1:]
     event = replace(chosen, metadata=dict(chosen.metadata), tags=list(chosen.tags))
     for donor in donors:
@@ -133,8 +134,10 @@ def merge_call(members: list[Event]) -> Event:
     return event
 
 
-def _rank(event: Event) -> tuple[int, int, int, int, str]:
-    return (provider_rank(event), 0 if _has_usage(event) else 1, 0 if event.output else 1,
+def _rank(event: Event, nested: bool) -> tuple[int, int, int, int, int, str]:
+    """Nearest the provider first: its SDK's own span, one with usage, the inner of nested spans, then
+    whichever has the output and the input; the span id only breaks exact ties."""
+    return (provider_rank(event), 0 if _has_usage(event) else 1, 0 if nested else 1, 0 if event.output else 1,
             0 if event.input else 1, event.span_id or "")
 
 

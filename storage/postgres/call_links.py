@@ -12,17 +12,17 @@ class PostgresLinks:
     def __init__(self, conn: psycopg.Connection) -> None:
         self.conn = conn
 
-    def stored_calls(self, project: str, traces: list[str], parents: list[str]) -> list[Event]:
-        return self._under(project, traces, parents, "kind IN ('llm', 'embedding')")
+    def stored_calls(self, project: str, traces: list[str], spans: list[str]) -> list[Event]:
+        return self._select(project, traces, spans, "(parent_span_id = ANY(%(s)s) OR span_id = ANY(%(s)s))"
+                                                    " AND kind IN ('llm', 'embedding')")
 
     def lacking_output(self, project: str, traces: list[str], parents: list[str]) -> list[Event]:
-        return self._under(project, traces, parents, "kind = 'llm' AND output = ''")
+        return self._select(project, traces, parents, "parent_span_id = ANY(%(s)s) AND kind = 'llm' AND output = ''")
 
-    def _under(self, project: str, traces: list[str], parents: list[str], where: str) -> list[Event]:
+    def _select(self, project: str, traces: list[str], spans: list[str], where: str) -> list[Event]:
         rows = self.conn.execute(
-            "SELECT * FROM events WHERE project_id = %s AND trace_id = ANY(%s) AND parent_span_id = ANY(%s)"
-            f" AND source = 'otlp' AND {where} ORDER BY seq FOR UPDATE",
-            (project, traces, parents)).fetchall()
+            f"SELECT * FROM events WHERE project_id = %(p)s AND trace_id = ANY(%(t)s) AND {where}"
+            " AND source = 'otlp' ORDER BY seq FOR UPDATE", {"p": project, "t": traces, "s": spans}).fetchall()
         return [event_from_row(r) for r in rows]
 
     def existing(self, project: str, event_ids: list[str]) -> set[str]:

@@ -14,17 +14,19 @@ class SqliteLinks:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
-    def stored_calls(self, project: str, traces: list[str], parents: list[str]) -> list[Event]:
-        return self._under(project, traces, parents, "kind IN ('llm', 'embedding')")
+    def stored_calls(self, project: str, traces: list[str], spans: list[str]) -> list[Event]:
+        wanted = set(spans)
+        rows = self._in_traces(project, traces, "kind IN ('llm', 'embedding')")
+        return [event_from_row(r) for r in rows if r["parent_span_id"] in wanted or r["span_id"] in wanted]
 
     def lacking_output(self, project: str, traces: list[str], parents: list[str]) -> list[Event]:
-        return self._under(project, traces, parents, "kind = 'llm' AND output = ''")
-
-    def _under(self, project: str, traces: list[str], parents: list[str], where: str) -> list[Event]:
         wanted = set(parents)
-        rows = lookup_in(self.conn, "SELECT * FROM events WHERE project_id = ? AND trace_id IN ({marks})"
-                                    f" AND source = 'otlp' AND {where}", project, traces)
+        rows = self._in_traces(project, traces, "kind = 'llm' AND output = ''")
         return [event_from_row(r) for r in rows if r["parent_span_id"] in wanted]
+
+    def _in_traces(self, project: str, traces: list[str], where: str) -> list[sqlite3.Row]:
+        return lookup_in(self.conn, "SELECT * FROM events WHERE project_id = ? AND trace_id IN ({marks})"
+                                    f" AND source = 'otlp' AND {where}", project, traces)
 
     def existing(self, project: str, event_ids: list[str]) -> set[str]:
         sql = "SELECT event_id FROM events WHERE project_id = ? AND event_id IN ({marks})"

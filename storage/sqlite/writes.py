@@ -138,7 +138,7 @@ def _ingest(conn: sqlite3.Connection, op: IngestOp, now_us: int, changes: Sessio
     links = SqliteLinks(conn)
     kept, members, root_keys = call_links.absorb(links, project, fresh)  # spans of calls already stored
     # an absorbed span's session hint is no event row's: resolve keeps it in its trace's context
-    absorbed = {e.event_id for e in fresh} - {e.event_id for e in kept} if members else set()
+    absorbed = {e.event_id for e in fresh} - {e.event_id for e in kept} if len(kept) != len(fresh) else set()
     rowed = [e for e in op.events if e.event_id not in absorbed] if absorbed else op.events
     contexts = trace_context.resolve(conn, project, op.trace_hints, rowed, changes)
     fresh = kept

@@ -25,7 +25,7 @@ from tests.collector.call_spans import (
     sdk_span,
     workflow,
 )
-from tests.collector.otlp_factories import BASE_NS, logs_request, make_log, make_span
+from tests.collector.otlp_factories import BASE_NS, logs_request, make_log, make_span, traces_request
 
 Request = ExportTraceServiceRequest | ExportLogsServiceRequest
 NOW = BASE_NS // 1000 + 60_000_000
@@ -173,3 +173,39 @@ def test_root_spans_of_one_call_in_two_traces_and_requests_are_one_event(empty_s
     requests = [scoped_request((SDK_SCOPE, [sdk, other])), scoped_request((LIBRARY_SCOPE, [library]))]
     for order, _, _, events in every_order(empty_storage, requests):
         assert sorted((e.output, e.tokens_in, e.tokens_out) for e in events) == [("", 5, 5), ("Paris.", 25, 9)], order
+
+
+def nested_pair():  # type: ignore[no-untyped-def]
+    """LangChain's span (OpenInference) around the OpenAI instrumentation's span of the same call."""
+    chain = make_span("AgentExecutor", {"openinference.span.kind": "CHAIN", "session.id": "s-n"})
+    outer = make_span("ChatOpenAI", {
+        "openinference.span.kind": "LLM", "llm.model_name": "gpt-4o-mini",
+        "llm.input_messages.0.message.role": "user", "llm.input_messages.0.message.content": "Capital of Peru?",
+        "llm.output_messages.0.message.role": "assistant", "llm.output_messages.0.message.content": "Lima.",
+        "llm.token_count.prompt": 10, "llm.token_count.completion": 3}, parent=chain, duration_ms=500)
+    inner = make_span("chat gpt-4o-mini", {
+        "gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.response.model": "gpt-4o-mini-2024-07-18", "gen_ai.usage.input_tokens": 10,
+        "gen_ai.usage.output_tokens": 2}, parent=outer, start_ns=BASE_NS + 1_000_000, duration_ms=400)
+    return chain, outer, inner
+
+
+def test_nested_spans_of_one_call_exported_apart_are_one_event(empty_storage) -> None:  # type: ignore[no-untyped-def]
+    chain, outer, inner = nested_pair()
+    requests = [traces_request([inner]), traces_request([outer]), traces_request([chain])]
+    for order, storage, project, events in every_order(empty_storage, requests):
+        assert [(e.input, e.output, e.tokens_in, e.tokens_out) for e in events] == [
+            ("Capital of Peru?", "Lima.", 10, 2)], order  # the inner span's numbers
+        assert events[0].model == "gpt-4o-mini-2024-07-18"
+        [stored] = storage.list_events(project.id, EventQuery(kind="llm")).items
+        assert stored.session_id == "s-n", order
+
+
+def test_an_outer_call_with_two_inner_calls_exported_apart_keeps_both(empty_storage) -> None:  # type: ignore[no-untyped-def]
+    chain, outer, inner = nested_pair()
+    retry = make_span("chat gpt-4o-mini", {
+        "gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini", "gen_ai.usage.input_tokens": 10,
+        "gen_ai.usage.output_tokens": 4}, parent=outer, start_ns=BASE_NS + 420_000_000, duration_ms=50)
+    requests = [traces_request([inner]), traces_request([retry]), traces_request([outer, chain])]
+    for order, _, _, events in every_order(empty_storage, requests):
+        assert sorted(e.tokens_out for e in events) == [2, 4], order  # two calls, the outer span counted in none
