@@ -22,7 +22,7 @@ import dataclasses
 from collections import defaultdict
 from typing import Protocol
 
-from phosphobs.storage.calls import CALL_KINDS, continues, response_id, same_call
+from phosphobs.storage.calls import CALL_KINDS, continues, end_us, response_id, same_call
 from phosphobs.storage.models import Event, EventPatch, otlp_event_id
 from phosphobs.storage.rows import with_decoded_metadata
 
@@ -191,7 +191,7 @@ def link_new_events(db: LinkStore, project: str, events: list[Event], root_keys:
             continue
         if "merged_spans" in event.metadata:  # a dict, or JSON text from the SQLite writer's pipe
             aliases += [(alias, event.event_id) for alias in member_ids(with_decoded_metadata(event))[1:]]
-        if event.kind == "llm" and not event.output:
+        if event.kind == "llm" and not event.output and event.status != "error":  # a failed call has no answer
             waiting[otlp_event_id(event.trace_id, event.parent_span_id)].append(event)
     if aliases:
         db.add_aliases(project, aliases)
@@ -258,19 +258,23 @@ def settle_patches(db: LinkStore, project: str, patches: list[EventPatch]) -> li
 
 
 def _assign(patches: list[EventPatch], calls: list[Event]) -> list[tuple[EventPatch, Event]]:
-    """Stray outputs to calls, in time order: each output to the latest call that started before it,
-    one output per call."""
+    """Stray outputs to calls, one output per call: each to a call that was running when the output was
+    logged (the answer of a stream is logged as it ends), the one that ended nearest to it. An output
+    logged without a time goes to the earliest free call."""
     free = sorted(calls, key=lambda c: (c.timestamp_us, c.span_id or ""))
     pairs = []
     for patch in sorted(patches, key=lambda p: p.order_key):
-        if not free:
-            break
         at_us = int(patch.order_key.split(":", 1)[0]) // 1000
-        started = [c for c in free if c.timestamp_us <= at_us] or free
-        call = started[-1] if at_us else started[0]
+        fits = [c for c in free if c.timestamp_us <= at_us <= end_us(c) + _SLACK_US] if at_us else free[:1]
+        if not fits:
+            continue
+        call = min(fits, key=lambda c: abs(end_us(c) - at_us))
         free.remove(call)
         pairs.append((patch, call))
     return pairs
+
+
+_SLACK_US = 2_000_000  # an answer logged just after its span ended
 
 
 def _output_only(patch: EventPatch) -> bool:

@@ -17,7 +17,8 @@ class PostgresLinks:
                                                     " AND kind IN ('llm', 'embedding')")
 
     def lacking_output(self, project: str, traces: list[str], parents: list[str]) -> list[Event]:
-        return self._select(project, traces, parents, "parent_span_id = ANY(%(s)s) AND kind = 'llm' AND output = ''")
+        return self._select(project, traces, parents,
+                            "parent_span_id = ANY(%(s)s) AND kind = 'llm' AND output = '' AND status <> 'error'")
 
     def _select(self, project: str, traces: list[str], spans: list[str], where: str) -> list[Event]:
         rows = self.conn.execute(

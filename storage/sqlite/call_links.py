@@ -21,7 +21,7 @@ class SqliteLinks:
 
     def lacking_output(self, project: str, traces: list[str], parents: list[str]) -> list[Event]:
         wanted = set(parents)
-        rows = self._in_traces(project, traces, "kind = 'llm' AND output = ''")
+        rows = self._in_traces(project, traces, "kind = 'llm' AND output = '' AND status <> 'error'")
         return [event_from_row(r) for r in rows if r["parent_span_id"] in wanted]
 
     def _in_traces(self, project: str, traces: list[str], where: str) -> list[sqlite3.Row]:

@@ -13,7 +13,8 @@ from phosphobs.collector.otlp.normalize import normalize_traces
 from phosphobs.storage.models import Event
 
 CAPTURES = Path(__file__).parent / "captures"
-NAMES = sorted(p.name for p in CAPTURES.iterdir() if (p / "truth.json").is_file())
+# captures whose content is all on spans (log-record content needs storage: tests/collector/receivers)
+NAMES = sorted(p.name for p in CAPTURES.iterdir() if (p / "truth.json").is_file() and not any(p.glob("*_logs.bin")))
 
 
 def events_of(name: str) -> tuple[dict[str, Any], list[Event]]:

@@ -93,6 +93,35 @@ def test_sdk_spans_beside_library_spans_give_one_event_per_call(server: ServerPr
         assert meta["model"] == call["response_model"] and meta["cost_cents"] is not None
 
 
+def test_traceloop_events_mode_capture_logs_first_and_spans_one_by_one(server: ServerProcess) -> None:
+    """The real Traceloop events-mode capture: content only in log records, the streamed answer logged on
+    the workflow span; logs sent first, then every span alone, in reverse."""
+    folder = CAPTURES / "traceloop-openai-events"
+    truth = json.loads((folder / "truth.json").read_text())
+    salt = "events-mode"
+    logs: list[ExportLogsServiceRequest] = []
+    for body in sorted(folder.glob("*_logs.bin")):
+        request = ExportLogsServiceRequest.FromString(body.read_bytes())
+        for resource_logs in request.resource_logs:
+            for scope_logs in resource_logs.scope_logs:
+                for record in scope_logs.log_records:
+                    if record.trace_id:
+                        record.trace_id = hashlib.sha256(salt.encode() + record.trace_id).digest()[:16]
+        logs.append(request)
+    spans: list[ExportTraceServiceRequest] = []
+    for body in sorted(folder.glob("*_traces.bin")):
+        spans += one_span_each(ExportTraceServiceRequest.FromString(body.read_bytes()), salt)
+    send(server, [*reversed(logs), *reversed(spans)], grpc_every_other=False)  # type: ignore[list-item]
+    events = trace_events(server, {r.resource_spans[0].scope_spans[0].spans[0].trace_id.hex() for r in spans})
+    assert sorted((e["input"], e["output"]) for e in events) == sorted(
+        (c["last_user_text"], c["output_text"] or "") for c in truth["calls"])
+    for call in truth["calls"]:
+        [event] = [e for e in events if e["input"] == call["last_user_text"]]
+        assert event["session_id"] == truth["session_id"]
+        if call["status"] == 200:
+            assert event["metadata"]["token_count_output"] == call["output_tokens"]
+
+
 def test_traceloop_events_mode_stray_choice_lands_on_its_call_logs_first(server: ServerProcess) -> None:
     workflow = make_span("chat.workflow", {"traceloop.span.kind": "workflow",
                                            "traceloop.association.properties.session_id": "s-stray"},
