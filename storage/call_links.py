@@ -59,8 +59,8 @@ def absorb(db: LinkStore, project: str, events: list[Event]) -> tuple[list[Event
     """`events` without those that are another span of a stored call, the member patches they become,
     and the `response:<id>` key of each kept root call span (for `link_new_events`).
 
-    Only spans with a parent, or root spans with a response id, can have a stored sibling, so a request
-    of other root spans costs no query.
+    Only spans with a parent, or root spans with a response id, are looked up, so a request of other
+    root spans costs no query.
     """
     children: list[Event] = []
     roots: dict[str, Event] = {}  # `response:<id>` alias → a root call span with that response id
@@ -75,8 +75,8 @@ def absorb(db: LinkStore, project: str, events: list[Event]) -> tuple[list[Event
         return events, [], {}
     targets: dict[str, Event] = {}  # event id of an absorbed span → the stored event it joins
     dropped: dict[str, Event] = {}  # event id of an outer span whose inner calls are stored → the first
-    if children:
-        _match_children(db, project, children, targets, dropped)
+    _match_children(db, project, [*children, *roots.values()], targets, dropped)
+    roots = {key: event for key, event in roots.items() if event.event_id not in targets}
     if roots:
         stored = db.aliases(project, sorted(roots))
         if stored:
@@ -106,8 +106,8 @@ def absorb(db: LinkStore, project: str, events: list[Event]) -> tuple[list[Event
 
 def _match_children(db: LinkStore, project: str, children: list[Event], targets: dict[str, Event],
                     dropped: dict[str, Event]) -> None:
-    """Spans with a parent: a stored sibling of the same call, else a stored call span they nest in or
-    that nests in them (two instrumentations wrapping one call, exported apart)."""
+    """A stored sibling of the same call, else a stored call span they nest in or that nests in them (two
+    instrumentations wrapping one call, exported apart)."""
     stored = db.stored_calls(project, sorted({e.trace_id for e in children if e.trace_id}),
                              sorted({s for e in children for s in (e.parent_span_id, e.span_id) if s}))
     if not stored:

@@ -209,3 +209,17 @@ def test_an_outer_call_with_two_inner_calls_exported_apart_keeps_both(empty_stor
     requests = [traces_request([inner]), traces_request([retry]), traces_request([outer, chain])]
     for order, _, _, events in every_order(empty_storage, requests):
         assert sorted(e.tokens_out for e in events) == [2, 4], order  # two calls, the outer span counted in none
+
+
+def test_a_root_call_span_with_a_response_id_takes_in_its_inner_span_exported_first(empty_storage) -> None:  # type: ignore[no-untyped-def]
+    """LiteLLM streaming: `litellm_request` (a root, with the response id) over an empty `raw_gen_ai_request`."""
+    outer = make_span("litellm_request", {
+        "gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini", "gen_ai.response.id": "chatcmpl-3",
+        "gen_ai.input.messages": '[{"role": "user", "content": "Name three rivers."}]',
+        "gen_ai.output.messages": '[{"role": "assistant", "content": "Seine, Loire, Rhone."}]',
+        "gen_ai.usage.input_tokens": 22, "gen_ai.usage.output_tokens": 8}, duration_ms=900)
+    inner = make_span("raw_gen_ai_request", {}, parent=outer, start_ns=BASE_NS + 1_000_000, duration_ms=10)
+    requests = [traces_request([inner]), traces_request([outer])]
+    for order, _, _, events in every_order(empty_storage, requests):
+        assert [(e.input, e.output, e.tokens_out) for e in events] == [
+            ("Name three rivers.", "Seine, Loire, Rhone.", 8)], order
