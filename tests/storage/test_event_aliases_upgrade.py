@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from phosphobs.collector.otlp.normalize import normalize_logs, normalize_traces
-from phosphobs.storage.postgres import connection as pg_connection
+from phosphobs.storage.postgres import store as pg_store_module
 from phosphobs.storage.postgres.store import PostgresStorage
 from phosphobs.storage.protocol import EventQuery, IngestOp, Storage
-from phosphobs.storage.sqlite import connection as sqlite_connection
+from phosphobs.storage.sqlite import store as sqlite_store_module
 from phosphobs.storage.sqlite.store import SqliteStorage
 
 from tests.collector.call_spans import LIBRARY_SCOPE, SDK_SCOPE, library_span, scoped_request, sdk_span, workflow
@@ -25,11 +25,11 @@ def opener(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
     """(a function opening the same database each call, the module whose MIGRATIONS it applies)."""
     if backend == "sqlite":
         path = tmp_path / "upgrade.db"
-        yield (lambda: SqliteStorage(path)), sqlite_connection
+        yield (lambda: SqliteStorage(path)), sqlite_store_module
         return
     postgres.require_postgres(explicit=False)
     url = postgres.create_database("phosphobs_upgrade")
-    yield (lambda: PostgresStorage(url)), pg_connection
+    yield (lambda: PostgresStorage(url)), pg_store_module
     postgres.drop_database(url)
 
 

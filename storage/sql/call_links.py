@@ -1,17 +1,19 @@
-"""`call_links.LinkStore` in SQLite's SQL (see `phosphobs.storage.call_links`)."""
+"""`call_links.LinkStore` over the shared SQL core (see `phosphobs.storage.call_links`)."""
 
 from __future__ import annotations
 
-import sqlite3
+from typing import Any
 
 from phosphobs.storage.models import Event, EventPatch
 from phosphobs.storage.rows import event_from_row
-from phosphobs.storage.sqlite import patches
-from phosphobs.storage.sqlite.connection import lookup_in
+from phosphobs.storage.sql import patches
+from phosphobs.storage.sql.dialect import Conn
+
+_ALIAS_COLUMNS = (("project_id", "text"), ("event_id", "text"), ("target_id", "text"))
 
 
-class SqliteLinks:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+class SqlLinks:
+    def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
     def stored_calls(self, project: str, traces: list[str], spans: list[str]) -> list[Event]:
@@ -24,26 +26,30 @@ class SqliteLinks:
         rows = self._in_traces(project, traces, "kind = 'llm' AND output = '' AND status <> 'error'")
         return [event_from_row(r) for r in rows if r["parent_span_id"] in wanted]
 
-    def _in_traces(self, project: str, traces: list[str], where: str) -> list[sqlite3.Row]:
-        return lookup_in(self.conn, "SELECT * FROM events WHERE project_id = ? AND trace_id IN ({marks})"
-                                    f" AND source = 'otlp' AND {where}", project, traces)
+    def _in_traces(self, project: str, traces: list[str], where: str) -> list[Any]:
+        """A trace's call events (few), locked where the backend locks rows about to change."""
+        d = self.conn.dialect
+        return d.rows_in(self.conn, f"SELECT * FROM events WHERE project_id = ? AND trace_id {{in}}"
+                                    f" AND source = 'otlp' AND {where} ORDER BY seq{d.for_update}", (project,), traces)
 
     def existing(self, project: str, event_ids: list[str]) -> set[str]:
-        sql = "SELECT event_id FROM events WHERE project_id = ? AND event_id IN ({marks})"
-        return {r[0] for r in lookup_in(self.conn, sql, project, event_ids)}
+        return {r["event_id"] for r in self.conn.dialect.rows_in(
+            self.conn, "SELECT event_id FROM events WHERE project_id = ? AND event_id {in}", (project,), event_ids)}
 
     def events(self, project: str, event_ids: list[str]) -> list[Event]:
-        sql = "SELECT * FROM events WHERE project_id = ? AND event_id IN ({marks})"
-        return [event_from_row(r) for r in lookup_in(self.conn, sql, project, event_ids)]
+        d = self.conn.dialect
+        return [event_from_row(r) for r in d.rows_in(
+            self.conn, f"SELECT * FROM events WHERE project_id = ? AND event_id {{in}} ORDER BY seq{d.for_update}",
+            (project,), event_ids)]
 
     def aliases(self, project: str, event_ids: list[str]) -> dict[str, str]:
-        return {r[0]: r[1] for r in lookup_in(
-            self.conn, "SELECT event_id, target_id FROM event_aliases WHERE project_id = ? AND event_id IN ({marks})",
-            project, event_ids)}
+        return {r["event_id"]: r["target_id"] for r in self.conn.dialect.rows_in(
+            self.conn, "SELECT event_id, target_id FROM event_aliases WHERE project_id = ? AND event_id {in}",
+            (project,), event_ids)}
 
     def add_aliases(self, project: str, pairs: list[tuple[str, str]]) -> None:
-        self.conn.executemany("INSERT OR IGNORE INTO event_aliases (project_id, event_id, target_id) VALUES (?, ?, ?)",
-                              [(project, alias, target) for alias, target in pairs])
+        self.conn.dialect.insert_many(self.conn, "event_aliases", _ALIAS_COLUMNS,
+                                      [(project, alias, target) for alias, target in pairs])
 
     def patches_for(self, project: str, event_ids: list[str]) -> dict[str, list[EventPatch]]:
         return patches.patches_for(self.conn, project, event_ids)
