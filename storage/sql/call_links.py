@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from phosphobs.storage.models import Event, EventPatch
@@ -18,19 +19,22 @@ class SqlLinks:
 
     def stored_calls(self, project: str, traces: list[str], spans: list[str]) -> list[Event]:
         wanted = set(spans)
-        rows = self._in_traces(project, traces, "kind IN ('llm', 'embedding')")
-        return [event_from_row(r) for r in rows if r["parent_span_id"] in wanted or r["span_id"] in wanted]
+        return self._matching(project, traces, "kind IN ('llm', 'embedding')",
+                              lambda r: r["parent_span_id"] in wanted or r["span_id"] in wanted)
 
     def lacking_output(self, project: str, traces: list[str], parents: list[str]) -> list[Event]:
         wanted = set(parents)
-        rows = self._in_traces(project, traces, "kind = 'llm' AND output = '' AND status <> 'error'")
-        return [event_from_row(r) for r in rows if r["parent_span_id"] in wanted]
+        return self._matching(project, traces, "kind = 'llm' AND output = '' AND status <> 'error'",
+                              lambda r: r["parent_span_id"] in wanted)
 
-    def _in_traces(self, project: str, traces: list[str], where: str) -> list[Any]:
-        """A trace's call events (few), locked where the backend locks rows about to change."""
-        d = self.conn.dialect
-        return d.rows_in(self.conn, f"SELECT * FROM events WHERE project_id = ? AND trace_id {{in}}"
-                                    f" AND source = 'otlp' AND {where} ORDER BY seq{d.for_update}", (project,), traces)
+    def _matching(self, project: str, traces: list[str], where: str, keep: Callable[[Any], bool]) -> list[Event]:
+        """The call events of `traces` that `keep` (by span ids) selects: ids first, whole rows only of those,
+        so a long agent trace costs an index scan, not a decode of every call it holds."""
+        rows = self.conn.dialect.rows_in(self.conn, "SELECT event_id, span_id, parent_span_id FROM events"
+                                                    f" WHERE project_id = ? AND trace_id {{in}} AND source = 'otlp'"
+                                                    f" AND {where}", (project,), traces)
+        ids = [r["event_id"] for r in rows if keep(r)]
+        return self.events(project, ids) if ids else []
 
     def existing(self, project: str, event_ids: list[str]) -> set[str]:
         return {r["event_id"] for r in self.conn.dialect.rows_in(
