@@ -11,7 +11,7 @@ for what arrives later, in either order, over any transport:
   registers that id as an alias (`response:<id>`), so the other root spans of its call find it;
 - stray content: an output-only patch (`gen_ai.choice`) sent with the id of a span that is no event
   (Traceloop's events mode uses the parent workflow span's) goes to an LLM call under that span that
-  lacks its output.
+  lacks its output; a failed agent run's history (pydantic-ai) to its failed call that has no input.
 
 Backend-neutral: the SQL lives behind `LinkStore`, one small adapter per backend.
 """
@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from phosphobs.storage.calls import CALL_KINDS, continues, end_us, response_id, same_call
@@ -37,7 +39,11 @@ class LinkStore(Protocol):
         ...
 
     def lacking_output(self, project: str, traces: list[str], parents: list[str]) -> list[Event]:
-        """Stored LLM events of `traces` under one of `parents` whose output is empty."""
+        """Stored LLM events of `traces` under one of `parents` that did not fail and have no output."""
+        ...
+
+    def failed_without_input(self, project: str, traces: list[str], parents: list[str]) -> list[Event]:
+        """Stored failed LLM events of `traces` under one of `parents` that have no input."""
         ...
 
     def existing(self, project: str, event_ids: list[str]) -> set[str]: ...
@@ -176,10 +182,10 @@ def member_ids(event: Event) -> list[str]:
 
 def link_new_events(db: LinkStore, project: str, events: list[Event], root_keys: dict[str, str]) -> None:
     """Before `events` are inserted: aliases for the spans merged into them (and for a root call's
-    response id), their pending patches moved to them, and stray output waiting under the parent span
-    of a call that lacks its output."""
+    response id), their pending patches moved to them, and stray content waiting under the parent span
+    of a call that lacks it."""
     aliases: list[tuple[str, str]] = []
-    waiting: dict[str, list[Event]] = defaultdict(list)  # parent span's event id → calls lacking output
+    waiting: list[dict[str, list[Event]]] = [defaultdict(list) for _ in _STRAYS]  # parent's event id → calls
     for event in events:
         if event.source != "otlp" or not event.trace_id:
             continue
@@ -191,13 +197,16 @@ def link_new_events(db: LinkStore, project: str, events: list[Event], root_keys:
             continue
         if "merged_spans" in event.metadata:  # a dict, or JSON text from the SQLite writer's pipe
             aliases += [(alias, event.event_id) for alias in member_ids(with_decoded_metadata(event))[1:]]
-        if event.kind == "llm" and not event.output and event.status != "error":  # a failed call has no answer
-            waiting[otlp_event_id(event.trace_id, event.parent_span_id)].append(event)
+        if event.kind == "llm" and not (event.output and event.input):
+            for stray, calls in zip(_STRAYS, waiting, strict=True):
+                if stray.wants(event):
+                    calls[otlp_event_id(event.trace_id, event.parent_span_id)].append(event)
     if aliases:
         db.add_aliases(project, aliases)
         _move_pending(db, project, dict(aliases))
-    if waiting:
-        _claim_stray(db, project, waiting)
+    for stray, calls in zip(_STRAYS, waiting, strict=True):
+        if calls:
+            _claim_stray(db, project, stray, calls)
 
 
 def _move_pending(db: LinkStore, project: str, targets: dict[str, str]) -> None:
@@ -208,7 +217,7 @@ def _move_pending(db: LinkStore, project: str, targets: dict[str, str]) -> None:
         db.store_patches(project, [_rekeyed(p, targets[p.event_id]) for p in moved])
 
 
-def _claim_stray(db: LinkStore, project: str, waiting: dict[str, list[Event]]) -> None:
+def _claim_stray(db: LinkStore, project: str, stray: _Stray, waiting: dict[str, list[Event]]) -> None:
     pending = db.patches_for(project, sorted(waiting))
     if not pending:
         return
@@ -216,10 +225,10 @@ def _claim_stray(db: LinkStore, project: str, waiting: dict[str, list[Event]]) -
     moved: list[EventPatch] = []
     placed: list[EventPatch] = []
     for parent_id, patches in pending.items():
-        stray = [p for p in patches if _output_only(p)]
-        if parent_id in owners or not stray:
+        found = [p for p in patches if stray.carries(p)]
+        if parent_id in owners or not found:
             continue
-        for patch, call in _assign(stray, waiting[parent_id]):
+        for patch, call in stray.assign(found, waiting[parent_id]):
             moved.append(patch)
             placed.append(_rekeyed(patch, call.event_id, call))
     if moved:
@@ -228,7 +237,7 @@ def _claim_stray(db: LinkStore, project: str, waiting: dict[str, list[Event]]) -
 
 
 def settle_patches(db: LinkStore, project: str, patches: list[EventPatch]) -> list[EventPatch]:
-    """`patches` re-keyed to the event that stands for their span: through aliases, and stray output
+    """`patches` re-keyed to the event that stands for their span: through aliases, and stray content
     to the call that lacks it. Patches for spans not stored yet stay as they are (claimed on arrival)."""
     if not patches:
         return patches
@@ -236,23 +245,29 @@ def settle_patches(db: LinkStore, project: str, patches: list[EventPatch]) -> li
     targets = db.aliases(project, ids)
     if targets:
         patches = [_rekeyed(p, targets[p.event_id]) if p.event_id in targets else p for p in patches]
-    stray = [p for p in patches if _output_only(p)]
-    if not stray:
+    for stray in _STRAYS:
+        patches = _settle_stray(db, project, stray, patches)
+    return patches
+
+
+def _settle_stray(db: LinkStore, project: str, stray: _Stray, patches: list[EventPatch]) -> list[EventPatch]:
+    found = [p for p in patches if stray.carries(p)]
+    if not found:
         return patches
-    orphans = {p.event_id for p in stray} - db.existing(project, sorted({p.event_id for p in stray}))
-    stray = [p for p in stray if p.event_id in orphans]
-    if not stray:
+    orphans = {p.event_id for p in found} - db.existing(project, sorted({p.event_id for p in found}))
+    found = [p for p in found if p.event_id in orphans]
+    if not found:
         return patches
-    calls = db.lacking_output(project, sorted({p.trace_id for p in stray}), sorted({p.span_id for p in stray}))
+    calls = stray.find(db, project, sorted({p.trace_id for p in found}), sorted({p.span_id for p in found}))
     under: dict[tuple[str | None, str | None], list[Event]] = defaultdict(list)
     for call in calls:
         under[(call.trace_id, call.parent_span_id)].append(call)
     placed: dict[int, EventPatch] = {}
     by_span: dict[tuple[str, str], list[EventPatch]] = defaultdict(list)
-    for patch in stray:
+    for patch in found:
         by_span[(patch.trace_id, patch.span_id)].append(patch)
     for key, group in by_span.items():
-        for patch, call in _assign(group, under.get(key, [])):
+        for patch, call in stray.assign(group, under.get(key, [])):
             placed[id(patch)] = _rekeyed(patch, call.event_id, call)
     return [placed.get(id(p), p) for p in patches]
 
@@ -277,6 +292,28 @@ def _assign(patches: list[EventPatch], calls: list[Event]) -> list[tuple[EventPa
 _SLACK_US = 2_000_000  # an answer logged just after its span ended
 
 
+def _assign_last(patches: list[EventPatch], calls: list[Event]) -> list[tuple[EventPatch, Event]]:
+    """An agent's history to its last failed call: the failure ended the run, so the history ends there."""
+    if not patches or not calls:
+        return []
+    last = max(calls, key=lambda c: (c.timestamp_us, c.span_id or ""))
+    return [(min(patches, key=lambda p: p.order_key), last)]
+
+
+def _history_only(patch: EventPatch) -> bool:
+    return patch.fields.keys() == {"input_messages"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Stray:
+    """One kind of content that may arrive on the parent span of the call it belongs to."""
+
+    carries: Callable[[EventPatch], bool]  # a patch of this kind
+    wants: Callable[[Event], bool]  # a call that lacks it
+    find: Callable[[LinkStore, str, list[str], list[str]], list[Event]]  # stored calls that lack it
+    assign: Callable[[list[EventPatch], list[Event]], list[tuple[EventPatch, Event]]]
+
+
 def _output_only(patch: EventPatch) -> bool:
     return bool(patch.fields) and patch.fields.keys() <= _OUTPUT_FIELDS
 
@@ -286,3 +323,13 @@ def _rekeyed(patch: EventPatch, event_id: str, call: Event | None = None) -> Eve
         return dataclasses.replace(patch, event_id=event_id)
     return dataclasses.replace(patch, event_id=event_id, trace_id=call.trace_id or patch.trace_id,
                                span_id=call.span_id or patch.span_id)
+
+
+_STRAYS = (
+    # Traceloop's events mode: a streamed answer logged on the workflow span
+    _Stray(_output_only, lambda e: not e.output and e.status != "error",
+           lambda db, *args: db.lacking_output(*args), _assign),
+    # pydantic-ai: a failed call's input recorded only on its (failed) agent span
+    _Stray(_history_only, lambda e: not e.input and e.status == "error",
+           lambda db, *args: db.failed_without_input(*args), _assign_last),
+)

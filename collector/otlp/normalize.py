@@ -66,7 +66,7 @@ def normalize_traces(req: ExportTraceServiceRequest, now_us: int) -> NormalizedB
                 except Exception as exc:  # a surprise in one span must not cost the others
                     batch.reject(f"span {span.name!r} ({span_id}): {type(exc).__name__}: {exc}")
     batch.events = merge_siblings(collapse_nested(converted))
-    fill_failed_inputs(batch.events, converted)
+    batch.patches = fill_failed_inputs(batch.events, converted)
     batch.trace_hints = [item.hint for item in converted if item.hint is not None]
     return batch
 

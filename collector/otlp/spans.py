@@ -41,7 +41,7 @@ class ConvertedSpan:
     parent_span_id: str | None
     event: Event | None = None
     hint: TraceHint | None = None
-    history: Any = None  # a wrapper (agent) span's message history, raw: a failed call's input may be only there
+    history: Any = None  # a failed agent span's message history, raw: its failed call's input may be only there
 
 
 def convert_span(span: Span, out: ConvertedSpan, resource: Attrs, scope: Attrs, now_us: int) -> ConvertedSpan:
@@ -59,7 +59,9 @@ def convert_span(span: Span, out: ConvertedSpan, resource: Attrs, scope: Attrs, 
         out.hint = TraceHint(out.trace_id, start_us, session, user)
     kind = fields.classify(span.name, a)
     if kind is None:
-        out.history = a.attrs.get("pydantic_ai.all_messages")
+        history = a.attrs.get("pydantic_ai.all_messages")
+        if history is not None and span.status.code == Status.STATUS_CODE_ERROR:  # a run a failed call ended
+            out.history = history
         return out
     if fields.is_pending_duplicate(a):
         return out

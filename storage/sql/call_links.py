@@ -27,6 +27,11 @@ class SqlLinks:
         return self._matching(project, traces, "kind = 'llm' AND output = '' AND status <> 'error'",
                               lambda r: r["parent_span_id"] in wanted)
 
+    def failed_without_input(self, project: str, traces: list[str], parents: list[str]) -> list[Event]:
+        wanted = set(parents)
+        return self._matching(project, traces, "kind = 'llm' AND input = '' AND status = 'error'",
+                              lambda r: r["parent_span_id"] in wanted)
+
     def _matching(self, project: str, traces: list[str], where: str, keep: Callable[[Any], bool]) -> list[Event]:
         """The call events of `traces` that `keep` (by span ids) selects: ids first, whole rows only of those,
         so a long agent trace costs an index scan, not a decode of every call it holds."""

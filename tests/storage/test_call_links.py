@@ -223,3 +223,17 @@ def test_a_root_call_span_with_a_response_id_takes_in_its_inner_span_exported_fi
     for order, _, _, events in every_order(empty_storage, requests):
         assert [(e.input, e.output, e.tokens_out) for e in events] == [
             ("Name three rivers.", "Seine, Loire, Rhone.", 8)], order
+
+
+def test_a_failed_agent_run_s_history_reaches_its_failed_call_exported_apart(empty_storage) -> None:  # type: ignore[no-untyped-def]
+    history = '[{"role": "user", "parts": [{"type": "text", "content": "Hi"}]}, {"role": "assistant", "parts": [{"type": "text", "content": "Hello"}]}, {"role": "user", "parts": [{"type": "text", "content": "FAIL_PLEASE"}]}]'  # noqa: E501
+    agent = make_span("invoke_agent geo", {"gen_ai.operation.name": "invoke_agent", "session.id": "s-a",
+                                           "pydantic_ai.all_messages": history}, duration_ms=900, error="500")
+    earlier = make_span("chat gpt-4o-mini", {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini",
+                                             "gen_ai.input.messages": '[{"role": "user", "content": "Hi"}]'},
+                        parent=agent, start_ns=BASE_NS + 1_000_000, duration_ms=100)
+    failed = make_span("chat gpt-4o-mini", {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini"},
+                       parent=agent, start_ns=BASE_NS + 200_000_000, duration_ms=100, error="ModelServerError")
+    requests = [traces_request([earlier]), traces_request([failed]), traces_request([agent])]
+    for order, _, _, events in every_order(empty_storage, requests):
+        assert sorted((e.input, e.status) for e in events) == [("FAIL_PLEASE", "error"), ("Hi", "ok")], order

@@ -104,12 +104,15 @@ def test_a_failed_call_takes_its_input_from_the_agent_span_that_recorded_it() ->
     history = [{"role": "system", "parts": [{"type": "text", "content": "Be concise."}]},
                {"role": "user", "parts": [{"type": "text", "content": "FAIL_PLEASE"}]}]
     agent = make_span("invoke_agent geo", {"gen_ai.operation.name": "invoke_agent",
-                                           "pydantic_ai.all_messages": json.dumps(history)}, duration_ms=500)
+                                           "pydantic_ai.all_messages": json.dumps(history)}, duration_ms=500,
+                      error="ModelServerError: status_code: 500")
     failed = make_span("chat gpt-4o-mini", CHAT, parent=agent, error="ModelServerError: status_code: 500")
     ok = make_span("chat gpt-4o-mini", {**CHAT, "gen_ai.input.messages": json.dumps([{"role": "user",
                                                                                       "content": "Hi"}])},
                    parent=agent)
-    events = {e.status: e for e in normalize(agent, failed, ok).events}
+    batch = normalize(agent, failed, ok)
+    assert batch.patches == []  # the failed call took the history here: nothing left for storage to place
+    events = {e.status: e for e in batch.events}
     assert (events["error"].input, events["error"].flag) == ("FAIL_PLEASE", "failure")
     assert events["error"].metadata["input_messages"][0]["content"] == "Be concise."
     assert events["ok"].input == "Hi"  # a call with its own input keeps it
