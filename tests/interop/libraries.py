@@ -1,0 +1,74 @@
+"""The real libraries the interop suite runs, each with its pinned versions, driver and settings.
+
+`constraints` names a file under `pins/` that pins the library's whole dependency tree where pip's resolver
+would otherwise backtrack for a long time (traceloop-sdk pulls in dozens of instrumentations).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PINS_DIR = Path(__file__).parent / "pins"
+OTEL = ("opentelemetry-sdk==1.45.1", "opentelemetry-exporter-otlp-proto-http==1.45.1")
+ANTHROPIC = "anthropic==2.17.0"
+OPENAI = "openai==3.63.0"
+TRACELOOP = "traceloop-sdk==0.62.4"
+# traceloop-sdk imports httpx without declaring it; the OpenAI SDK brings it, the Anthropic 2.x SDK (httpx2) does not.
+TRACELOOP_HTTPX = "httpx==0.28.1"
+ANTHROPIC_CONTENT = {"ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE": "content"}
+
+
+@dataclass(frozen=True)
+class Library:
+    name: str
+    driver: str  # a file under drivers/
+    pins: tuple[str, ...]
+    env: dict[str, str] = field(default_factory=dict)
+    runtime: str = "python"
+    constraints: str | None = None
+    tools: bool = False  # agent libraries add one tool call
+    gaps: tuple[str, ...] = ()  # what the library never sends (see truth.Truth.gaps)
+
+    def install_args(self) -> tuple[str, ...]:
+        if self.constraints is None:
+            return self.pins
+        return (*self.pins, "-c", str(PINS_DIR / self.constraints))
+
+    def cache_pins(self) -> tuple[str, ...]:
+        """What keys the cached environment: the pins and the constraint file's content."""
+        extra = (PINS_DIR / self.constraints).read_text() if self.constraints else ""
+        return (*self.pins, extra)
+
+
+LIBRARIES = [
+    Library("anthropic-sdk", "anthropic_app.py", (ANTHROPIC, *OTEL),
+            {"INTEROP_MODE": "sdk", **ANTHROPIC_CONTENT}, gaps=("stream-output",)),
+    Library("anthropic-instrumentation", "anthropic_app.py",
+            (ANTHROPIC, *OTEL, "opentelemetry-instrumentation-anthropic==0.62.4"),
+            {"INTEROP_MODE": "instrumentation", **ANTHROPIC_CONTENT}, constraints="traceloop.txt"),
+    Library("anthropic-traceloop", "anthropic_app.py", (ANTHROPIC, TRACELOOP, TRACELOOP_HTTPX),
+            {"INTEROP_MODE": "traceloop", **ANTHROPIC_CONTENT}, constraints="traceloop.txt"),
+]
+LIBRARIES += [
+    Library("openai-v2-latest", "openai_app.py",
+            (OPENAI, "opentelemetry-instrumentation-openai-v2==2.4b0", "opentelemetry-util-genai==1.1b0",
+             "opentelemetry-instrumentation==0.66b2", "opentelemetry-sdk==1.45.2",
+             "opentelemetry-exporter-otlp-proto-http==1.45.2"),
+            {"INTEROP_MODE": "openai-v2", "OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental",
+             "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "span_and_event"}),
+    Library("openai-v2-legacy", "openai_app.py",
+            (OPENAI, "opentelemetry-instrumentation-openai-v2==2.1b0", "opentelemetry-instrumentation==0.58b0",
+             "opentelemetry-sdk==1.37.0", "opentelemetry-exporter-otlp-proto-http==1.37.0"),
+            {"INTEROP_MODE": "openai-v2", "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true"}),
+    Library("openinference-openai", "openai_app.py",
+            (OPENAI, "openinference-instrumentation-openai==0.1.66", "opentelemetry-sdk==1.45.2",
+             "opentelemetry-exporter-otlp-proto-http==1.45.2"),
+            {"INTEROP_MODE": "openinference"}),
+    Library("traceloop-openai", "openai_app.py", (OPENAI, TRACELOOP),
+            {"INTEROP_MODE": "traceloop"}, constraints="traceloop.txt"),
+    Library("traceloop-openai-events", "openai_app.py", (OPENAI, TRACELOOP),
+            {"INTEROP_MODE": "traceloop-events", "TRACELOOP_LOGGING_ENABLED": "true"}, constraints="traceloop.txt"),
+    Library("logfire-openai", "openai_app.py", (OPENAI, "logfire==5.4.0"), {"INTEROP_MODE": "logfire"}),
+]
+BY_NAME = {library.name: library for library in LIBRARIES}

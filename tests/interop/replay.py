@@ -1,0 +1,50 @@
+"""Sending recorded export requests to a real server, and reading a project's events back."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from tests.interop.captures import Request
+from tests.interop.truth import Truth, problems
+
+SETTLE_LIMIT_S = 20.0
+
+
+def replay(base_url: str, api_key: str, requests: list[Request]) -> None:
+    """Each request exactly as recorded (body, content type, encoding), one after the other."""
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        for request in requests:
+            headers = {"authorization": f"Bearer {api_key}", "content-type": request.content_type}
+            if request.content_encoding:
+                headers["content-encoding"] = request.content_encoding
+            response = client.post(f"/v1/{request.signal}", content=request.body, headers=headers)
+            assert response.status_code < 300, (response.status_code, response.text)
+
+
+def project_events(base_url: str, api_key: str) -> list[dict[str, Any]]:
+    """Every event of the key's project, following `next_cursor`."""
+    found: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"limit": 100}
+    with httpx.Client(base_url=base_url, headers={"authorization": f"Bearer {api_key}"}, timeout=30) as client:
+        while True:
+            response = client.get("/api/events", params=params)
+            response.raise_for_status()
+            page = response.json()
+            found.extend(page["data"])
+            if not page.get("next_cursor"):
+                return found
+            params["cursor"] = page["next_cursor"]
+
+
+def settled_problems(base_url: str, api_key: str, truth: Truth) -> list[str]:
+    """The differences once the project's events match or stop changing (exports are durable at their 2xx,
+    but joins of late content may still be applied)."""
+    deadline = time.monotonic() + SETTLE_LIMIT_S
+    while True:
+        found = problems(truth, project_events(base_url, api_key))
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.25)

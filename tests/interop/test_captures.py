@@ -1,0 +1,29 @@
+"""The recorded interop captures replayed into a real server, in order and reversed: fast regression tests
+for what the real libraries send (refresh them with `pytest tests/interop/test_live.py --interop
+--refresh-captures`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import new_api_project
+from tests.interop.captures import capture_names, load_capture
+from tests.interop.replay import replay, settled_problems
+from tests.support.server import ServerProcess
+
+NAMES = capture_names()
+
+
+def test_captures_are_present() -> None:
+    assert {"anthropic-sdk", "anthropic-instrumentation", "anthropic-traceloop"} <= set(NAMES)
+
+
+@pytest.mark.parametrize("order", ["as-sent", "reversed"])
+@pytest.mark.parametrize("name", NAMES)
+def test_a_replayed_capture_stores_one_true_event_per_call(name: str, order: str, server: ServerProcess) -> None:
+    capture = load_capture(name)
+    project = new_api_project(server)
+    requests = capture.requests if order == "as-sent" else list(reversed(capture.requests))
+    replay(server.base_url, project.key, requests)
+    found = settled_problems(server.base_url, project.key, capture.truth)
+    assert not found, "\n".join(found)
