@@ -31,7 +31,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     skip = pytest.mark.skip(reason="interop suite: run with --interop")
     for item in items:
-        if "interop" in item.keywords:
+        if item.get_closest_marker("interop") is not None:
             item.add_marker(skip)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 PINS_DIR = Path(__file__).parent / "pins"
 OTEL = ("opentelemetry-sdk==1.45.1", "opentelemetry-exporter-otlp-proto-http==1.45.1")
+OTEL_LATEST = ("opentelemetry-sdk==1.45.2", "opentelemetry-exporter-otlp-proto-http==1.45.2")
 ANTHROPIC = "anthropic==2.17.0"
 OPENAI = "openai==3.63.0"
 TRACELOOP = "traceloop-sdk==0.62.4"
@@ -29,6 +30,11 @@ class Library:
     constraints: str | None = None
     tools: bool = False  # agent libraries add one tool call
     gaps: tuple[str, ...] = ()  # what the library never sends (see truth.Truth.gaps)
+    env_name: str = ""  # shares another library's environment when the pins are the same
+
+    @property
+    def environment(self) -> str:
+        return self.env_name or self.name
 
     def install_args(self) -> tuple[str, ...]:
         if self.constraints is None:
@@ -53,8 +59,7 @@ LIBRARIES = [
 LIBRARIES += [
     Library("openai-v2-latest", "openai_app.py",
             (OPENAI, "opentelemetry-instrumentation-openai-v2==2.4b0", "opentelemetry-util-genai==1.1b0",
-             "opentelemetry-instrumentation==0.66b2", "opentelemetry-sdk==1.45.2",
-             "opentelemetry-exporter-otlp-proto-http==1.45.2"),
+             "opentelemetry-instrumentation==0.66b2", *OTEL_LATEST),
             {"INTEROP_MODE": "openai-v2", "OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental",
              "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "span_and_event"}),
     Library("openai-v2-legacy", "openai_app.py",
@@ -62,13 +67,33 @@ LIBRARIES += [
              "opentelemetry-sdk==1.37.0", "opentelemetry-exporter-otlp-proto-http==1.37.0"),
             {"INTEROP_MODE": "openai-v2", "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true"}),
     Library("openinference-openai", "openai_app.py",
-            (OPENAI, "openinference-instrumentation-openai==0.1.66", "opentelemetry-sdk==1.45.2",
-             "opentelemetry-exporter-otlp-proto-http==1.45.2"),
+            (OPENAI, "openinference-instrumentation-openai==0.1.66", *OTEL_LATEST),
             {"INTEROP_MODE": "openinference"}),
     Library("traceloop-openai", "openai_app.py", (OPENAI, TRACELOOP),
             {"INTEROP_MODE": "traceloop"}, constraints="traceloop.txt"),
     Library("traceloop-openai-events", "openai_app.py", (OPENAI, TRACELOOP),
-            {"INTEROP_MODE": "traceloop-events", "TRACELOOP_LOGGING_ENABLED": "true"}, constraints="traceloop.txt"),
+            {"INTEROP_MODE": "traceloop-events", "TRACELOOP_LOGGING_ENABLED": "true"}, constraints="traceloop.txt",
+            env_name="traceloop-openai"),
     Library("logfire-openai", "openai_app.py", (OPENAI, "logfire==5.4.0"), {"INTEROP_MODE": "logfire"}),
+]
+LIBRARIES += [
+    Library("pydantic-ai", "pydantic_ai_app.py",
+            (OPENAI, "pydantic-ai-slim[openai]==2.78.0", *OTEL_LATEST), tools=True),
+    Library("openai-agents", "openai_agents_app.py",
+            (OPENAI, "openai-agents==0.24.0", "openinference-instrumentation-openai-agents==2.6.0",
+             *OTEL_LATEST), tools=True),
+    Library("langchain-openinference", "langchain_app.py",
+            (OPENAI, "langchain-openai==1.8.1", "openinference-instrumentation-langchain==0.1.80",
+             *OTEL_LATEST)),
+]
+LIBRARIES += [
+    Library("vercel-ai", "vercel_ai_app.mjs",
+            ("ai@6.0.333", "@ai-sdk/openai@3.0.141", "@opentelemetry/api@1.9.1",
+             "@opentelemetry/sdk-trace-node@2.12.1", "@opentelemetry/exporter-trace-otlp-proto@0.223.1",
+             "@opentelemetry/resources@2.12.1"), runtime="node", tools=True),
+]
+LIBRARIES += [
+    Library("litellm", "litellm_app.py",
+            (OPENAI, "litellm==1.110.2", *OTEL_LATEST)),
 ]
 BY_NAME = {library.name: library for library in LIBRARIES}

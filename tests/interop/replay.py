@@ -11,6 +11,7 @@ from tests.interop.captures import Request
 from tests.interop.truth import Truth, problems
 
 SETTLE_LIMIT_S = 20.0
+STABLE_READS = 4  # unchanged reads, 0.25 s apart, after which the project counts as settled
 
 
 def replay(base_url: str, api_key: str, requests: list[Request]) -> None:
@@ -41,10 +42,15 @@ def project_events(base_url: str, api_key: str) -> list[dict[str, Any]]:
 
 def settled_problems(base_url: str, api_key: str, truth: Truth) -> list[str]:
     """The differences once the project's events match or stop changing (exports are durable at their 2xx,
-    but joins of late content may still be applied)."""
+    but a server may apply joins of late content after answering)."""
     deadline = time.monotonic() + SETTLE_LIMIT_S
+    previous: list[dict[str, Any]] | None = None
+    unchanged = 0
     while True:
-        found = problems(truth, project_events(base_url, api_key))
-        if not found or time.monotonic() > deadline:
+        events = project_events(base_url, api_key)
+        found = problems(truth, events)
+        unchanged = unchanged + 1 if events == previous else 0
+        if not found or unchanged >= STABLE_READS or time.monotonic() > deadline:
             return found
+        previous = events
         time.sleep(0.25)

@@ -17,7 +17,7 @@ DRIVERS_DIR = Path(__file__).parent / "drivers"
 DRIVER_TIMEOUT_S = 300
 # Nothing may phone home: each library's own telemetry and network look-ups are switched off.
 QUIET = {"TRACELOOP_TELEMETRY": "false", "DO_NOT_TRACK": "1", "LOGFIRE_SEND_TO_LOGFIRE": "false",
-         "LITELLM_LOCAL_MODEL_COST_MAP": "True", "OPENAI_AGENTS_DISABLE_TRACING": "0",
+         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
          "LANGCHAIN_TRACING_V2": "false", "NO_PROXY": "127.0.0.1,localhost"}
 
 
@@ -32,8 +32,8 @@ class Outcome:
 def prepare(library: Library) -> Path:
     """The library's cached environment (built on first use): a python executable or a node folder."""
     if library.runtime == "node":
-        return node_env(library.name, library.pins)
-    return python_env(library.name, library.install_args(), library.cache_pins())
+        return node_env(library.environment, library.pins)
+    return python_env(library.environment, library.install_args(), library.cache_pins())
 
 
 def identities(library: Library) -> tuple[str, str]:
