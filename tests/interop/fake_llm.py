@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.interop.http_body import read_body
+
 FAIL_MARKER = "FAIL_PLEASE"
 TOOL_TRIGGER = "weather"  # with tools offered, a question about the weather makes the model call one
 ANSWERS = {
@@ -270,8 +272,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("content-length", 0))
-        raw = self.rfile.read(length) or b"{}"
+        raw = read_body(self) or b"{}"
         body = json.loads(raw)
         path = self.path.split("?")[0]
         if path.endswith("/chat/completions"):

@@ -15,8 +15,9 @@ OTEL_LATEST = ("opentelemetry-sdk==1.45.2", "opentelemetry-exporter-otlp-proto-h
 ANTHROPIC = "anthropic==2.17.0"
 OPENAI = "openai==3.63.0"
 TRACELOOP = "traceloop-sdk==0.62.4"
-# traceloop-sdk imports httpx without declaring it; the OpenAI SDK brings it, the Anthropic 2.x SDK (httpx2) does not.
-TRACELOOP_HTTPX = "httpx==0.28.1"
+# traceloop-sdk and openai-v2 import httpx without declaring it; the OpenAI 3.x and Anthropic 2.x SDKs moved to
+# httpx2, so an app on current SDKs must install httpx itself.
+HTTPX = "httpx==0.28.1"
 ANTHROPIC_CONTENT = {"ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE": "content"}
 
 
@@ -53,25 +54,25 @@ LIBRARIES = [
     Library("anthropic-instrumentation", "anthropic_app.py",
             (ANTHROPIC, *OTEL, "opentelemetry-instrumentation-anthropic==0.62.4"),
             {"INTEROP_MODE": "instrumentation", **ANTHROPIC_CONTENT}, constraints="traceloop.txt"),
-    Library("anthropic-traceloop", "anthropic_app.py", (ANTHROPIC, TRACELOOP, TRACELOOP_HTTPX),
+    Library("anthropic-traceloop", "anthropic_app.py", (ANTHROPIC, TRACELOOP, HTTPX),
             {"INTEROP_MODE": "traceloop", **ANTHROPIC_CONTENT}, constraints="traceloop.txt"),
 ]
 LIBRARIES += [
     Library("openai-v2-latest", "openai_app.py",
-            (OPENAI, "opentelemetry-instrumentation-openai-v2==2.4b0", "opentelemetry-util-genai==1.1b0",
+            (OPENAI, HTTPX, "opentelemetry-instrumentation-openai-v2==2.4b0", "opentelemetry-util-genai==1.1b0",
              "opentelemetry-instrumentation==0.66b2", *OTEL_LATEST),
             {"INTEROP_MODE": "openai-v2", "OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental",
              "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "span_and_event"}),
     Library("openai-v2-legacy", "openai_app.py",
-            (OPENAI, "opentelemetry-instrumentation-openai-v2==2.1b0", "opentelemetry-instrumentation==0.58b0",
+            (OPENAI, HTTPX, "opentelemetry-instrumentation-openai-v2==2.1b0", "opentelemetry-instrumentation==0.58b0",
              "opentelemetry-sdk==1.37.0", "opentelemetry-exporter-otlp-proto-http==1.37.0"),
             {"INTEROP_MODE": "openai-v2", "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true"}),
     Library("openinference-openai", "openai_app.py",
             (OPENAI, "openinference-instrumentation-openai==0.1.66", *OTEL_LATEST),
             {"INTEROP_MODE": "openinference"}),
-    Library("traceloop-openai", "openai_app.py", (OPENAI, TRACELOOP),
+    Library("traceloop-openai", "openai_app.py", (OPENAI, TRACELOOP, HTTPX),
             {"INTEROP_MODE": "traceloop"}, constraints="traceloop.txt"),
-    Library("traceloop-openai-events", "openai_app.py", (OPENAI, TRACELOOP),
+    Library("traceloop-openai-events", "openai_app.py", (OPENAI, TRACELOOP, HTTPX),
             {"INTEROP_MODE": "traceloop-events", "TRACELOOP_LOGGING_ENABLED": "true"}, constraints="traceloop.txt",
             env_name="traceloop-openai"),
     Library("logfire-openai", "openai_app.py", (OPENAI, "logfire==5.4.0"), {"INTEROP_MODE": "logfire"}),

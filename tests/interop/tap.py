@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 
+from tests.interop.http_body import read_body
+
 SIGNALS = {"/v1/traces": "traces", "/v1/logs": "logs", "/v1/metrics": "metrics"}
 FORWARDED_HEADERS = ("content-type", "content-encoding", "authorization")
 
@@ -36,8 +38,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("content-length", 0))
-        body = self.rfile.read(length)
+        body = read_body(self)
         path = self.path.split("?")[0]
         headers = {name: self.headers[name] for name in FORWARDED_HEADERS if self.headers.get(name)}
         response = self.tap.client.post(self.tap.target + path, content=body, headers=headers)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import Any
 
 import openai
 from common import (
@@ -80,10 +81,17 @@ def with_traceloop() -> Callable[[], None]:
     return flush_global_providers
 
 
+def keep_session_id(match: Any) -> Any:
+    """Logfire's scrubbing callback: the session id is no secret (any other match stays scrubbed)."""
+    return match.value if match.path and match.path[-1] == "session.id" else None
+
+
 def with_logfire() -> Callable[[], None]:
     import logfire
 
-    logfire.configure(send_to_logfire=False, service_name="interop-logfire", console=False)
+    # Logfire scrubs any attribute whose name matches "session" (to "[Scrubbed due to 'session']"): keep ours.
+    logfire.configure(send_to_logfire=False, service_name="interop-logfire", console=False,
+                      scrubbing=logfire.ScrubbingOptions(callback=keep_session_id))
     client = new_client()
     logfire.instrument_openai(client)
     with logfire.span("conversation", **{"session.id": SESSION_ID, "user.id": USER_ID}):

@@ -1,5 +1,6 @@
 """The scenario with a pydantic-ai agent that has one tool, instrumented with its built-in OpenTelemetry
-(`Agent.instrument_all`, content included) over the plain OpenTelemetry SDK; session/user on a parent span."""
+(`Agent.instrument_all`, content included) over the plain OpenTelemetry SDK; the session as each run's
+`conversation_id`, the user (and the session again) on a parent span."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from common import (
     FAIL,
     OPENAI_MODEL,
     OPENAI_URL,
+    SESSION_ID,
     STREAM,
     SYSTEM,
     TOOL_QUESTION,
     TURN1,
     TURN2,
     conversation,
-    expect_failure,
     get_weather,
     setup_otel,
 )
@@ -30,10 +31,20 @@ def weather(city: str) -> str:
     return get_weather(city)
 
 
-async def stream_once(agent: Agent) -> None:
-    async with agent.run_stream(STREAM) as result:
+async def scenario(agent: Agent) -> None:
+    # Without `conversation_id` every run gets a fresh UUID7 `gen_ai.conversation.id`, beside our `session.id`.
+    first = await agent.run(TURN1, conversation_id=SESSION_ID)
+    await agent.run(TURN2, message_history=first.all_messages(), conversation_id=SESSION_ID)
+    async with agent.run_stream(STREAM, conversation_id=SESSION_ID) as result:
         async for _ in result.stream_text():
             pass
+    try:
+        await agent.run(FAIL, conversation_id=SESSION_ID)
+    except Exception as error:
+        print(f"expected failure: {type(error).__name__}")
+    else:
+        raise AssertionError("the failing call did not fail")
+    await agent.run(TOOL_QUESTION, conversation_id=SESSION_ID)
 
 
 def main() -> None:
@@ -43,11 +54,7 @@ def main() -> None:
     model = OpenAIChatModel(OPENAI_MODEL, provider=OpenAIProvider(openai_client=client))
     agent = Agent(model, system_prompt=SYSTEM, tools=[weather], name="geography_agent")
     with conversation():
-        first = agent.run_sync(TURN1)
-        agent.run_sync(TURN2, message_history=first.all_messages())
-        asyncio.run(stream_once(agent))
-        expect_failure(lambda: agent.run_sync(FAIL))
-        agent.run_sync(TOOL_QUESTION)
+        asyncio.run(scenario(agent))
     close()
 
 

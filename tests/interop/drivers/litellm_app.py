@@ -1,0 +1,47 @@
+"""The scenario with LiteLLM's `completion` (OpenAI route) and its built-in `otel` callback over the plain
+OpenTelemetry SDK's global provider; session/user on a parent span (and `user=` on each call)."""
+
+from __future__ import annotations
+
+import os
+
+import litellm
+from common import (
+    FAIL,
+    OPENAI_MODEL,
+    OPENAI_URL,
+    STREAM,
+    SYSTEM,
+    USER_ID,
+    conversation,
+    expect_failure,
+    history_openai,
+    second_turn_openai,
+    setup_otel,
+)
+
+
+def completion(messages: list[dict[str, str]], **options: object) -> object:
+    return litellm.completion(model=f"openai/{OPENAI_MODEL}", api_base=OPENAI_URL, api_key="sk-interop",
+                              messages=messages, user=USER_ID, num_retries=0, max_retries=0, **options)
+
+
+def main() -> None:
+    close = setup_otel("interop-litellm", logs=False)
+    os.environ.setdefault("OTEL_EXPORTER", "otlp_http")
+    os.environ.setdefault("OTEL_ENDPOINT", os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] + "/v1/traces")
+    os.environ.setdefault("OTEL_HEADERS", "Authorization=" + os.environ["INTEROP_AUTHORIZATION"])
+    litellm.callbacks = ["otel"]
+    with conversation():
+        completion(history_openai(), temperature=0.2, max_tokens=128)
+        completion(second_turn_openai(), temperature=0.2, max_tokens=128)
+        stream = completion([{"role": "system", "content": SYSTEM}, {"role": "user", "content": STREAM}],
+                            stream=True, stream_options={"include_usage": True})
+        for _ in stream:  # type: ignore[attr-defined]
+            pass
+        expect_failure(lambda: completion([{"role": "system", "content": SYSTEM}, {"role": "user", "content": FAIL}]))
+    close()
+
+
+if __name__ == "__main__":
+    main()
