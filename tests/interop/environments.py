@@ -27,6 +27,14 @@ def key_of(runtime: str, pins: tuple[str, ...]) -> str:
     return hashlib.sha256(json.dumps([runtime, version, sorted(pins)]).encode()).hexdigest()[:12]
 
 
+def _prune(folder: Path) -> None:
+    """Environments of the same name built from older pins are dead weight once the new one is complete."""
+    name = folder.name.rsplit("-", 1)[0]
+    for old in folder.parent.glob(f"{name}-*"):
+        if old != folder and old.name.rsplit("-", 1)[0] == name:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 def _run(cmd: list[str], cwd: Path | None = None) -> None:
     result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S)
     if result.returncode != 0:
@@ -48,6 +56,7 @@ def python_env(name: str, install_args: tuple[str, ...], key_pins: tuple[str, ..
                             capture_output=True, text=True, check=True).stdout
     (folder / "freeze.txt").write_text(freeze)
     (folder / ".complete").write_text("\n".join(install_args) + "\n")
+    _prune(folder)
     return python
 
 
@@ -62,6 +71,7 @@ def node_env(name: str, pins: tuple[str, ...]) -> Path:
                                                      "type": "module"}))
     _run(["npm", "install", "--no-audit", "--no-fund", "--silent", "--save-exact", *pins], cwd=folder)
     (folder / ".complete").write_text("\n".join(pins) + "\n")
+    _prune(folder)
     return folder
 
 

@@ -82,7 +82,7 @@ LIBRARIES += [
             (OPENAI, "pydantic-ai-slim[openai]==2.78.0", *OTEL_LATEST), tools=True),
     Library("openai-agents", "openai_agents_app.py",
             (OPENAI, "openai-agents==0.24.0", "openinference-instrumentation-openai-agents==2.6.0",
-             *OTEL_LATEST), tools=True),
+             *OTEL_LATEST), tools=True, gaps=("response-model",)),
     Library("langchain-openinference", "langchain_app.py",
             (OPENAI, "langchain-openai==1.8.1", "openinference-instrumentation-langchain==0.1.80",
              *OTEL_LATEST)),

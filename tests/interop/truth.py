@@ -20,7 +20,8 @@ class Truth:
     user_id: str
     calls: list[dict[str, Any]]  # the fake provider's log (see fake_llm.Call)
     # What the library never sends, so no collector can store it (see docs/interop.md):
-    # "stream-output" = a streamed call's answer text is in no span or log record.
+    # "stream-output" = a streamed call's answer text is in no span or log record;
+    # "response-model" = only the request model is sent, never the dated model the provider answered with.
     gaps: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
@@ -30,6 +31,9 @@ class Truth:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Truth:
         return cls(data["library"], data["session_id"], data["user_id"], data["calls"], tuple(data.get("gaps", ())))
+
+    def expected_model(self, call: dict[str, Any]) -> str:
+        return call["request_model"] if "response-model" in self.gaps else call["response_model"]
 
     def expected_output(self, call: dict[str, Any]) -> str:
         return "" if call["stream"] and "stream-output" in self.gaps else call["output_text"]
@@ -126,8 +130,8 @@ def call_problems(truth: Truth, call: dict[str, Any], event: dict[str, Any]) -> 
                 found.append(f"output {text_out!r} does not show the tool call ({', '.join(missing)} missing)")
     elif text_out != truth.expected_output(call):
         found.append(f"output {text_out!r} != {truth.expected_output(call)!r}")
-    if meta.get("model") != call["response_model"]:
-        found.append(f"model {meta.get('model')!r} != {call['response_model']!r}")
+    if meta.get("model") != truth.expected_model(call):
+        found.append(f"model {meta.get('model')!r} != {truth.expected_model(call)!r}")
     tokens = (meta.get("token_count_input"), meta.get("token_count_output"))
     if tokens != (call["input_tokens"], call["output_tokens"]):
         found.append(f"tokens {tokens} != {(call['input_tokens'], call['output_tokens'])}")

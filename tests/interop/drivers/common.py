@@ -58,22 +58,35 @@ def setup_otel(service_name: str, logs: bool = True) -> Callable[[], None]:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    resource = Resource.create({"service.name": service_name})
-    tracer_provider = TracerProvider(resource=resource)
+    tracer_provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
     tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(tracer_provider)
     closers: list[Callable[[], Any]] = [tracer_provider.shutdown]
     if logs:
-        from opentelemetry._logs import set_logger_provider
-        from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
-        from opentelemetry.sdk._logs import LoggerProvider
-        from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
-
-        logger_provider = LoggerProvider(resource=resource)
-        logger_provider.add_log_record_processor(BatchLogRecordProcessor(OTLPLogExporter()))
-        set_logger_provider(logger_provider)
-        closers.append(logger_provider.shutdown)
+        closers.append(setup_otel_logs(service_name))
     return lambda: [close() for close in closers] and None
+
+
+def setup_otel_logs(service_name: str) -> Callable[[], None]:
+    """A global LoggerProvider (and, where the SDK has one, EventLoggerProvider) exporting over OTLP/HTTP:
+    GenAI content sent as log events goes nowhere without it."""
+    from opentelemetry._logs import set_logger_provider
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+    from opentelemetry.sdk.resources import Resource
+
+    logger_provider = LoggerProvider(resource=Resource.create({"service.name": service_name}))
+    logger_provider.add_log_record_processor(BatchLogRecordProcessor(OTLPLogExporter()))
+    set_logger_provider(logger_provider)
+    try:  # the Events API (older GenAI instrumentations emit through it); gone from newer SDKs
+        from opentelemetry._events import set_event_logger_provider
+        from opentelemetry.sdk._events import EventLoggerProvider
+
+        set_event_logger_provider(EventLoggerProvider(logger_provider))
+    except ImportError:
+        pass
+    return logger_provider.shutdown
 
 
 @contextmanager

@@ -18,7 +18,6 @@ from common import (
     TURN1,
     TURN2,
     USER_ID,
-    expect_failure,
     get_weather,
     setup_otel,
 )
@@ -33,10 +32,19 @@ def weather(city: str) -> str:
     return get_weather(city)
 
 
-async def stream_once(agent: Agent) -> None:
+async def scenario(agent: Agent) -> None:
+    first = await Runner.run(agent, TURN1)
+    await Runner.run(agent, [*first.to_input_list(), {"role": "user", "content": TURN2}])
     result = Runner.run_streamed(agent, STREAM)
     async for _ in result.stream_events():
         pass
+    try:
+        await Runner.run(agent, FAIL)
+    except Exception as error:
+        print(f"expected failure: {type(error).__name__}")
+    else:
+        raise AssertionError("the failing call did not fail")
+    await Runner.run(agent, TOOL_QUESTION)
 
 
 def main() -> None:
@@ -47,11 +55,7 @@ def main() -> None:
                   model=OpenAIChatCompletionsModel(model=OPENAI_MODEL, openai_client=client),
                   model_settings=ModelSettings(include_usage=True))
     with using_attributes(session_id=SESSION_ID, user_id=USER_ID):
-        first = Runner.run_sync(agent, TURN1)
-        Runner.run_sync(agent, [*first.to_input_list(), {"role": "user", "content": TURN2}])
-        asyncio.run(stream_once(agent))
-        expect_failure(lambda: Runner.run_sync(agent, FAIL))
-        Runner.run_sync(agent, TOOL_QUESTION)
+        asyncio.run(scenario(agent))
     close()
 
 

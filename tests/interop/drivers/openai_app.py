@@ -28,6 +28,7 @@ from common import (
     history_openai,
     second_turn_openai,
     setup_otel,
+    setup_otel_logs,
     traceloop_init,
 )
 
@@ -73,7 +74,12 @@ def with_openinference() -> Callable[[], None]:
 
 
 def with_traceloop() -> Callable[[], None]:
-    options = {"use_legacy_attributes": False} if MODE == "traceloop-events" else {}
+    options: dict[str, Any] = {}
+    if MODE == "traceloop-events":
+        # Events mode emits through the *global* LoggerProvider, which Traceloop.init never sets (its own
+        # provider only carries Python logging): without this the prompts and answers are simply dropped.
+        setup_otel_logs(f"interop-{MODE}")
+        options["use_legacy_attributes"] = False
     traceloop_init(f"interop-{MODE}", **options)
     from traceloop.sdk.decorators import workflow
 
