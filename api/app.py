@@ -13,11 +13,12 @@ from phosphobs.api.errors import install_error_handlers
 from phosphobs.api.metrics import Metrics, metrics_router
 from phosphobs.api.metrics_observe import ObservedPipeline, RejectionCounter, rejection_reason
 from phosphobs.api.retention import prune_forever
-from phosphobs.api.routes import events, feedback, health, sessions
+from phosphobs.api.routes import events, health, sessions
 from phosphobs.api.settings import Settings
-from phosphobs.collector.native_http import native_router
-from phosphobs.collector.otlp_grpc import OtlpGrpcServer
-from phosphobs.collector.otlp_http import otlp_router
+from phosphobs.collector.receivers.feedback_http import feedback_router
+from phosphobs.collector.receivers.native_http import native_router
+from phosphobs.collector.receivers.otlp_grpc import OtlpGrpcServer
+from phosphobs.collector.receivers.otlp_http import otlp_router
 from phosphobs.storage.open import open_storage
 
 
@@ -32,7 +33,8 @@ def create_app(settings: Settings) -> FastAPI:
     authenticate = KeyAuthenticator(storage, pipeline, settings)
 
     grpc_server = (
-        OtlpGrpcServer(pipeline, authenticate.resolve, settings.host, settings.grpc_port, settings.max_body_bytes,
+        OtlpGrpcServer(pipeline.submit, authenticate.resolve, settings.host, settings.grpc_port,
+                       settings.max_body_bytes,
                        on_reject=lambda status: metrics.rejected(rejection_reason(status) or "other"))
         if settings.grpc_port
         else None
@@ -68,11 +70,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(RejectionCounter, metrics=metrics)
     install_error_handlers(app)
     app.include_router(health.router)
-    app.include_router(native_router(pipeline, authenticate, settings.max_body_bytes))
+    app.include_router(native_router(pipeline.submit, authenticate, settings.max_body_bytes))
     app.include_router(
-        otlp_router(pipeline, authenticate, settings.max_body_bytes, settings.max_decompressed_bytes)
+        otlp_router(pipeline.submit, authenticate, settings.max_body_bytes, settings.max_decompressed_bytes)
     )
-    app.include_router(feedback.router)
+    app.include_router(feedback_router(pipeline.submit, authenticate, settings.max_body_bytes))
     app.include_router(events.router)
     app.include_router(sessions.router)
     app.include_router(metrics_router)
