@@ -32,6 +32,9 @@ class Library:
     tools: bool = False  # agent libraries add one tool call
     gaps: tuple[str, ...] = ()  # what the library never sends (see truth.Truth.gaps)
     env_name: str = ""  # shares another library's environment when the pins are the same
+    # A class of behaviour phosphobs does not handle yet: its checks are strict xfails (an XPASS fails the run,
+    # so the entry must go when the behaviour is fixed). See docs/interop.md.
+    open_issue: str = ""
 
     @property
     def environment(self) -> str:
@@ -82,10 +85,12 @@ LIBRARIES += [
             (OPENAI, "pydantic-ai-slim[openai]==2.78.0", *OTEL_LATEST), tools=True),
     Library("openai-agents", "openai_agents_app.py",
             (OPENAI, "openai-agents==0.24.0", "openinference-instrumentation-openai-agents==2.6.0",
-             *OTEL_LATEST), tools=True, gaps=("response-model",)),
+             *OTEL_LATEST), tools=True, gaps=("response-model",),
+            open_issue="a streamed generation's output.value is a serialized Responses object, stored as the output"),
     Library("langchain-openinference", "langchain_app.py",
             (OPENAI, "langchain-openai==1.8.1", "openinference-instrumentation-langchain==0.1.80",
-             *OTEL_LATEST)),
+             *OTEL_LATEST),
+            open_issue="a streamed call's provider model is only in output.value generation_info.model_name"),
 ]
 LIBRARIES += [
     Library("vercel-ai", "vercel_ai_app.mjs",
@@ -94,7 +99,8 @@ LIBRARIES += [
              "@opentelemetry/resources@2.12.1"), runtime="node", tools=True),
 ]
 LIBRARIES += [
-    Library("litellm", "litellm_app.py",
-            (OPENAI, "litellm==1.110.2", *OTEL_LATEST)),
+    Library("litellm", "litellm_app.py", (OPENAI, "litellm==1.110.2", *OTEL_LATEST),
+            open_issue="inside an app span LiteLLM writes each call onto that span (the last call wins), puts "
+                       "the rest in raw_gen_ai_request children as Python-repr strings, sends nothing for a failure"),
 ]
 BY_NAME = {library.name: library for library in LIBRARIES}

@@ -8,19 +8,24 @@ import pytest
 
 from tests.conftest import new_api_project
 from tests.interop.captures import capture_names, load_capture
+from tests.interop.libraries import BY_NAME, LIBRARIES
 from tests.interop.replay import replay, settled_problems
 from tests.support.server import ServerProcess
 
 NAMES = capture_names()
 
 
-def test_captures_are_present() -> None:
-    assert {"anthropic-sdk", "anthropic-instrumentation", "anthropic-traceloop"} <= set(NAMES)
+def test_every_library_has_a_capture() -> None:
+    assert {library.name for library in LIBRARIES} == set(NAMES)
 
 
 @pytest.mark.parametrize("order", ["as-sent", "reversed"])
 @pytest.mark.parametrize("name", NAMES)
-def test_a_replayed_capture_stores_one_true_event_per_call(name: str, order: str, server: ServerProcess) -> None:
+def test_a_replayed_capture_stores_one_true_event_per_call(name: str, order: str, server: ServerProcess,
+                                                          request: pytest.FixtureRequest) -> None:
+    open_issue = BY_NAME[name].open_issue if name in BY_NAME else ""
+    if open_issue:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=f"open: {open_issue}"))
     capture = load_capture(name)
     project = new_api_project(server)
     requests = capture.requests if order == "as-sent" else list(reversed(capture.requests))

@@ -22,6 +22,8 @@ pytestmark = [pytest.mark.interop, pytest.mark.timeout(3600)]
 @pytest.mark.parametrize("library", LIBRARIES, ids=[library.name for library in LIBRARIES])
 def test_each_real_call_is_one_true_event(library: Library, server: ServerProcess,
                                           request: pytest.FixtureRequest) -> None:
+    if library.open_issue:
+        request.applymarker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=f"open: {library.open_issue}"))
     live = new_api_project(server)
     outcome = run_scenario(library, server.base_url, live.key)
     if request.config.getoption("--refresh-captures"):
