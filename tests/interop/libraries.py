@@ -97,6 +97,10 @@ LIBRARIES += [
             ("ai@6.0.333", "@ai-sdk/openai@3.0.141", "@opentelemetry/api@1.9.1",
              "@opentelemetry/sdk-trace-node@2.12.1", "@opentelemetry/exporter-trace-otlp-proto@0.223.1",
              "@opentelemetry/resources@2.12.1"), runtime="node", tools=True),
+    Library("vercel-ai7", "vercel_ai7_app.mjs",
+            ("ai@7.0.185", "@ai-sdk/openai@4.0.126", "@ai-sdk/otel@1.0.185", "@opentelemetry/api@1.9.1",
+             "@opentelemetry/sdk-trace-node@2.12.1", "@opentelemetry/exporter-trace-otlp-proto@0.223.1",
+             "@opentelemetry/resources@2.12.1"), runtime="node", tools=True),
 ]
 LIBRARIES += [
     Library("litellm", "litellm_app.py", (OPENAI, "litellm==1.110.2", *OTEL_LATEST),
