@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import time
 from typing import Any
 
+import grpc
 import httpx
 
 from tests.interop.captures import Request
@@ -23,6 +25,27 @@ def replay(base_url: str, api_key: str, requests: list[Request]) -> None:
                 headers["content-encoding"] = request.content_encoding
             response = client.post(f"/v1/{request.signal}", content=request.body, headers=headers)
             assert response.status_code < 300, (response.status_code, response.text)
+
+
+GRPC_METHODS = {
+    "traces": "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+    "logs": "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+    "metrics": "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+}
+
+
+def replay_alternating(base_url: str, grpc_port: int, api_key: str, requests: list[Request]) -> None:
+    """Every other request over OTLP/gRPC (same protobuf body), the rest over HTTP: one app, two transports."""
+    protobuf = [r for r in requests if "protobuf" in r.content_type]
+    assert len(protobuf) == len(requests), "gRPC carries protobuf bodies only"
+    with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+        for n, request in enumerate(requests):
+            if n % 2 == 0:
+                replay(base_url, api_key, [request])
+                continue
+            body = gzip.decompress(request.body) if request.content_encoding == "gzip" else request.body
+            export = channel.unary_unary(GRPC_METHODS[request.signal])
+            export(body, metadata=[("authorization", f"Bearer {api_key}")], timeout=60)
 
 
 def project_events(base_url: str, api_key: str) -> list[dict[str, Any]]:
