@@ -107,4 +107,13 @@ LIBRARIES += [
             open_issue="inside an app span LiteLLM writes each call onto that span (the last call wins), puts "
                        "the rest in raw_gen_ai_request children as Python-repr strings, sends nothing for a failure"),
 ]
+LIBRARIES += [
+    Library("anthropic-traceloop-events", "anthropic_app.py", (ANTHROPIC, TRACELOOP, HTTPX),
+            {"INTEROP_MODE": "traceloop-events", "TRACELOOP_LOGGING_ENABLED": "true", **ANTHROPIC_CONTENT},
+            constraints="traceloop.txt", env_name="anthropic-traceloop"),
+    Library("litellm-openinference", "litellm_app.py",
+            (OPENAI, "litellm==1.110.2", "openinference-instrumentation-litellm==0.1.51", *OTEL_LATEST),
+            {"INTEROP_MODE": "openinference"}, gaps=("response-model",),
+            open_issue="llm.model_name is LiteLLM's route id openai/gpt-4o-mini, not the model the provider got"),
+]
 BY_NAME = {library.name: library for library in LIBRARIES}

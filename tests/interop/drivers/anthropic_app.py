@@ -2,7 +2,8 @@
 
 - `sdk`: the SDK alone (2.x emits its own `com.anthropic.sdk.python` spans through the global tracer provider);
 - `instrumentation`: plus `opentelemetry-instrumentation-anthropic` (sibling spans for the same calls);
-- `traceloop`: plus `traceloop-sdk`, which sets up the exporters and the session/user association properties.
+- `traceloop`: plus `traceloop-sdk`, which sets up the exporters and the session/user association properties;
+- `traceloop-events`: the same with `use_legacy_attributes=False` (content as log events).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from common import (
     expect_failure,
     flush_global_providers,
     setup_otel,
+    setup_otel_logs,
     traceloop_init,
 )
 
@@ -44,8 +46,12 @@ def run(client: anthropic.Anthropic) -> None:
 
 
 def main() -> None:
-    if MODE == "traceloop":
-        traceloop_init("interop-anthropic-traceloop")
+    if MODE in ("traceloop", "traceloop-events"):
+        options = {}
+        if MODE == "traceloop-events":
+            setup_otel_logs(f"interop-anthropic-{MODE}")  # Traceloop.init sets no global LoggerProvider
+            options["use_legacy_attributes"] = False
+        traceloop_init(f"interop-anthropic-{MODE}", **options)
         from traceloop.sdk.decorators import workflow
 
         client = anthropic.Anthropic(base_url=ANTHROPIC_URL, api_key="sk-ant-interop", max_retries=0)
