@@ -79,6 +79,9 @@ LIBRARIES += [
             {"INTEROP_MODE": "traceloop-events", "TRACELOOP_LOGGING_ENABLED": "true"}, constraints="traceloop.txt",
             env_name="traceloop-openai"),
     Library("logfire-openai", "openai_app.py", (OPENAI, "logfire==5.4.0"), {"INTEROP_MODE": "logfire"}),
+    Library("logfire-openai-scrubbed", "openai_app.py", (OPENAI, "logfire==5.4.0"),
+            {"INTEROP_MODE": "logfire", "INTEROP_LOGFIRE_SCRUBBING": "default"}, gaps=("session",),
+            env_name="logfire-openai"),
 ]
 LIBRARIES += [
     Library("pydantic-ai", "pydantic_ai_app.py",

@@ -21,7 +21,9 @@ class Truth:
     calls: list[dict[str, Any]]  # the fake provider's log (see fake_llm.Call)
     # What the library never sends, so no collector can store it (see docs/interop.md):
     # "stream-output" = a streamed call's answer text is in no span or log record;
-    # "response-model" = only the request model is sent, never the dated model the provider answered with.
+    # "response-model" = only the request model is sent, never the dated model the provider answered with;
+    # "session" = the session id the app set never leaves the process (e.g. scrubbed): the events must then
+    # share one session of their own, never the placeholder the library sent instead.
     gaps: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
@@ -80,6 +82,8 @@ def problems(truth: Truth, events: list[dict[str, Any]]) -> list[str]:
     for n, (call, event) in enumerate(zip(calls, llm, strict=True), start=1):
         found += [f"call {n} ({call['last_user_text'][:40]!r}): {p} — stored {summary(event)}"
                   for p in call_problems(truth, call, event)]
+    if "session" in truth.gaps and len({e.get("session_id") for e in stored}) > 1:
+        found.append(f"one conversation split over sessions {sorted({str(e.get('session_id')) for e in stored})}")
     results = truth.tool_results()
     if len(tools) != len(results):
         found.append(f"{len(results)} tool runs but {len(tools)} tool events: " + "; ".join(summary(e) for e in tools))
@@ -94,7 +98,11 @@ def problems(truth: Truth, events: list[dict[str, Any]]) -> list[str]:
 def identity_problems(truth: Truth, event: dict[str, Any]) -> list[str]:
     meta = event.get("metadata") or {}
     found = []
-    if event.get("session_id") != truth.session_id:
+    if "session" in truth.gaps:
+        session = str(event.get("session_id") or "")
+        if not session or "crubbed" in session:
+            found.append(f"session {session!r} is no session id")
+    elif event.get("session_id") != truth.session_id:
         found.append(f"session {event.get('session_id')!r} != {truth.session_id!r}")
     if meta.get("user_id") != truth.user_id:
         found.append(f"user {meta.get('user_id')!r} != {truth.user_id!r}")

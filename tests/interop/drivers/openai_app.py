@@ -95,9 +95,11 @@ def keep_session_id(match: Any) -> Any:
 def with_logfire() -> Callable[[], None]:
     import logfire
 
-    # Logfire scrubs any attribute whose name matches "session" (to "[Scrubbed due to 'session']"): keep ours.
-    logfire.configure(send_to_logfire=False, service_name="interop-logfire", console=False,
-                      scrubbing=logfire.ScrubbingOptions(callback=keep_session_id))
+    # Logfire scrubs any attribute whose name matches "session" (to "[Scrubbed due to 'session']"): keep ours,
+    # unless the scenario is about an app that kept the default.
+    scrubbing = None if os.environ.get("INTEROP_LOGFIRE_SCRUBBING") == "default" else \
+        logfire.ScrubbingOptions(callback=keep_session_id)
+    logfire.configure(send_to_logfire=False, service_name="interop-logfire", console=False, scrubbing=scrubbing)
     client = new_client()
     logfire.instrument_openai(client)
     with logfire.span("conversation", **{"session.id": SESSION_ID, "user.id": USER_ID}):
