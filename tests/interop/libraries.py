@@ -107,8 +107,8 @@ LIBRARIES += [
 ]
 LIBRARIES += [
     Library("litellm", "litellm_app.py", (OPENAI, "litellm==1.110.2", *OTEL_LATEST),
-            open_issue="inside an app span LiteLLM writes each call onto that span (the last call wins), puts "
-                       "the rest in raw_gen_ai_request children as Python-repr strings, sends nothing for a failure"),
+            open_issue="inside an app span LiteLLM writes every call onto that span (each overwrites the last, "
+                       "leaving a mix), the rest only in raw_gen_ai_request children as Python-repr strings"),
 ]
 LIBRARIES += [
     Library("anthropic-traceloop-events", "anthropic_app.py", (ANTHROPIC, TRACELOOP, HTTPX),
