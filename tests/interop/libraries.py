@@ -59,8 +59,6 @@ LIBRARIES = [
             {"INTEROP_MODE": "instrumentation", **ANTHROPIC_CONTENT}, constraints="traceloop.txt"),
     Library("anthropic-traceloop", "anthropic_app.py", (ANTHROPIC, TRACELOOP, HTTPX),
             {"INTEROP_MODE": "traceloop", **ANTHROPIC_CONTENT}, constraints="traceloop.txt"),
-]
-LIBRARIES += [
     Library("openai-v2-latest", "openai_app.py",
             (OPENAI, HTTPX, "opentelemetry-instrumentation-openai-v2==2.4b0", "opentelemetry-util-genai==1.1b0",
              "opentelemetry-instrumentation==0.66b2", *OTEL_LATEST),
@@ -82,8 +80,6 @@ LIBRARIES += [
     Library("logfire-openai-scrubbed", "openai_app.py", (OPENAI, "logfire==5.4.0"),
             {"INTEROP_MODE": "logfire", "INTEROP_LOGFIRE_SCRUBBING": "default"}, gaps=("session",),
             env_name="logfire-openai"),
-]
-LIBRARIES += [
     Library("pydantic-ai", "pydantic_ai_app.py",
             (OPENAI, "pydantic-ai-slim[openai]==2.78.0", *OTEL_LATEST), tools=True),
     Library("openai-agents", "openai_agents_app.py",
@@ -94,8 +90,6 @@ LIBRARIES += [
             (OPENAI, "langchain-openai==1.8.1", "openinference-instrumentation-langchain==0.1.80",
              *OTEL_LATEST),
             open_issue="a streamed call's provider model is only in output.value generation_info.model_name"),
-]
-LIBRARIES += [
     Library("vercel-ai", "vercel_ai_app.mjs",
             ("ai@6.0.333", "@ai-sdk/openai@3.0.141", "@opentelemetry/api@1.9.1",
              "@opentelemetry/sdk-trace-node@2.12.1", "@opentelemetry/exporter-trace-otlp-proto@0.223.1",
@@ -104,13 +98,9 @@ LIBRARIES += [
             ("ai@7.0.185", "@ai-sdk/openai@4.0.126", "@ai-sdk/otel@1.0.185", "@opentelemetry/api@1.9.1",
              "@opentelemetry/sdk-trace-node@2.12.1", "@opentelemetry/exporter-trace-otlp-proto@0.223.1",
              "@opentelemetry/resources@2.12.1"), runtime="node", tools=True),
-]
-LIBRARIES += [
     Library("litellm", "litellm_app.py", (OPENAI, "litellm==1.110.2", *OTEL_LATEST),
             open_issue="inside an app span LiteLLM writes every call onto that span (each overwrites the last, "
                        "leaving a mix), the rest only in raw_gen_ai_request children as Python-repr strings"),
-]
-LIBRARIES += [
     Library("anthropic-traceloop-events", "anthropic_app.py", (ANTHROPIC, TRACELOOP, HTTPX),
             {"INTEROP_MODE": "traceloop-events", "TRACELOOP_LOGGING_ENABLED": "true", **ANTHROPIC_CONTENT},
             constraints="traceloop.txt", env_name="anthropic-traceloop"),
