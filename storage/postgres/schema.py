@@ -210,8 +210,25 @@ MIGRATIONS.append((
     FROM events WHERE latency_ms IS NOT NULL GROUP BY 1, 2, 3, 4;
     """,
 ))
+
+# Issue 13: a span merged into another span's event (same provider call) keeps its id as an alias, so
+# content that arrives later for it (log records) lands on the event that stands for the call.
 MIGRATIONS.append((
-    "0004_server_secrets",
+    "0004_event_aliases",
+    """
+    CREATE TABLE event_aliases (
+        project_id TEXT COLLATE "C" NOT NULL,
+        event_id TEXT COLLATE "C" NOT NULL,
+        target_id TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (project_id, event_id)
+    );
+    CREATE INDEX event_aliases_by_target ON event_aliases (project_id, target_id);
+    """,
+))
+
+# Issue 11: hashes of server-wide secrets (the /metrics scrape token), created once at first start.
+MIGRATIONS.append((
+    "0005_server_secrets",
     """
     CREATE TABLE server_secrets (
         name TEXT COLLATE "C" PRIMARY KEY,
