@@ -17,7 +17,8 @@ from phosphobs.collector.otlp_attributes import any_value, key_values
 from phosphobs.collector.otlp_content_events import content_fields, event_name, is_content_event, order_key
 from phosphobs.collector.otlp_nesting import collapse_nested
 from phosphobs.collector.otlp_spans import ConvertedSpan, convert_span, scope_metadata
-from phosphobs.storage.models import Event, EventPatch, TraceHint, otlp_event_id
+from phosphobs.collector.otlp_tree import span_records
+from phosphobs.storage.models import Event, EventPatch, SpanRecord, TraceHint, otlp_event_id
 
 MAX_REASONS = 20  # enough to diagnose, small enough for a partial-success error_message
 
@@ -29,6 +30,7 @@ class NormalizedBatch:
     events: list[Event] = field(default_factory=list)
     patches: list[EventPatch] = field(default_factory=list)
     trace_hints: list[TraceHint] = field(default_factory=list)
+    spans: list[SpanRecord] = field(default_factory=list)  # tree spans that are not events (`otlp_tree.py`)
     rejected: int = 0
     rejection_reasons: list[str] = field(default_factory=list)
 
@@ -64,6 +66,7 @@ def normalize_traces(req: ExportTraceServiceRequest, now_us: int) -> NormalizedB
                 except Exception as exc:  # a surprise in one span must not cost the others
                     batch.reject(f"span {span.name!r} ({span_id}): {type(exc).__name__}: {exc}")
     batch.events = collapse_nested(converted)
+    batch.spans = span_records(converted, batch.events)
     batch.trace_hints = [item.hint for item in converted if item.hint is not None]
     return batch
 

@@ -14,6 +14,7 @@ from typing import Any, Literal, TypeVar
 Flag = Literal["success", "failure"]
 Source = Literal["api", "otlp"]
 Kind = Literal["llm", "embedding", "tool", "event"]
+SpanKind = Literal["llm", "embedding", "tool", "agent", "workflow", "retrieval", "other"]
 CostSource = Literal["reported", "estimated"]
 
 # Namespace for ids derived from OTLP (trace_id, span_id): retries map to the same event_id.
@@ -106,3 +107,34 @@ class TraceHint:
     start_us: int  # the span's start; the earliest hint of a trace wins, so arrival order is moot
     session_id: str | None = None
     user_id: str | None = None
+
+
+@pickled_by_fields
+@dataclass(slots=True)
+class SpanRecord:
+    """A span of a trace's GenAI tree that is not itself an event (agent, workflow, retrieval, a nested
+    duplicate call, or a plain ancestor that connects the tree), or a `pending` plain span.
+
+    Spans that became events are not stored twice: the event row holds their ids, times and facts.
+    `pending` marks a plain (non-GenAI) span kept only in case a GenAI descendant arrives in a later
+    request; it is promoted (pending False) once one does, and never served while pending.
+    """
+
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    name: str
+    kind: SpanKind
+    start_us: int
+    end_us: int
+    status: Literal["ok", "error"] = "ok"
+    error: str | None = None
+    event_id: str | None = None  # the event this span was merged into (a nested duplicate call)
+    agent_name: str | None = None
+    tool_name: str | None = None
+    model: str | None = None
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    cost_cents: float | None = None
+    attributes: str = "{}"  # compact JSON text: long values cut (`collector/otlp_tree.py`)
+    pending: bool = False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
 from phosphobs.storage.dashboard_records import (
     AdminCredentials,
@@ -16,7 +16,10 @@ from phosphobs.storage.dashboard_records import (
     UserSummary,
     WebSession,
 )
-from phosphobs.storage.models import Event, EventPatch, Feedback, Flag, TraceHint
+
+if TYPE_CHECKING:
+    from phosphobs.storage.trace_records import TraceQuery, TraceRecord, TraceSummary
+from phosphobs.storage.models import Event, EventPatch, Feedback, Flag, SpanRecord, TraceHint
 
 
 @dataclass(slots=True)
@@ -29,6 +32,7 @@ class IngestOp:
     patches: list[EventPatch] = field(default_factory=list)
     trace_hints: list[TraceHint] = field(default_factory=list)
     received_us: int = 0
+    spans: list[SpanRecord] = field(default_factory=list)  # trace spans that are not events (`span_tree.py`)
 
 
 @dataclass(slots=True)
@@ -203,6 +207,11 @@ class Storage(Protocol):
     def get_session(self, project_id: str, session_id: str) -> SessionRecord | None: ...
     def list_sessions(self, project_id: str, query: SessionQuery) -> Page[SessionRecord]: ...
     def session_events(self, project_id: str, session_id: str, limit: int) -> list[StoredEvent]: ...
+
+    # span trees (`storage/trace_reads.py`)
+    def get_trace(self, project_id: str, trace_id: str) -> TraceRecord | None: ...
+    def list_traces(self, project_id: str, query: TraceQuery) -> Page[TraceSummary]: ...
+    def session_traces(self, project_id: str, session_id: str) -> list[str]: ...
 
     # retention
     def prune(self, older_than_us: int) -> int:

@@ -16,6 +16,8 @@ from phosphobs.storage.postgres.sessions import SessionChanges, assign_user_wind
 from phosphobs.storage.protocol import IngestOp, RateLimitState, WriteResult
 from phosphobs.storage.rows import EVENT_COLUMNS, event_row
 from phosphobs.storage.sessions import effective_session, merge_trace_hint
+from phosphobs.storage.span_tree import needs_tree_work, write_spans
+from phosphobs.storage.sql_runner import PostgresRunner
 
 # (column, array type, value expression) in EVENT_COLUMNS order; json columns arrive as text.
 _TYPES = {"ts_us": "bigint", "latency_ms": "float8", "tokens_in": "bigint", "tokens_out": "bigint",
@@ -49,6 +51,8 @@ def ingest(conn: psycopg.Connection, op: IngestOp, now_us: int, changes: Session
     if fresh:
         created = _insert_events(conn, project, merge_pending(conn, project, list(fresh.values())),
                                  op.received_us or now_us, changes)
+    if needs_tree_work(op.spans, op.events):
+        write_spans(PostgresRunner(conn), project, op.spans, op.events, op.received_us or now_us)
     statuses: list[Any] = []
     for event in op.events:
         statuses.append("created" if event.event_id in created else "duplicate")

@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from phosphobs.storage import trace_reads
 from phosphobs.storage.dashboard_records import (
     AdminCredentials,
     LatencyBucket,
@@ -33,6 +34,9 @@ from phosphobs.storage.protocol import (
     WriteOp,
     WriteResult,
 )
+from phosphobs.storage.span_tree import prune_spans
+from phosphobs.storage.sql_runner import PostgresRunner
+from phosphobs.storage.trace_records import TraceQuery, TraceRecord, TraceSummary
 
 T = TypeVar("T")
 
@@ -64,12 +68,23 @@ class PostgresStorage:
     def write(self, ops: list[WriteOp], now_us: int) -> list[WriteResult]:
         return write_ops(self._pool, ops, now_us)
 
+    def get_trace(self, project_id: str, trace_id: str) -> TraceRecord | None:
+        return self._read(lambda conn: trace_reads.get_trace(PostgresRunner(conn), project_id, trace_id))
+
+    def list_traces(self, project_id: str, query: TraceQuery) -> Page[TraceSummary]:
+        return self._read(lambda conn: trace_reads.list_traces(PostgresRunner(conn), project_id, query))
+
+    def session_traces(self, project_id: str, session_id: str) -> list[str]:
+        return self._read(lambda conn: trace_reads.session_traces(PostgresRunner(conn), project_id, session_id))
+
     def prune(self, older_than_us: int) -> int:
         """Delete events with ts_us < older_than_us (in short batches); returns how many went."""
         total = 0
         for project in self.list_projects():
             while deleted := self._admin(retention.prune_batch, project.id, older_than_us):
                 total += deleted
+            while self._admin(_prune_spans, project.id, older_than_us):
+                pass
         return total
 
     def create_project(self, name: str, plan: str, now_us: int) -> Project:
@@ -151,3 +166,7 @@ class PostgresStorage:
 
     def delete_web_session(self, token_hash: str, now_us: int) -> None:
         self._admin(web_admin.delete_web_session, token_hash, now_us)
+
+
+def _prune_spans(conn: Any, project_id: str, older_than_us: int) -> int:
+    return prune_spans(PostgresRunner(conn), project_id, older_than_us, retention.BATCH)

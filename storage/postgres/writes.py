@@ -24,6 +24,7 @@ from phosphobs.storage.protocol import (
     WriteOp,
     WriteResult,
 )
+from phosphobs.storage.span_tree import trace_ids_to_lock
 from psycopg_pool import ConnectionPool
 
 WINDOW_US = 60_000_000
@@ -108,6 +109,8 @@ def _locks(ops: list[WriteOp], charges: dict[int, _Charge]) -> LockSet:
             p = op.project_id
             for hint in op.trace_hints:
                 locks.add("trace", p, hint.trace_id, exclusive=True)
+            for trace_id in trace_ids_to_lock(op.spans, op.events):  # the span tree reads then writes
+                locks.add("trace", p, trace_id, exclusive=True)
             for patch in op.patches:
                 locks.add("event", p, patch.event_id, exclusive=True)
             for e in op.events:

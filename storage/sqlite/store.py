@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
+from phosphobs.storage import trace_reads
 from phosphobs.storage.dashboard_records import (
     AdminCredentials,
     LatencyBucket,
@@ -30,11 +32,14 @@ from phosphobs.storage.protocol import (
     WriteOp,
     WriteResult,
 )
+from phosphobs.storage.span_tree import prune_spans
+from phosphobs.storage.sql_runner import SqliteRunner
 from phosphobs.storage.sqlite import admin, analytics, reads, retention, web_admin
 from phosphobs.storage.sqlite.connection import connect, connect_writer, migrate
 from phosphobs.storage.sqlite.writer_lock import WriterLock
 from phosphobs.storage.sqlite.writer_process import WriterProcess
 from phosphobs.storage.sqlite.writes import write_ops
+from phosphobs.storage.trace_records import TraceQuery, TraceRecord, TraceSummary
 
 
 class SqliteStorage:
@@ -143,11 +148,22 @@ class SqliteStorage:
     def session_events(self, project_id: str, session_id: str, limit: int) -> list[StoredEvent]:
         return reads.session_events(self._reader(), project_id, session_id, limit)
 
+    def get_trace(self, project_id: str, trace_id: str) -> TraceRecord | None:
+        return trace_reads.get_trace(SqliteRunner(self._reader()), project_id, trace_id)
+
+    def list_traces(self, project_id: str, query: TraceQuery) -> Page[TraceSummary]:
+        return trace_reads.list_traces(SqliteRunner(self._reader()), project_id, query)
+
+    def session_traces(self, project_id: str, session_id: str) -> list[str]:
+        return trace_reads.session_traces(SqliteRunner(self._reader()), project_id, session_id)
+
     def prune(self, older_than_us: int) -> int:
         total = 0
         for project in self.list_projects():  # short batches: the writer is never held for long
             while deleted := self._admin(retention.prune_batch, project.id, older_than_us):
                 total += deleted
+            while self._admin(_prune_spans, project.id, older_than_us):
+                pass
         return total
 
     # dashboard
@@ -187,3 +203,7 @@ class SqliteStorage:
 
     def delete_web_session(self, token_hash: str, now_us: int) -> None:
         self._admin(web_admin.delete_web_session, token_hash, now_us)
+
+
+def _prune_spans(conn: Any, project_id: str, older_than_us: int) -> int:
+    return prune_spans(SqliteRunner(conn), project_id, older_than_us, retention.BATCH)

@@ -15,6 +15,8 @@ from phosphobs.storage.protocol import (
 )
 from phosphobs.storage.rows import EVENT_COLUMNS, event_row
 from phosphobs.storage.sessions import TraceContext, effective_session
+from phosphobs.storage.span_tree import needs_tree_work, write_spans
+from phosphobs.storage.sql_runner import SqliteRunner
 from phosphobs.storage.sqlite import trace_context
 from phosphobs.storage.sqlite.connection import lookup_in
 from phosphobs.storage.sqlite.patches import merge_pending, refresh_patched, store_patches
@@ -139,6 +141,8 @@ def _ingest(conn: sqlite3.Connection, op: IngestOp, now_us: int, changes: Sessio
     if fresh:
         _insert_events(conn, project, merge_pending(conn, project, fresh), op.received_us or now_us, contexts,
                        changes)
+    if needs_tree_work(op.spans, op.events):
+        write_spans(SqliteRunner(conn), project, op.spans, op.events, op.received_us or now_us)
     return WriteResult(ok=True, statuses=statuses, rate_limit=limit_state)
 
 
