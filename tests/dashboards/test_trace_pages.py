@@ -48,7 +48,7 @@ def test_session_page_draws_the_agent_waterfall_and_shows_the_tool_call(page, se
     assert TOOL_ARGS in text and TOOL_RESULT in text
     shot(page, "session-waterfall-tool")
 
-    traces.nth(1).locator("summary").first.click()  # the second trace: its failing tool is red
+    traces.nth(1).locator("summary strong").first.click()  # the second trace: its failing tool is red
     failed = traces.nth(1).locator("details.span.error")
     assert failed.count() == 1 and failed.get_attribute("data-kind") == "tool"
     failed.locator("summary").first.click()
