@@ -110,14 +110,17 @@ def list_traces(db: SqlRunner, project: str, q: TraceQuery) -> Page[TraceSummary
                 fresh.append((r["trace_id"], (r["ts_us"], r["seq"])))
         listed = _listed_before(db, where, args, q.after, [t for t, _ in fresh]) if q.after else set()
         fresh = [(t, anchor) for t, anchor in fresh if t not in listed]
-        summaries = _summaries(db, project, [t for t, _ in fresh])
-        for trace_id, anchor in fresh:
-            summary = summaries.get(trace_id)
-            if summary is None or (q.has_errors is not None and summary.has_error != q.has_errors):
-                continue
-            items.append(summary)
-            if len(items) == q.limit:
-                return Page(items, anchor)
+        while fresh:  # summarise only as many traces as the page still needs
+            need = q.limit - len(items)
+            part, fresh = fresh[:need], fresh[need:]
+            summaries = _summaries(db, project, [t for t, _ in part])
+            for trace_id, anchor in part:
+                summary = summaries.get(trace_id)
+                if summary is None or (q.has_errors is not None and summary.has_error != q.has_errors):
+                    continue
+                items.append(summary)
+                if len(items) == q.limit:
+                    return Page(items, anchor)
         if len(rows) < _SCAN_CHUNK:
             return Page(items, None)
         cursor = (rows[-1]["ts_us"], rows[-1]["seq"])
@@ -139,14 +142,13 @@ def _summaries(db: SqlRunner, project: str, traces: list[str]) -> dict[str, Trac
     nodes: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in traces}
     totals: dict[str, dict[str, Any]] = {t: {"llm": 0, "tin": 0, "tout": 0, "cost": None, "session": None,
                                              "user": None} for t in traces}
-    name = db.json_text("metadata", "span", "name")
     for part in chunks(traces):
         in_list = f"project_id = ? AND trace_id IN ({marks(len(part))})"
         for r in db.rows(f"SELECT trace_id, span_id, parent_span_id, name, start_us, end_us, status FROM spans"
                          f" WHERE {in_list} AND pending = 0", [project, *part]):
             nodes[r["trace_id"]][r["span_id"]] = dict(r)
         for r in db.rows(f"SELECT trace_id, span_id, parent_span_id, ts_us, latency_ms, kind, status, tokens_in,"
-                         f" tokens_out, cost_cents, session_id, user_id, {name} AS name FROM events WHERE {in_list}"
+                         f" tokens_out, cost_cents, session_id, user_id FROM events WHERE {in_list}"
                          " ORDER BY ts_us, seq", [project, *part]):
             t = totals[r["trace_id"]]
             t["llm"] += r["kind"] == "llm"
@@ -158,21 +160,42 @@ def _summaries(db: SqlRunner, project: str, traces: list[str]) -> dict[str, Trac
             t["user"] = t["user"] or r["user_id"]
             end = r["ts_us"] + int((r["latency_ms"] or 0) * 1000)
             nodes[r["trace_id"]][r["span_id"] or ""] = {"span_id": r["span_id"], "parent_span_id": r["parent_span_id"],
-                                                        "name": r["name"] or r["kind"], "start_us": r["ts_us"],
-                                                        "end_us": end, "status": r["status"]}
+                                                        "name": None, "start_us": r["ts_us"], "end_us": end,
+                                                        "status": r["status"], "kind": r["kind"]}
+    roots: dict[str, dict[str, Any]] = {}
+    for trace_id in traces:
+        spans = nodes[trace_id]
+        found = sorted((s for s in spans.values() if not s["parent_span_id"] or s["parent_span_id"] not in spans),
+                       key=lambda s: (s["start_us"], s["span_id"] or ""))
+        if found:
+            roots[trace_id] = found[0]
+    _name_event_roots(db, project, roots)
     out: dict[str, TraceSummary] = {}
     for trace_id in traces:
         spans = nodes[trace_id]
         if not spans:
             continue
-        roots = sorted((s for s in spans.values() if not s["parent_span_id"] or s["parent_span_id"] not in spans),
-                       key=lambda s: (s["start_us"], s["span_id"] or ""))
         t = totals[trace_id]
+        root = roots.get(trace_id)
         out[trace_id] = TraceSummary(
             trace_id=trace_id, session_id=t["session"], user_id=t["user"],
-            root_name=roots[0]["name"] if roots else None,
+            root_name=root["name"] if root else None,
             start_us=min(s["start_us"] for s in spans.values()), end_us=max(s["end_us"] for s in spans.values()),
             span_count=len(spans), llm_calls=t["llm"], tokens_in=t["tin"], tokens_out=t["tout"],
             cost_cents=t["cost"], has_error=any(s["status"] == "error" for s in spans.values()),
         )
     return out
+
+
+def _name_event_roots(db: SqlRunner, project: str, roots: dict[str, dict[str, Any]]) -> None:
+    """Root spans that are events carry their name in the event's metadata: read it for those only."""
+    unnamed = [(t, r) for t, r in roots.items() if r["name"] is None and r["span_id"]]
+    name = db.json_text("metadata", "span", "name")
+    for part in chunks(unnamed):
+        traces = sorted({t for t, _ in part})
+        ids = sorted({r["span_id"] for _, r in part})
+        found = {(r["trace_id"], r["span_id"]): r["name"] for r in db.rows(
+            f"SELECT trace_id, span_id, {name} AS name FROM events WHERE project_id = ?"
+            f" AND trace_id IN ({marks(len(traces))}) AND span_id IN ({marks(len(ids))})", [project, *traces, *ids])}
+        for trace_id, root in part:
+            root["name"] = found.get((trace_id, root["span_id"])) or root["kind"]
