@@ -25,7 +25,7 @@ from common import Server, machine
 from otlp_agent import STORED_PER_TRACE, agent_request
 from pgdb import throwaway_database
 from phosphobs.api.bootstrap import create_key, now_us
-from phosphobs.collector.otlp_normalize import normalize_traces
+from phosphobs.collector.otlp.normalize import normalize_traces
 from phosphobs.storage.open import open_storage, sqlite_url
 from phosphobs.storage.protocol import IngestOp
 from query_scale import _analyze, measure

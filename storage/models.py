@@ -136,5 +136,5 @@ class SpanRecord:
     tokens_in: int | None = None
     tokens_out: int | None = None
     cost_cents: float | None = None
-    attributes: str = "{}"  # compact JSON text: long values cut (`collector/otlp_tree.py`)
+    attributes: str = "{}"  # compact JSON text: long values cut (`collector/otlp/tree.py`)
     pending: bool = False

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
-from phosphobs.collector.otlp_normalize import normalize_traces
+from phosphobs.collector.otlp.normalize import normalize_traces
 from phosphobs.storage.protocol import IngestOp, Project, Storage
 from phosphobs.storage.trace_records import TraceQuery
 

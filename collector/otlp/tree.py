@@ -16,9 +16,9 @@ import json
 from typing import Any
 
 import orjson
-from phosphobs.collector import otlp_fields as fields
-from phosphobs.collector.otlp_attributes import SpanAttrs
-from phosphobs.collector.otlp_spans import ConvertedSpan
+from phosphobs.collector.otlp import fields
+from phosphobs.collector.otlp.attributes import SpanAttrs
+from phosphobs.collector.otlp.spans import ConvertedSpan
 from phosphobs.storage.models import Event, SpanRecord
 
 MAX_VALUE_CHARS = 4096  # one attribute value kept in a span record; longer text is cut with an ellipsis

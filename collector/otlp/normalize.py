@@ -13,11 +13,11 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
-from phosphobs.collector.otlp_attributes import any_value, key_values
-from phosphobs.collector.otlp_content_events import content_fields, event_name, is_content_event, order_key
-from phosphobs.collector.otlp_nesting import collapse_nested
-from phosphobs.collector.otlp_spans import ConvertedSpan, convert_span, scope_metadata
-from phosphobs.collector.otlp_tree import span_records
+from phosphobs.collector.otlp.attributes import any_value, key_values
+from phosphobs.collector.otlp.content_events import content_fields, event_name, is_content_event, order_key
+from phosphobs.collector.otlp.nesting import collapse_nested
+from phosphobs.collector.otlp.spans import ConvertedSpan, convert_span, scope_metadata
+from phosphobs.collector.otlp.tree import span_records
 from phosphobs.storage.models import Event, EventPatch, SpanRecord, TraceHint, otlp_event_id
 
 MAX_REASONS = 20  # enough to diagnose, small enough for a partial-success error_message
@@ -30,7 +30,7 @@ class NormalizedBatch:
     events: list[Event] = field(default_factory=list)
     patches: list[EventPatch] = field(default_factory=list)
     trace_hints: list[TraceHint] = field(default_factory=list)
-    spans: list[SpanRecord] = field(default_factory=list)  # tree spans that are not events (`otlp_tree.py`)
+    spans: list[SpanRecord] = field(default_factory=list)  # tree spans that are not events (`otlp/tree.py`)
     rejected: int = 0
     rejection_reasons: list[str] = field(default_factory=list)
 
