@@ -21,6 +21,10 @@ from phosphobs.storage.models import Event, SpanRecord
 from phosphobs.storage.sql_runner import SqlRunner, chunks, marks
 
 MAX_DEPTH = 256  # ancestor walks stop here, whatever a malformed trace claims
+# A pending span no GenAI descendant claimed within this long after it arrived is dropped. Descendants
+# end (and are exported) before their ancestors, so a late one is seconds away, not an hour.
+PENDING_TTL_US = 3_600_000_000
+EXPIRE_BATCH = 500  # pending spans dropped per op that adds some: the cleanup keeps pace, bounded
 SPAN_COLUMNS = (
     "project_id", "trace_id", "span_id", "parent_span_id", "name", "kind", "start_us", "end_us", "status",
     "error", "event_id", "agent_name", "tool_name", "model", "tokens_in", "tokens_out", "cost_cents",
@@ -59,6 +63,15 @@ def write_spans(db: SqlRunner, project: str, spans: list[SpanRecord], events: li
     if stubs:
         frontier |= _with_kept_children(db, project, stubs)
     _promote(db, project, frontier)
+    if stubs:
+        _expire_pending(db, project, received_us - PENDING_TTL_US)
+
+
+def _expire_pending(db: SqlRunner, project: str, before_us: int) -> None:
+    """Drop plain spans that stayed pending past their time: they are no ancestor of any GenAI span."""
+    db.run("DELETE FROM spans WHERE (project_id, trace_id, span_id) IN (SELECT project_id, trace_id, span_id"
+           " FROM spans WHERE project_id = ? AND pending = 1 AND received_us < ? LIMIT ?)",
+           [project, before_us, EXPIRE_BATCH])
 
 
 def _parents(spans: list[SpanRecord], events: list[Event]) -> Iterable[Key]:

@@ -240,5 +240,6 @@ MIGRATIONS.append((
         PRIMARY KEY (project_id, trace_id, span_id)
     );
     CREATE INDEX spans_by_end ON spans (project_id, end_us);
+    CREATE INDEX spans_pending ON spans (project_id, received_us) WHERE pending = 1;
     """,
 ))

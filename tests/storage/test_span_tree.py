@@ -111,3 +111,28 @@ def test_prune_removes_spans_with_their_events(storage: Storage, project: Projec
     end_us = max(s.end_time for s in spans) // 1000
     storage.prune(end_us + 1)
     assert storage.get_trace(project.id, trace_id) is None
+
+
+def test_plain_spans_no_genai_span_claims_expire(storage: Storage, project: Project) -> None:
+    """A plain span stays pending (unserved) for an hour in case a GenAI descendant arrives, then goes."""
+    from phosphobs.storage.models import SpanRecord
+    from phosphobs.storage.span_tree import PENDING_TTL_US
+
+    def plain(trace: str, received_us: int) -> None:
+        stub = SpanRecord(trace, "1" * 16, None, "GET /health", "other", NOW, NOW + 5, pending=True)
+        [result] = storage.write([IngestOp(project.id, [], None, spans=[stub], received_us=received_us)], NOW)
+        assert result.ok
+
+    plain("b" * 32, NOW)
+    assert storage.get_trace(project.id, "b" * 32) is None  # pending: never served
+    late = SpanRecord("b" * 32, "2" * 16, "1" * 16, "invoke_agent", "agent", NOW + 1, NOW + 4)
+    storage.write([IngestOp(project.id, [], None, spans=[late], received_us=NOW + 10)], NOW)
+    trace = storage.get_trace(project.id, "b" * 32)
+    assert trace is not None and {s.span_id for s in trace.spans} == {"1" * 16, "2" * 16}  # promoted
+    plain("c" * 32, NOW)
+    plain("d" * 32, NOW + PENDING_TTL_US + 1)  # its arrival expires the hour-old pending span of trace c
+    storage.write([IngestOp(project.id, [], None, spans=[SpanRecord("c" * 32, "2" * 16, "1" * 16, "agent",
+                                                                    "agent", NOW + 1, NOW + 4)])], NOW)
+    trace = storage.get_trace(project.id, "c" * 32)
+    assert trace is not None and [s.span_id for s in trace.spans] == ["2" * 16]  # its plain parent expired
+    assert storage.get_trace(project.id, "b" * 32) is not None  # kept spans never expire

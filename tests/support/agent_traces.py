@@ -69,8 +69,12 @@ def openinference_agent(tracer: Tracer, session: str) -> None:
                 "llm.token_count.prompt": 30, "llm.token_count.completion": 5,
                 "llm.input_messages.0.message.role": "user", "llm.input_messages.0.message.content": "weather?",
             }):
-                with tracer.start_as_current_span("POST", kind=SpanKind.CLIENT):
-                    pass
+                with tracer.start_as_current_span("chat gpt-4o-mini", kind=SpanKind.CLIENT, attributes={
+                    "gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini",
+                    "gen_ai.usage.input_tokens": 30, "gen_ai.usage.output_tokens": 5,
+                }):  # the OpenAI instrumentation under LangChain's span: one call, two spans (merged)
+                    with tracer.start_as_current_span("POST", kind=SpanKind.CLIENT):
+                        pass
             with tracer.start_as_current_span("get_weather", attributes={
                 "openinference.span.kind": "TOOL", "tool.name": "get_weather", "input.value": TOOL_ARGS,
                 "output.value": TOOL_RESULT,
