@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from phosphobs.api.dashboard.charts import Series, align, bar_list, bucket_starts, line_chart
 from phosphobs.api.dashboard.common import ProjectDep, page
 from phosphobs.api.dashboard.render import fmt_cost, fmt_duration_ms, fmt_plural
+from phosphobs.storage.clock import now_us
 from phosphobs.storage.dashboard_records import HOUR_US
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
@@ -46,7 +46,7 @@ async def overview(request: Request, ctx: ProjectDep, range: str = "24h") -> Res
     if range not in RANGES:
         range = "24h"
     span, bucket = RANGES[range]
-    until = (time.time_ns() // 1000 // HOUR_US + 1) * HOUR_US
+    until = (now_us() // HOUR_US + 1) * HOUR_US
     since = until - span
     pid, storage = ctx.project.id, ctx.storage
     usage = await run_in_threadpool(storage.usage_series, pid, since, until, bucket)
