@@ -49,7 +49,7 @@ def test_session_page_draws_the_agent_waterfall_and_shows_the_tool_call(page, se
     shot(page, "session-waterfall-tool")
 
     traces.nth(1).locator("summary strong").first.click()  # the second trace: its failing tool is red
-    failed = traces.nth(1).locator("details.span.error")
+    failed = traces.nth(1).locator("details.span.failed")
     assert failed.count() == 1 and failed.get_attribute("data-kind") == "tool"
     failed.locator("summary").first.click()
     assert "weather service down" in failed.locator(".span-detail").inner_text()
