@@ -1,8 +1,8 @@
 """Real libraries' exports (the interop suite's captures, `tests/interop/captures/<library>/`): the stored
 tree equals the exported tree minus plain leaves, in forward and reverse span order, on every backend.
 
-A span counts as GenAI here by an independent rule (any attribute of a GenAI convention's namespace), so
-a span the collector fails to recognise shows up as a missing node.
+A span counts as GenAI here by an independent rule (any attribute of a GenAI convention's namespace, or
+LiteLLM's call span names), so a span the collector fails to recognise shows up as a missing node.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from tests.support.factories import BASE_US
 
 CAPTURES = Path(__file__).resolve().parents[1] / "interop" / "captures"
 GENAI_PREFIXES = ("gen_ai.", "llm.", "openinference.", "traceloop.", "ai.", "langfuse.", "agent_name", "embedding.")
+GENAI_NAMES = ("raw_gen_ai_request", "litellm_request")  # LiteLLM names its call spans, attributes or not
 PLACEHOLDER = ("logfire.span_type", "pending_span")
 
 
@@ -48,7 +49,7 @@ def _expected(spans: list[Span]) -> dict[tuple[str, str], str | None]:
     by_id = {(s.trace_id, s.span_id): s for s in real}
     keep: set[tuple[bytes, bytes]] = set()
     for span in real:
-        if not any(key.startswith(GENAI_PREFIXES) for key in _attrs(span)):
+        if span.name not in GENAI_NAMES and not any(key.startswith(GENAI_PREFIXES) for key in _attrs(span)):
             continue
         current: Span | None = span
         while current is not None and (current.trace_id, current.span_id) not in keep:
