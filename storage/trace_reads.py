@@ -24,8 +24,10 @@ _EVENT_SELECT = f"SELECT seq, {', '.join(EVENT_COLUMNS)} FROM events"
 
 
 def get_trace(db: SqlRunner, project: str, trace_id: str) -> TraceRecord | None:
-    events = [stored_event(r) for r in db.rows(
-        f"{_EVENT_SELECT} WHERE project_id = ? AND trace_id = ? ORDER BY ts_us, seq", [project, trace_id])]
+    # No ORDER BY: it would tempt SQLite's planner into the project's time index; a trace is small.
+    events = sorted((stored_event(r) for r in db.rows(f"{_EVENT_SELECT} WHERE project_id = ? AND trace_id = ?",
+                                                      [project, trace_id])),
+                    key=lambda e: (e.event.timestamp_us, e.seq))
     rows = db.rows("SELECT * FROM spans WHERE project_id = ? AND trace_id = ? AND pending = 0", [project, trace_id])
     if not events and not rows:
         return None
@@ -79,13 +81,14 @@ def _session_and_user(db: SqlRunner, project: str, trace_id: str,
 def session_traces(db: SqlRunner, project: str, session_id: str) -> list[str]:
     """The session's trace ids in time order (of each trace's first call)."""
     rows = db.rows("SELECT trace_id, MIN(ts_us) AS first_us FROM events WHERE project_id = ? AND session_id = ?"
-                   " AND trace_id IS NOT NULL GROUP BY trace_id", [project, session_id])
-    return [r["trace_id"] for r in sorted(rows, key=lambda r: (r["first_us"], r["trace_id"]))]
+                   " GROUP BY trace_id", [project, session_id])  # no trace_id test: the session index serves
+    traced = [r for r in rows if r["trace_id"] is not None]
+    return [r["trace_id"] for r in sorted(traced, key=lambda r: (r["first_us"], r["trace_id"]))]
 
 
 def list_traces(db: SqlRunner, project: str, q: TraceQuery) -> Page[TraceSummary]:
     """Traces by their latest call, newest first; a trace is listed at its newest matching event."""
-    where, args = ["project_id = ?", "trace_id IS NOT NULL"], [project]
+    where, args = ["project_id = ?"], [project]
     for condition, value in (("session_id = ?", q.session_id), ("user_id = ?", q.user_id),
                              ("ts_us >= ?", q.since_us), ("ts_us < ?", q.until_us)):
         if value is not None:
@@ -98,7 +101,7 @@ def list_traces(db: SqlRunner, project: str, q: TraceQuery) -> Page[TraceSummary
     while scanned < MAX_SCAN:
         keyset = " AND (ts_us < ? OR (ts_us = ? AND seq < ?))" if cursor else ""
         rows = db.rows(
-            f"SELECT seq, ts_us, trace_id FROM events WHERE {' AND '.join(where)}{keyset}"
+            f"SELECT seq, ts_us, trace_id FROM events WHERE {' AND '.join(where)} AND trace_id IS NOT NULL{keyset}"
             " ORDER BY ts_us DESC, seq DESC LIMIT ?",
             [*args, *((cursor[0], cursor[0], cursor[1]) if cursor else ()), _SCAN_CHUNK],
         )
@@ -129,7 +132,9 @@ def list_traces(db: SqlRunner, project: str, q: TraceQuery) -> Page[TraceSummary
 
 def _listed_before(db: SqlRunner, where: list[str], args: list[Any], after: tuple[int, int],
                    traces: list[str]) -> set[str]:
-    """Which of `traces` have a matching event newer than the cursor: an earlier page listed them."""
+    """Which of `traces` have a matching event newer than the cursor: an earlier page listed them.
+
+    `where` holds no `trace_id IS NOT NULL`: SQLite would take it as a range on the trace index."""
     found: set[str] = set()
     for part in chunks(traces):
         found |= {r["trace_id"] for r in db.rows(
@@ -148,16 +153,19 @@ def _summaries(db: SqlRunner, project: str, traces: list[str]) -> dict[str, Trac
                          f" WHERE {in_list} AND pending = 0", [project, *part]):
             nodes[r["trace_id"]][r["span_id"]] = dict(r)
         for r in db.rows(f"SELECT trace_id, span_id, parent_span_id, ts_us, latency_ms, kind, status, tokens_in,"
-                         f" tokens_out, cost_cents, session_id, user_id FROM events WHERE {in_list}"
-                         " ORDER BY ts_us, seq", [project, *part]):
+                         f" tokens_out, cost_cents, session_id, user_id, seq FROM events WHERE {in_list}",
+                         [project, *part]):
             t = totals[r["trace_id"]]
             t["llm"] += r["kind"] == "llm"
             t["tin"] += r["tokens_in"] or 0
             t["tout"] += r["tokens_out"] or 0
             if r["cost_cents"] is not None:
                 t["cost"] = (t["cost"] or 0) + r["cost_cents"]
-            t["session"] = t["session"] or r["session_id"]
-            t["user"] = t["user"] or r["user_id"]
+            first = (r["ts_us"], r["seq"])
+            if r["session_id"] is not None and (t["session"] is None or first < t["session"][0]):
+                t["session"] = (first, r["session_id"])  # the trace's earliest call names its session
+            if r["user_id"] is not None and (t["user"] is None or first < t["user"][0]):
+                t["user"] = (first, r["user_id"])
             end = r["ts_us"] + int((r["latency_ms"] or 0) * 1000)
             nodes[r["trace_id"]][r["span_id"] or ""] = {"span_id": r["span_id"], "parent_span_id": r["parent_span_id"],
                                                         "name": None, "start_us": r["ts_us"], "end_us": end,
@@ -178,7 +186,8 @@ def _summaries(db: SqlRunner, project: str, traces: list[str]) -> dict[str, Trac
         t = totals[trace_id]
         root = roots.get(trace_id)
         out[trace_id] = TraceSummary(
-            trace_id=trace_id, session_id=t["session"], user_id=t["user"],
+            trace_id=trace_id, session_id=t["session"][1] if t["session"] else None,
+            user_id=t["user"][1] if t["user"] else None,
             root_name=root["name"] if root else None,
             start_us=min(s["start_us"] for s in spans.values()), end_us=max(s["end_us"] for s in spans.values()),
             span_count=len(spans), llm_calls=t["llm"], tokens_in=t["tin"], tokens_out=t["tout"],
