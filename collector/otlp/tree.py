@@ -5,7 +5,7 @@ Spans that became events need no record (the event row holds their ids, times an
 - call spans merged into another span's event (nested duplicates), pointing at that event;
 - plain spans that are ancestors, in this request, of a GenAI span: they connect the tree;
 - other plain spans as `pending`: an ancestor may arrive before its GenAI descendant (in another
-  request), so it is kept aside, unserved, until storage promotes it (`storage/span_tree.py`).
+  request), so it is kept aside, unserved, until storage promotes it (`storage/sql/span_tree.py`).
 Plain children of an LLM or embedding call in the same request (the HTTP request under a chat
 completion) are dropped outright: they are transport, and every LLM call has one.
 """

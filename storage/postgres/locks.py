@@ -10,7 +10,7 @@ one sorted order, so advisory locks alone can never deadlock.
 - user:   (project, user_id), exclusive: 30-minute window assignment reads then writes the windows.
 - trace:  (project, trace_id). Span inserts take it shared (they read the trace context), trace
           hints exclusive (they rewrite the context and relabel the trace's events), and so do ops
-          that may change the trace's span tree (`storage/span_tree.py`: spans that are not events,
+          that may change the trace's span tree (`storage/sql/span_tree.py`: spans that are not events,
           events with a parent).
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 
-import psycopg
+from phosphobs.storage.sql.dialect import Conn
 
 BUCKETS = {"event": 128, "user": 512, "trace": 512}
 
@@ -39,13 +39,13 @@ class LockSet:
         k = lock_key(kind, project_id, key)
         self._modes[k] = self._modes.get(k, False) or exclusive
 
-    def acquire(self, conn: psycopg.Connection) -> None:
+    def acquire(self, conn: Conn) -> None:
         if not self._modes:
             return
         keys = sorted(self._modes)
         excl = [self._modes[k] for k in keys]
         conn.execute(
             "SELECT count(CASE WHEN x THEN pg_advisory_xact_lock(k) ELSE pg_advisory_xact_lock_shared(k) END)"
-            " FROM unnest(%s::bigint[], %s::boolean[]) WITH ORDINALITY AS t(k, x, n)",
+            " FROM unnest(?::bigint[], ?::boolean[]) WITH ORDINALITY AS t(k, x, n)",
             (keys, excl),
         )

@@ -212,7 +212,7 @@ MIGRATIONS.append((
 ))
 
 
-# The GenAI span tree's spans that are not events (`storage/span_tree.py`); events are the call spans.
+# The GenAI span tree's spans that are not events (`storage/sql/span_tree.py`); events are the call spans.
 MIGRATIONS.append((
     "0004_span_tree",
     """

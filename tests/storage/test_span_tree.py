@@ -116,7 +116,7 @@ def test_prune_removes_spans_with_their_events(storage: Storage, project: Projec
 def test_plain_spans_no_genai_span_claims_expire(storage: Storage, project: Project) -> None:
     """A plain span stays pending (unserved) for an hour in case a GenAI descendant arrives, then goes."""
     from phosphobs.storage.models import SpanRecord
-    from phosphobs.storage.span_tree import PENDING_TTL_US
+    from phosphobs.storage.sql.span_tree import PENDING_TTL_US
 
     def plain(trace: str, received_us: int) -> None:
         stub = SpanRecord(trace, "1" * 16, None, "GET /health", "other", NOW, NOW + 5, pending=True)

@@ -3,31 +3,34 @@ a project's whole time index for one trace or session. Plans are facts, not timi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from phosphobs.storage import trace_reads
-from phosphobs.storage.sql_runner import SqliteRunner
+from phosphobs.storage.sql import trace_reads
+from phosphobs.storage.sql.dialect import Conn
 from phosphobs.storage.sqlite.store import SqliteStorage
 from phosphobs.storage.trace_records import TraceQuery
 
 
-class PlanSpy(SqliteRunner):
-    def __init__(self, conn: Any) -> None:
-        super().__init__(conn)
+class PlanSpy:
+    """The real connection, recording the plan of every query it runs."""
+
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+        self.dialect = conn.dialect
         self.plans: list[tuple[str, list[str]]] = []
 
-    def rows(self, sql: str, args: Sequence[Any] = ()) -> list[Mapping[str, Any]]:
-        plan = [r[3] for r in self.conn.execute("EXPLAIN QUERY PLAN " + sql, tuple(args)).fetchall()]
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        plan = [r[3] for r in self.conn.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()]
         self.plans.append((sql, plan))
-        return super().rows(sql, args)
+        return self.conn.execute(sql, params)
 
 
 def test_trace_reads_use_the_trace_session_and_user_indexes(tmp_path: Path) -> None:
     store = SqliteStorage(tmp_path / "plans.db")
     store.migrate()
-    spy = PlanSpy(store._reader())
+    spy = store._runner.read(PlanSpy)  # the thread's reader connection
     trace_reads.get_trace(spy, "p", "t" * 32)
     trace_reads.session_traces(spy, "p", "s")
     trace_reads._summaries(spy, "p", ["a" * 32, "b" * 32])

@@ -15,10 +15,28 @@ except that a pending row becomes kept.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from phosphobs.storage.models import Event, SpanRecord
-from phosphobs.storage.sql_runner import SqlRunner, chunks, marks
+from phosphobs.storage.sql.dialect import Conn
+
+CHUNK = 400  # keys per IN list: well under SQLite's variable limit, small plans on Postgres
+
+
+def marks(count: int) -> str:
+    return ",".join("?" * count)
+
+
+def chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def fetch(conn: Conn, sql: str, args: Sequence[Any]) -> list[Any]:
+    """Rows of `sql` (with `?` marks, an IN list spelled out by `marks`), by column name."""
+    return conn.execute(sql, tuple(args)).fetchall()
+
 
 MAX_DEPTH = 256  # ancestor walks stop here, whatever a malformed trace claims
 # A pending span no GenAI descendant claimed within this long after it arrived is dropped. Descendants
@@ -49,10 +67,10 @@ def trace_ids_to_lock(spans: list[SpanRecord], events: list[Event]) -> set[str]:
     return {s.trace_id for s in spans} | {e.trace_id for e in events if e.parent_span_id and e.trace_id}
 
 
-def write_spans(db: SqlRunner, project: str, spans: list[SpanRecord], events: list[Event], received_us: int) -> None:
+def write_spans(conn: Conn, project: str, spans: list[SpanRecord], events: list[Event], received_us: int) -> None:
     """Store an op's span records and connect its kept spans to their stored ancestors."""
     if spans:
-        db.run_many(_INSERT, [_row(project, s, received_us) for s in spans])
+        conn.executemany(_INSERT, [_row(project, s, received_us) for s in spans])
     kept: set[Key] = {(s.trace_id, s.span_id) for s in spans if not s.pending}
     kept.update((e.trace_id, e.span_id) for e in events if e.trace_id and e.span_id)
     frontier: set[Key] = set()
@@ -61,15 +79,15 @@ def write_spans(db: SqlRunner, project: str, spans: list[SpanRecord], events: li
             frontier.add((trace, parent))
     stubs = {(s.trace_id, s.span_id) for s in spans if s.pending}
     if stubs:
-        frontier |= _with_kept_children(db, project, stubs)
-    _promote(db, project, frontier)
+        frontier |= _with_kept_children(conn, project, stubs)
+    _promote(conn, project, frontier)
     if stubs:
-        _expire_pending(db, project, received_us - PENDING_TTL_US)
+        _expire_pending(conn, project, received_us - PENDING_TTL_US)
 
 
-def _expire_pending(db: SqlRunner, project: str, before_us: int) -> None:
+def _expire_pending(conn: Conn, project: str, before_us: int) -> None:
     """Drop plain spans that stayed pending past their time: they are no ancestor of any GenAI span."""
-    db.run("DELETE FROM spans WHERE (project_id, trace_id, span_id) IN (SELECT project_id, trace_id, span_id"
+    conn.execute("DELETE FROM spans WHERE (project_id, trace_id, span_id) IN (SELECT project_id, trace_id, span_id"
            " FROM spans WHERE project_id = ? AND pending = 1 AND received_us < ? LIMIT ?)",
            [project, before_us, EXPIRE_BATCH])
 
@@ -91,7 +109,7 @@ def _row(project: str, s: SpanRecord, received_us: int) -> tuple[object, ...]:
     )
 
 
-def _with_kept_children(db: SqlRunner, project: str, stubs: set[Key]) -> set[Key]:
+def _with_kept_children(conn: Conn, project: str, stubs: set[Key]) -> set[Key]:
     """The pending spans among `stubs` that some stored kept span or event names as its parent."""
     found: set[Key] = set()
     ordered = sorted(stubs)
@@ -101,14 +119,14 @@ def _with_kept_children(db: SqlRunner, project: str, stubs: set[Key]) -> set[Key
         where = (f"project_id = ? AND trace_id IN ({marks(len(traces))}) AND parent_span_id IN ({marks(len(ids))})")
         args = [project, *traces, *ids]
         for table, extra in (("spans", " AND pending = 0"), ("events", "")):
-            for r in db.rows(f"SELECT trace_id, parent_span_id FROM {table} WHERE {where}{extra}", args):
+            for r in fetch(conn, f"SELECT trace_id, parent_span_id FROM {table} WHERE {where}{extra}", args):
                 key = (r["trace_id"], r["parent_span_id"])
                 if key in stubs:
                     found.add(key)
     return found
 
 
-def _promote(db: SqlRunner, project: str, frontier: set[Key]) -> None:
+def _promote(conn: Conn, project: str, frontier: set[Key]) -> None:
     """Make the pending spans in `frontier` kept, then their pending ancestors, up to the root."""
     depth = 0
     while frontier and depth < MAX_DEPTH:
@@ -116,7 +134,7 @@ def _promote(db: SqlRunner, project: str, frontier: set[Key]) -> None:
         for part in chunks(sorted(frontier)):
             traces = sorted({t for t, _ in part})
             ids = sorted({s for _, s in part})
-            for r in db.rows(
+            for r in fetch(conn,
                 f"SELECT trace_id, span_id, parent_span_id FROM spans WHERE project_id = ? AND pending = 1"
                 f" AND trace_id IN ({marks(len(traces))}) AND span_id IN ({marks(len(ids))})",
                 [project, *traces, *ids],
@@ -125,20 +143,20 @@ def _promote(db: SqlRunner, project: str, frontier: set[Key]) -> None:
                     promoted.append((r["trace_id"], r["span_id"], r["parent_span_id"]))
         if not promoted:
             return
-        db.run_many("UPDATE spans SET pending = 0 WHERE project_id = ? AND trace_id = ? AND span_id = ?",
+        conn.executemany("UPDATE spans SET pending = 0 WHERE project_id = ? AND trace_id = ? AND span_id = ?",
                     [(project, t, s) for t, s, _ in promoted])
         frontier = {(t, p) for t, _, p in promoted if p}
         depth += 1
 
 
-def prune_spans(db: SqlRunner, project: str, older_than_us: int, batch: int) -> int:
+def prune_spans(conn: Conn, project: str, older_than_us: int, batch: int) -> int:
     """Delete up to `batch` of the project's spans that ended before the cutoff; returns how many.
 
     By end time: a child ends before its parent, so a pruned parent never leaves a child behind.
     """
-    rows = db.rows("SELECT trace_id, span_id FROM spans WHERE project_id = ? AND end_us < ? LIMIT ?",
+    rows = fetch(conn, "SELECT trace_id, span_id FROM spans WHERE project_id = ? AND end_us < ? LIMIT ?",
                    [project, older_than_us, batch])
     if rows:
-        db.run_many("DELETE FROM spans WHERE project_id = ? AND trace_id = ? AND span_id = ?",
+        conn.executemany("DELETE FROM spans WHERE project_id = ? AND trace_id = ? AND span_id = ?",
                     [(project, r["trace_id"], r["span_id"]) for r in rows])
     return len(rows)

@@ -15,7 +15,8 @@ from typing import Any
 import orjson
 from phosphobs.storage.protocol import Page, StoredEvent
 from phosphobs.storage.rows import EVENT_COLUMNS, stored_event
-from phosphobs.storage.sql_runner import SqlRunner, chunks, marks
+from phosphobs.storage.sql.dialect import Conn
+from phosphobs.storage.sql.span_tree import chunks, fetch, marks
 from phosphobs.storage.trace_records import TraceQuery, TraceRecord, TraceSpan, TraceSummary
 
 MAX_SCAN = 5_000  # events one listing request reads at most
@@ -23,12 +24,12 @@ _SCAN_CHUNK = 500
 _EVENT_SELECT = f"SELECT seq, {', '.join(EVENT_COLUMNS)} FROM events"
 
 
-def get_trace(db: SqlRunner, project: str, trace_id: str) -> TraceRecord | None:
+def get_trace(conn: Conn, project: str, trace_id: str) -> TraceRecord | None:
     # No ORDER BY: it would tempt SQLite's planner into the project's time index; a trace is small.
-    events = sorted((stored_event(r) for r in db.rows(f"{_EVENT_SELECT} WHERE project_id = ? AND trace_id = ?",
+    events = sorted((stored_event(r) for r in fetch(conn, f"{_EVENT_SELECT} WHERE project_id = ? AND trace_id = ?",
                                                       [project, trace_id])),
                     key=lambda e: (e.event.timestamp_us, e.seq))
-    rows = db.rows("SELECT * FROM spans WHERE project_id = ? AND trace_id = ? AND pending = 0", [project, trace_id])
+    rows = fetch(conn, "SELECT * FROM spans WHERE project_id = ? AND trace_id = ? AND pending = 0", [project, trace_id])
     if not events and not rows:
         return None
     by_id: dict[str, TraceSpan] = {}
@@ -38,7 +39,7 @@ def get_trace(db: SqlRunner, project: str, trace_id: str) -> TraceRecord | None:
         if stored.event.span_id:
             by_id[stored.event.span_id] = span_of_event(stored)  # an event wins over a row of the same span
     spans = sorted(by_id.values(), key=lambda s: (s.start_us, s.span_id))
-    session_id, user_id = _session_and_user(db, project, trace_id, events)
+    session_id, user_id = _session_and_user(conn, project, trace_id, events)
     return TraceRecord(trace_id, session_id, user_id, min(s.start_us for s in spans), max(s.end_us for s in spans),
                        spans)
 
@@ -69,24 +70,24 @@ def _span_of_row(row: Mapping[str, Any]) -> TraceSpan:
     )
 
 
-def _session_and_user(db: SqlRunner, project: str, trace_id: str,
+def _session_and_user(conn: Conn, project: str, trace_id: str,
                       events: list[StoredEvent]) -> tuple[str | None, str | None]:
     if events:
         return events[0].session_id, next((e.user_id for e in events if e.user_id), None)
-    rows = db.rows("SELECT session_id, user_id FROM trace_context WHERE project_id = ? AND trace_id = ?",
+    rows = fetch(conn, "SELECT session_id, user_id FROM trace_context WHERE project_id = ? AND trace_id = ?",
                    [project, trace_id])
     return (rows[0]["session_id"], rows[0]["user_id"]) if rows else (None, None)
 
 
-def session_traces(db: SqlRunner, project: str, session_id: str) -> list[str]:
+def session_traces(conn: Conn, project: str, session_id: str) -> list[str]:
     """The session's trace ids in time order (of each trace's first call)."""
-    rows = db.rows("SELECT trace_id, MIN(ts_us) AS first_us FROM events WHERE project_id = ? AND session_id = ?"
+    rows = fetch(conn, "SELECT trace_id, MIN(ts_us) AS first_us FROM events WHERE project_id = ? AND session_id = ?"
                    " GROUP BY trace_id", [project, session_id])  # no trace_id test: the session index serves
     traced = [r for r in rows if r["trace_id"] is not None]
     return [r["trace_id"] for r in sorted(traced, key=lambda r: (r["first_us"], r["trace_id"]))]
 
 
-def list_traces(db: SqlRunner, project: str, q: TraceQuery) -> Page[TraceSummary]:
+def list_traces(conn: Conn, project: str, q: TraceQuery) -> Page[TraceSummary]:
     """Traces by their latest call, newest first; a trace is listed at its newest matching event."""
     where, args = ["project_id = ?"], [project]
     for condition, value in (("session_id = ?", q.session_id), ("user_id = ?", q.user_id),
@@ -100,7 +101,7 @@ def list_traces(db: SqlRunner, project: str, q: TraceQuery) -> Page[TraceSummary
     scanned = 0
     while scanned < MAX_SCAN:
         keyset = " AND (ts_us < ? OR (ts_us = ? AND seq < ?))" if cursor else ""
-        rows = db.rows(
+        rows = fetch(conn,
             f"SELECT seq, ts_us, trace_id FROM events WHERE {' AND '.join(where)} AND trace_id IS NOT NULL{keyset}"
             " ORDER BY ts_us DESC, seq DESC LIMIT ?",
             [*args, *((cursor[0], cursor[0], cursor[1]) if cursor else ()), _SCAN_CHUNK],
@@ -111,12 +112,12 @@ def list_traces(db: SqlRunner, project: str, q: TraceQuery) -> Page[TraceSummary
             if r["trace_id"] not in seen:
                 seen.add(r["trace_id"])
                 fresh.append((r["trace_id"], (r["ts_us"], r["seq"])))
-        listed = _listed_before(db, where, args, q.after, [t for t, _ in fresh]) if q.after else set()
+        listed = _listed_before(conn, where, args, q.after, [t for t, _ in fresh]) if q.after else set()
         fresh = [(t, anchor) for t, anchor in fresh if t not in listed]
         while fresh:  # summarise only as many traces as the page still needs
             need = q.limit - len(items)
             part, fresh = fresh[:need], fresh[need:]
-            summaries = _summaries(db, project, [t for t, _ in part])
+            summaries = _summaries(conn, project, [t for t, _ in part])
             for trace_id, anchor in part:
                 summary = summaries.get(trace_id)
                 if summary is None or (q.has_errors is not None and summary.has_error != q.has_errors):
@@ -130,29 +131,29 @@ def list_traces(db: SqlRunner, project: str, q: TraceQuery) -> Page[TraceSummary
     return Page(items, cursor)
 
 
-def _listed_before(db: SqlRunner, where: list[str], args: list[Any], after: tuple[int, int],
+def _listed_before(conn: Conn, where: list[str], args: list[Any], after: tuple[int, int],
                    traces: list[str]) -> set[str]:
     """Which of `traces` have a matching event newer than the cursor: an earlier page listed them.
 
     `where` holds no `trace_id IS NOT NULL`: SQLite would take it as a range on the trace index."""
     found: set[str] = set()
     for part in chunks(traces):
-        found |= {r["trace_id"] for r in db.rows(
+        found |= {r["trace_id"] for r in fetch(conn,
             f"SELECT DISTINCT trace_id FROM events WHERE {' AND '.join(where)} AND trace_id IN ({marks(len(part))})"
             " AND (ts_us > ? OR (ts_us = ? AND seq >= ?))", [*args, *part, after[0], after[0], after[1]])}
     return found
 
 
-def _summaries(db: SqlRunner, project: str, traces: list[str]) -> dict[str, TraceSummary]:
+def _summaries(conn: Conn, project: str, traces: list[str]) -> dict[str, TraceSummary]:
     nodes: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in traces}
     totals: dict[str, dict[str, Any]] = {t: {"llm": 0, "tin": 0, "tout": 0, "cost": None, "session": None,
                                              "user": None} for t in traces}
     for part in chunks(traces):
         in_list = f"project_id = ? AND trace_id IN ({marks(len(part))})"
-        for r in db.rows(f"SELECT trace_id, span_id, parent_span_id, name, start_us, end_us, status FROM spans"
+        for r in fetch(conn, f"SELECT trace_id, span_id, parent_span_id, name, start_us, end_us, status FROM spans"
                          f" WHERE {in_list} AND pending = 0", [project, *part]):
             nodes[r["trace_id"]][r["span_id"]] = dict(r)
-        for r in db.rows(f"SELECT trace_id, span_id, parent_span_id, ts_us, latency_ms, kind, status, tokens_in,"
+        for r in fetch(conn, f"SELECT trace_id, span_id, parent_span_id, ts_us, latency_ms, kind, status, tokens_in,"
                          f" tokens_out, cost_cents, session_id, user_id, seq FROM events WHERE {in_list}",
                          [project, *part]):
             t = totals[r["trace_id"]]
@@ -177,7 +178,7 @@ def _summaries(db: SqlRunner, project: str, traces: list[str]) -> dict[str, Trac
                        key=lambda s: (s["start_us"], s["span_id"] or ""))
         if found:
             roots[trace_id] = found[0]
-    _name_event_roots(db, project, roots)
+    _name_event_roots(conn, project, roots)
     out: dict[str, TraceSummary] = {}
     for trace_id in traces:
         spans = nodes[trace_id]
@@ -196,14 +197,14 @@ def _summaries(db: SqlRunner, project: str, traces: list[str]) -> dict[str, Trac
     return out
 
 
-def _name_event_roots(db: SqlRunner, project: str, roots: dict[str, dict[str, Any]]) -> None:
+def _name_event_roots(conn: Conn, project: str, roots: dict[str, dict[str, Any]]) -> None:
     """Root spans that are events carry their name in the event's metadata: read it for those only."""
     unnamed = [(t, r) for t, r in roots.items() if r["name"] is None and r["span_id"]]
-    name = db.json_text("metadata", "span", "name")
+    name = conn.dialect.json_field("metadata", "span", "name")
     for part in chunks(unnamed):
         traces = sorted({t for t, _ in part})
         ids = sorted({r["span_id"] for _, r in part})
-        found = {(r["trace_id"], r["span_id"]): r["name"] for r in db.rows(
+        found = {(r["trace_id"], r["span_id"]): r["name"] for r in fetch(conn,
             f"SELECT trace_id, span_id, {name} AS name FROM events WHERE project_id = ?"
             f" AND trace_id IN ({marks(len(traces))}) AND span_id IN ({marks(len(ids))})", [project, *traces, *ids])}
         for trace_id, root in part:
