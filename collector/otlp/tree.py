@@ -12,13 +12,14 @@ completion) are dropped outright: they are transport, and every LLM call has one
 
 from __future__ import annotations
 
-import json
+import math
 from typing import Any
 
 import orjson
 from phosphobs.collector.otlp import fields
 from phosphobs.collector.otlp.attributes import SpanAttrs
 from phosphobs.collector.otlp.spans import ConvertedSpan
+from phosphobs.collector.otlp.surrogates import without_lone_surrogates
 from phosphobs.storage.models import Event, SpanRecord
 
 MAX_VALUE_CHARS = 4096  # one attribute value kept in a span record; longer text is cut with an ellipsis
@@ -123,17 +124,26 @@ def _merged_record(event: Event, into: str | None) -> SpanRecord:
 
 
 def compact(attrs: dict[str, Any]) -> str:
-    """Attributes as compact JSON, each long text cut to MAX_VALUE_CHARS (a record is a summary)."""
-    cut = {key: _cut(value) for key, value in attrs.items()}
+    """Attributes as compact JSON that every backend stores: long text cut to MAX_VALUE_CHARS (a record is
+    a summary), integers beyond 64 bits as text, NaN and infinities as null, lone surrogates replaced."""
     try:
-        return orjson.dumps(cut, default=str).decode()
-    except TypeError:  # e.g. an integer beyond 64 bits
-        return json.dumps(cut, default=str, separators=(",", ":"))
+        return orjson.dumps({key: _cut(value) for key, value in attrs.items()}).decode()
+    except orjson.JSONEncodeError:  # nested deeper than JSON encoders go: keep the summary's keys only
+        return orjson.dumps({key: "…" for key in attrs}).decode()
 
 
 def _cut(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
-        return value[:MAX_VALUE_CHARS] + "…"
-    if isinstance(value, list):
+    if isinstance(value, str):
+        text = value if len(value) <= MAX_VALUE_CHARS else value[:MAX_VALUE_CHARS] + "…"
+        return text if text.isascii() else without_lone_surrogates(text)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value if -(2**63) <= value < 2**63 else str(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(key): _cut(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
         return [_cut(item) for item in value]
-    return value
+    return str(value)

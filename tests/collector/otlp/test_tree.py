@@ -78,3 +78,13 @@ def test_nested_duplicate_calls_keep_both_spans_and_logfire_placeholders_none() 
     assert event.span_id == inner.span_id.hex()  # the call's one event
     assert found["ChatOpenAI"].kind == "llm" and found["ChatOpenAI"].event_id == event.event_id
     assert "agent run" not in found
+
+
+def test_attributes_any_backend_can_store() -> None:
+    from phosphobs.collector.otlp.tree import compact
+
+    text = compact({"big": 2**70, "nan": float("nan"), "inf": float("-inf"), "lone": "a\ud800b", "nul": "a\x00b",
+                    "nested": {"deep": [1.5, 2**64]}})
+    assert '"big":"1180591620717411303424"' in text and '"nan":null' in text and '"inf":null' in text
+    assert "\\ufffd" not in text and "\ud800" not in text and '"nested":{"deep":[1.5,"18446744073709551616"]}' in text
+    assert text.encode()  # valid UTF-8: no lone surrogate left
