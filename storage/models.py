@@ -117,3 +117,19 @@ class SpanRecord:
     cost_cents: float | None = None
     attributes: str = "{}"  # compact JSON text: long values cut (`collector/otlp/tree.py`)
     pending: bool = False
+
+
+def span_of_event(event: Event, event_id: str | None, attributes: str) -> SpanRecord:
+    """The record of a call span whose event was folded into another span's (`event_id`): same facts."""
+    meta = event.metadata if isinstance(event.metadata, dict) else {}
+    start = event.timestamp_us
+    error = None
+    if event.status == "error":
+        error = (meta.get("error") or {}).get("message") or event.error_type or "error"
+    return SpanRecord(
+        trace_id=event.trace_id or "", span_id=event.span_id or "", parent_span_id=event.parent_span_id,
+        name=str((meta.get("span") or {}).get("name") or event.kind), kind=event.kind if event.kind != "event"
+        else "other", start_us=start, end_us=start + int((event.latency_ms or 0) * 1000), status=event.status,
+        error=error, event_id=event_id, tool_name=(meta.get("tool") or {}).get("name"), model=event.model,
+        tokens_in=event.tokens_in, tokens_out=event.tokens_out, cost_cents=event.cost_cents, attributes=attributes,
+    )

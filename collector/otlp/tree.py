@@ -20,7 +20,7 @@ from phosphobs.collector.otlp import fields
 from phosphobs.collector.otlp.attributes import SpanAttrs
 from phosphobs.collector.otlp.spans import ConvertedSpan
 from phosphobs.collector.otlp.surrogates import without_lone_surrogates
-from phosphobs.storage.models import Event, SpanRecord
+from phosphobs.storage.models import Event, SpanRecord, span_of_event
 
 MAX_VALUE_CHARS = 4096  # one attribute value kept in a span record; longer text is cut with an ellipsis
 MAX_DEPTH = 256  # ancestor walks stop here, whatever a malformed trace claims
@@ -32,7 +32,12 @@ Key = tuple[str, str]
 def span_records(converted: list[ConvertedSpan], events: list[Event]) -> list[SpanRecord]:
     """The records of `converted` (one request's spans) given the `events` normalization kept."""
     merged_into: dict[Key, str] = {}
-    if sum(1 for c in converted if c.event is not None) != len(events):  # some calls were merged
+    calls = moved = 0
+    for c in converted:
+        if c.event is not None:
+            calls += 1
+            moved += c.event.span_id != c.span_id  # its call became a child span of its own (LiteLLM)
+    if calls != len(events):  # some calls were merged
         emitted = {e.event_id for e in events}
         for event in events:
             for donor in event.metadata.get("merged_spans", ()):
@@ -41,7 +46,7 @@ def span_records(converted: list[ConvertedSpan], events: list[Event]) -> list[Sp
             if c.event is not None and c.event.event_id not in emitted:
                 merged_into.setdefault((c.trace_id, c.span_id), "")
     others = [c for c in converted if (c.event is None and not c.placeholder)]
-    if not others and not merged_into:
+    if not others and not merged_into and not moved:
         return []  # the usual request: every span is a call and became its own event
     by_key = {(c.trace_id, c.span_id): c for c in converted if not c.placeholder}
     kept: set[Key] = set()
@@ -62,6 +67,8 @@ def span_records(converted: list[ConvertedSpan], events: list[Event]) -> list[Sp
         if c.event is not None:
             if key in merged_into:
                 records.append(_merged_record(c.event, merged_into[key] or None))
+            elif c.event.span_id != c.span_id and c.span is not None:
+                records.append(_record(c, False))  # the span itself, parent of the call it recorded
             continue
         pending = c.kind is None and key not in kept
         if pending and _is_transport(c, by_key):
@@ -108,19 +115,7 @@ def _error_message(span: Any, a: SpanAttrs) -> str:
 
 def _merged_record(event: Event, into: str | None) -> SpanRecord:
     """A call span whose event was folded into another span's event (a nested duplicate)."""
-    meta = event.metadata
-    start = event.timestamp_us
-    end = start + int((event.latency_ms or 0) * 1000)
-    error = meta.get("error", {}).get("message") if event.status == "error" else None
-    return SpanRecord(
-        trace_id=event.trace_id or "", span_id=event.span_id or "", parent_span_id=event.parent_span_id,
-        name=str(meta.get("span", {}).get("name") or event.kind), kind=event.kind if event.kind != "event" else "other",
-        start_us=start, end_us=end, status=event.status, error=error or (event.error_type if event.status == "error"
-                                                                           else None),
-        event_id=into, tool_name=(meta.get("tool") or {}).get("name"), model=event.model,
-        tokens_in=event.tokens_in, tokens_out=event.tokens_out, cost_cents=event.cost_cents,
-        attributes=compact(meta.get("attributes") or {}),
-    )
+    return span_of_event(event, into, compact(event.metadata.get("attributes") or {}))
 
 
 def compact(attrs: dict[str, Any]) -> str:

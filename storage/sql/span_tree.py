@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from phosphobs.storage.models import Event, SpanRecord
+from phosphobs.storage.models import Event, SpanRecord, span_of_event
+from phosphobs.storage.rows import dumps, with_decoded_metadata
 from phosphobs.storage.sql.dialect import Conn
 
 CHUNK = 400  # keys per IN list: well under SQLite's variable limit, small plans on Postgres
@@ -65,6 +66,18 @@ def needs_tree_work(spans: list[SpanRecord], events: list[Event]) -> bool:
 def trace_ids_to_lock(spans: list[SpanRecord], events: list[Event]) -> set[str]:
     """Traces whose tree an op may change: Postgres takes their lock exclusively (see module doc)."""
     return {s.trace_id for s in spans} | {e.trace_id for e in events if e.parent_span_id and e.trace_id}
+
+
+def absorbed_spans(targets: dict[str, str], events: list[Event]) -> list[SpanRecord]:
+    """Span records of call spans that storage joined to a stored call (`call_links.absorb`): no event row
+    of their own, so the tree gets them as rows pointing at the call's event (`targets`: alias → event)."""
+    records = []
+    for event in events:
+        if event.trace_id and event.span_id:
+            decoded = with_decoded_metadata(event)
+            records.append(span_of_event(decoded, targets.get(event.event_id),
+                                         dumps(decoded.metadata.get("attributes") or {})))
+    return records
 
 
 def write_spans(conn: Conn, project: str, spans: list[SpanRecord], events: list[Event], received_us: int) -> None:

@@ -10,14 +10,16 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, Protocol
 
+from phosphobs.storage.call_links import absorb, link_new_events, settle_patches
 from phosphobs.storage.models import Event, TraceHint
 from phosphobs.storage.protocol import FeedbackOp, IngestOp, RateLimitState, TouchKeyOp, WriteOp, WriteResult
 from phosphobs.storage.rows import event_row
 from phosphobs.storage.sessions import TraceContext, effective_session
+from phosphobs.storage.sql.call_links import SqlLinks
 from phosphobs.storage.sql.dialect import Conn
 from phosphobs.storage.sql.patches import merge_pending, refresh_patched, store_patches
 from phosphobs.storage.sql.sessions import SessionChanges, assign_user_window
-from phosphobs.storage.sql.span_tree import needs_tree_work, write_spans
+from phosphobs.storage.sql.span_tree import absorbed_spans, needs_tree_work, write_spans
 from phosphobs.storage.usage_facts import FACT_COLUMNS, facts_from_row, facts_of, with_flag
 
 WINDOW_US = 60_000_000  # rate limits count per minute
@@ -109,9 +111,6 @@ def op_cost(op: IngestOp) -> int:
 def _ingest(conn: Conn, op: IngestOp, now_us: int, changes: SessionChanges, state: RateLimitState | None,
             hooks: WriteHooks) -> WriteResult:
     project = op.project_id
-    contexts = hooks.trace_contexts(conn, project, op.trace_hints, op.events, changes)
-    if op.patches:  # before the events: a span in this same op picks its patches up on insert
-        refresh_patched(conn, project, store_patches(conn, project, op.patches), changes)
     ids = list(dict.fromkeys(e.event_id for e in op.events))
     stored = {r["event_id"] for r in conn.dialect.rows_in(
         conn, "SELECT event_id FROM events WHERE project_id = ? AND event_id {in}", (project,), ids)}
@@ -119,12 +118,27 @@ def _ingest(conn: Conn, op: IngestOp, now_us: int, changes: SessionChanges, stat
     for event in op.events:
         if event.event_id not in stored and event.event_id not in fresh:
             fresh[event.event_id] = event
+    links = SqlLinks(conn)
+    new, members, root_keys = absorb(links, project, list(fresh.values()))  # spans of stored calls
+    # an absorbed span's own session hint is in no event row: the trace context must keep it
+    absorbed = set(fresh) - {e.event_id for e in new} if len(new) != len(fresh) else set()
+    rowed = [e for e in op.events if e.event_id not in absorbed] if absorbed else op.events
+    contexts = hooks.trace_contexts(conn, project, op.trace_hints, rowed, changes)
+    patches = settle_patches(links, project, [*op.patches, *members])
+    if patches:  # before the events: a span in this same op picks its patches up on insert
+        refresh_patched(conn, project, store_patches(conn, project, patches), changes)
     created: set[str] = set()
-    if fresh:
-        created = _insert_events(conn, project, merge_pending(conn, project, list(fresh.values())),
-                                 op.received_us or now_us, contexts, changes, hooks)
-    if needs_tree_work(op.spans, op.events):
-        write_spans(conn, project, op.spans, op.events, op.received_us or now_us)
+    if new:
+        link_new_events(links, project, new, root_keys)
+        created = _insert_events(conn, project, merge_pending(conn, project, new), op.received_us or now_us,
+                                 contexts, changes, hooks)
+    created |= absorbed  # stored as members of the events of their calls
+    spans = op.spans
+    if absorbed:  # a call span joined to a stored call keeps its place in the tree, pointing at that call
+        spans = [*spans, *absorbed_spans(links.aliases(project, sorted(absorbed)),
+                                         [e for e in fresh.values() if e.event_id in absorbed])]
+    if needs_tree_work(spans, op.events):
+        write_spans(conn, project, spans, op.events, op.received_us or now_us)
     statuses: list[Any] = []
     for event in op.events:
         statuses.append("created" if event.event_id in created else "duplicate")

@@ -200,9 +200,24 @@ MIGRATIONS: list[tuple[str, str]] = [
     ),
 ]
 
+# Issue 13: a span merged into another span's event (same provider call) keeps its id as an alias, so
+# content that arrives later for it (log records) lands on the event that stands for the call.
+MIGRATIONS.append((
+    "0004_event_aliases",
+    """
+    CREATE TABLE event_aliases (
+        project_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        target_id TEXT NOT NULL,
+        PRIMARY KEY (project_id, event_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX event_aliases_by_target ON event_aliases (project_id, target_id);
+    """,
+))
+
 # The GenAI span tree's spans that are not events (`storage/sql/span_tree.py`); events are the call spans.
 MIGRATIONS.append((
-    "0004_span_tree",
+    "0005_span_tree",
     """
     CREATE TABLE spans (
         project_id TEXT NOT NULL,

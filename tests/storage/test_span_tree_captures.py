@@ -77,8 +77,15 @@ def test_stored_tree_equals_the_librarys_exported_tree(library: str, order: str,
                                            trace_hints=batch.trace_hints, spans=batch.spans)], BASE_US)
         assert result.ok, result.error
     stored: dict[tuple[str, str], str | None] = {}
+    calls: set[tuple[str, str]] = set()
     for trace_id in sorted({t for t, _ in expected}):
         trace = storage.get_trace(project.id, trace_id)
         assert trace is not None, f"{library}: trace {trace_id} not stored"
         stored.update({(trace_id, s.span_id): s.parent_span_id for s in trace.spans})
-    assert stored == expected
+        calls |= {(trace_id, s.span_id) for s in trace.spans if s.event_id}
+    # A call a library wrote onto a wrapper span (LiteLLM's failed last call on the app's span) is stored
+    # as a call span of its own under that span: the only spans allowed that the export lacks.
+    exported = {(span.trace_id.hex(), span.span_id.hex()) for _, _, span in items}
+    added = {key for key in stored.keys() - expected.keys() if key not in exported}
+    assert all(key in calls and (key[0], stored[key]) in expected for key in added), added
+    assert {key: parent for key, parent in stored.items() if key not in added} == expected

@@ -21,7 +21,7 @@ from phosphobs.storage.trace_records import TraceQuery
 from tests.support import postgres
 from tests.support.factories import BASE_US, make_event
 
-NEW = "0004_span_tree"
+NEW = "0005_span_tree"
 TRACE = "a" * 32
 OLD_EVENT = make_event(source="otlp", trace_id=TRACE, span_id="1" * 16, parent_span_id="2" * 16, model="gpt-4o",
                        tokens_in=5, tokens_out=7, latency_ms=20.0, session_id="old-session", timestamp_us=BASE_US,
