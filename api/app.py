@@ -18,7 +18,7 @@ from phosphobs.api.metrics_observe import ObservedPipeline, RejectionCounter, re
 from phosphobs.api.nul_guard import RejectNulInUrl
 from phosphobs.api.openapi import install_openapi
 from phosphobs.api.retention import prune_forever
-from phosphobs.api.routes import events, health, sessions
+from phosphobs.api.routes import events, health, sessions, traces
 from phosphobs.api.settings import Settings
 from phosphobs.api.slow_clients import BodyDeadline
 from phosphobs.collector.receivers.feedback_http import feedback_router
@@ -93,6 +93,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(feedback_router(pipeline.submit, authenticate, settings.max_body_bytes))
     app.include_router(events.router)
     app.include_router(sessions.router)
+    app.include_router(traces.router)
     app.include_router(metrics_router)
     install_dashboard(app)
     install_docs(app)
