@@ -34,7 +34,7 @@ async def list_traces(
     number of events); follow `next_cursor` until it is null."""
     query = TraceQuery(
         session_id=session_id, user_id=user_id, has_errors=has_errors, since_us=time_bound(since),
-        until_us=time_bound(until), after=decode_cursor(cursor, (int, int)), limit=limit,  # type: ignore[arg-type]
+        until_us=time_bound(until), after=decode_cursor(cursor, ("int", "int")), limit=limit,  # type: ignore[arg-type]
     )
     page = await run_in_threadpool(storage.list_traces, principal.project_id, query)
     return json_response(

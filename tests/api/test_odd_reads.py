@@ -38,7 +38,7 @@ def test_any_search_text_is_answered_and_underscored_words_are_found(server: Ser
     assert api.client.get("/api/events", params={"q": "a\x00b"}).status_code == 400
 
 
-@pytest.mark.parametrize("path", ["/api/events", "/api/sessions"])
+@pytest.mark.parametrize("path", ["/api/events", "/api/sessions", "/api/traces"])
 def test_forged_api_cursors_are_422(server: ServerProcess, path: str) -> None:
     api = new_api_project(server)
     for cursor in FORGED_CURSORS:
