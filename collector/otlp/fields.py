@@ -131,6 +131,39 @@ def normalize_provider(value: Any) -> str | None:
     return text
 
 
+# Route prefixes of routers and proxies (LiteLLM `openai/gpt-4o-mini`, `vertex_ai/gemini-pro`): exact names only,
+# so a Hugging Face id such as `google/gemma-2-9b` or `meta-llama/Llama-3-8B` keeps its slash.
+_ROUTES = {
+    "openai": "openai", "text-completion-openai": "openai", "anthropic": "anthropic", "azure": "azure.ai.openai",
+    "azure_ai": "azure.ai.inference", "bedrock": "aws.bedrock", "bedrock_converse": "aws.bedrock",
+    "vertex_ai": "gcp.vertex_ai", "vertex_ai_beta": "gcp.vertex_ai", "gemini": "gcp.gemini",
+    "mistral": "mistral_ai", "groq": "groq", "cohere": "cohere", "cohere_chat": "cohere", "deepseek": "deepseek",
+    "xai": "x_ai", "perplexity": "perplexity", "together_ai": "together_ai", "fireworks_ai": "fireworks_ai",
+    "openrouter": "openrouter", "ollama": "ollama", "ollama_chat": "ollama", "watsonx": "ibm.watsonx.ai",
+}  # fmt: skip
+
+
+def split_route(model: str) -> tuple[str | None, str]:
+    """(provider, model) of a router's `provider/model` id; (None, model) when the prefix names no provider."""
+    prefix, _, rest = model.partition("/")
+    routed = _ROUTES.get(prefix.strip().lower()) if rest else None
+    return (routed, rest) if routed else (None, model)
+
+
+def model_and_provider(model: str | None, provider_name: str | None) -> tuple[str | None, str | None]:
+    """The model without a router's provider prefix, and the provider that prefix names.
+
+    The prefix is split off only when it agrees with the provider the span names (or it names none): a model
+    literally called `x/y` at a provider other than `x` keeps its name.
+    """
+    if model is None or "/" not in model:  # the common case costs one substring test
+        return model, provider_name
+    routed, bare = split_route(model)
+    if routed is None or (provider_name is not None and provider_name != routed):
+        return model, provider_name
+    return bare, routed
+
+
 def provider(a: SpanAttrs) -> str | None:
     """Provider from the identity attributes, else inferred from the server host."""
     value = a.first("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system", "ai.model.provider")

@@ -146,7 +146,7 @@ def _event(
     cost = fields.cost_cents(a) if plan.cost else None
     status = span.status  # read once: each access of a protobuf sub-message builds a wrapper
     error = _error(span, status, a) if status.code == Status.STATUS_CODE_ERROR else None
-    provider = fields.provider(a)
+    model, provider = fields.model_and_provider(model, fields.provider(a))
     tags = fields.tags(a) if plan.tags else []
     # After every other reader: metadata keeps the attributes that none of them mapped.
     meta = _metadata(span, status, a, plan, scope, content, request_model, response_model, error, kind)

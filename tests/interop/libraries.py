@@ -105,7 +105,6 @@ LIBRARIES = [
             constraints="traceloop.txt", env_name="anthropic-traceloop"),
     Library("litellm-openinference", "litellm_app.py",
             (OPENAI, "litellm==1.110.2", "openinference-instrumentation-litellm==0.1.51", *OTEL_LATEST),
-            {"INTEROP_MODE": "openinference"}, gaps=("response-model",),
-            open_issue="llm.model_name is LiteLLM's route id openai/gpt-4o-mini, not the model the provider got"),
+            {"INTEROP_MODE": "openinference"}, gaps=("response-model",)),
 ]
 BY_NAME = {library.name: library for library in LIBRARIES}
