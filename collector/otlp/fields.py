@@ -81,6 +81,10 @@ def models(a: SpanAttrs) -> tuple[str | None, str | None, str | None]:
     response = raw.get("gen_ai.response.model") or raw.get("llm.response.model_name") or raw.get("llm.model_name")
     response = response or raw.get("ai.response.model")
     request = raw.get("gen_ai.request.model") or raw.get("llm.request.model_name") or raw.get("ai.model.id")
+    answered = _langchain_result_model(raw.get("output.value"))
+    if answered and not raw.get("gen_ai.response.model"):  # LangChain's request model sits in llm.model_name
+        model = answered if model == raw.get("llm.model_name") else model
+        response = answered
     for source in ("llm.invocation_parameters", "request_data"):  # e.g. an OpenInference error span
         if request or source not in raw:
             continue
@@ -88,6 +92,31 @@ def models(a: SpanAttrs) -> tuple[str | None, str | None, str | None]:
         if isinstance(params, dict) and params.get("model"):
             request = params["model"]
     return _str(model or request), _str(request), _str(response)
+
+
+def _langchain_result_model(value: Any) -> str | None:
+    """The provider's model in a LangChain `LLMResult` (OpenInference's `output.value`).
+
+    A streamed call's `llm.model_name` is the model the app asked for; the one that answered is only in the
+    result's `llm_output` or, streamed, its generation's `generation_info` / `response_metadata`.
+    """
+    if not isinstance(value, str) or '"generations"' not in value[:24]:  # only LangChain results are parsed
+        return None
+    result = parse_json(value)
+    if not isinstance(result, dict):
+        return None
+    found = (result.get("llm_output") or {}).get("model_name") if isinstance(result.get("llm_output"), dict) else None
+    generations = result.get("generations")
+    batch = generations[0] if isinstance(generations, list) and generations else None
+    first = batch[0] if isinstance(batch, list) and batch else None
+    if not found and isinstance(first, dict):
+        info = first.get("generation_info")
+        found = info.get("model_name") if isinstance(info, dict) else None
+        message = first.get("message")
+        kwargs = message.get("kwargs") if isinstance(message, dict) else None
+        metadata = kwargs.get("response_metadata") if isinstance(kwargs, dict) else None
+        found = found or (metadata.get("model_name") if isinstance(metadata, dict) else None)
+    return found if isinstance(found, str) and found else None
 
 
 # doc §6.1: G3 vocabulary; a prefix matches the value itself or `<prefix>.…` / `<prefix>-…`.
