@@ -97,8 +97,8 @@ LIBRARIES = [
              "@opentelemetry/sdk-trace-node@2.12.1", "@opentelemetry/exporter-trace-otlp-proto@0.223.1",
              "@opentelemetry/resources@2.12.1"), runtime="node", tools=True),
     Library("litellm", "litellm_app.py", (OPENAI, "litellm==1.110.2", *OTEL_LATEST),
-            open_issue="inside an app span LiteLLM writes every call onto that span (each overwrites the last, "
-                       "leaving a mix), the rest only in raw_gen_ai_request children as Python-repr strings"),
+            open_issue="a streamed call is exported as a root litellm_request span in a new trace: the app's "
+                       "session (on the app span) never reaches it, and its response model is the requested one"),
     Library("anthropic-traceloop-events", "anthropic_app.py", (ANTHROPIC, TRACELOOP, HTTPX),
             {"INTEROP_MODE": "traceloop-events", "TRACELOOP_LOGGING_ENABLED": "true", **ANTHROPIC_CONTENT},
             constraints="traceloop.txt", env_name="anthropic-traceloop"),
