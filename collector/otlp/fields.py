@@ -339,6 +339,19 @@ _JSON_OPENERS, _JSON_WORDS = frozenset('[{"'), frozenset(("null", "true", "false
 # The span's own session id (by the Langfuse-compatible precedence, doc §1) and end-user id: bound
 # methods rather than wrapper functions, one call less for each span.
 session_id = _Identity(_SESSION_KEYS, "metadata.langfuse_session_id").read
+
+_CONVERSATION = "gen_ai.conversation.id"
+_APP_SESSION_KEYS = frozenset(key for key, _ in _SESSION_KEYS if key != _CONVERSATION)
+
+
+def session_is_library_default(a: SpanAttrs) -> bool:
+    """The span's session is only `gen_ai.conversation.id`, which agent libraries (pydantic-ai) make up per run
+    when the app passed none: it then names the trace, and any session the app set on a span around it wins
+    (the earliest span's, see storage/sessions.py)."""
+    attrs = a.attrs
+    if _CONVERSATION not in attrs:  # the common case: one dict lookup
+        return False
+    return attrs.keys().isdisjoint(_APP_SESSION_KEYS) and "session.id" not in a.resource
 user_id = _Identity(_USER_KEYS, "metadata.langfuse_user_id").read
 
 

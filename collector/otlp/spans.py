@@ -72,7 +72,8 @@ def convert_span(span: Span, out: ConvertedSpan, resource: Attrs, scope: Attrs, 
     event = _event(span, out, kind, a, plan, scope, start_us, latency_ms)
     if polluted:
         event = litellm_raw.as_failed_call(event, a.attrs)
-    event.session_id, event.user_id = session, user
+    event.session_id = None if session is not None and fields.session_is_library_default(a) else session
+    event.user_id = user
     if plan.legacy_events or span.events:  # the usual span carries no content beside its attributes
         event = _with_span_events(event, span)
     if span.name == litellm_raw.SPAN_NAME:
