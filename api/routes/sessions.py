@@ -52,4 +52,5 @@ async def get_session(
     if record is None:
         raise ApiError(NOT_FOUND, f"no session {session_id!r} in this project")
     events = await run_in_threadpool(storage.session_events, principal.project_id, session_id, limit)
-    return json_response({**session_json(record), "events": [event_json(e) for e in events]})
+    traces = await run_in_threadpool(storage.session_traces, principal.project_id, session_id)
+    return json_response({**session_json(record), "traces": traces, "events": [event_json(e) for e in events]})

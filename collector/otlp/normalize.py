@@ -19,7 +19,8 @@ from phosphobs.collector.otlp.content_events import content_fields, event_name, 
 from phosphobs.collector.otlp.nesting import collapse_nested
 from phosphobs.collector.otlp.siblings import merge_siblings
 from phosphobs.collector.otlp.spans import ConvertedSpan, convert_span, scope_metadata
-from phosphobs.storage.models import Event, EventPatch, TraceHint, otlp_event_id
+from phosphobs.collector.otlp.tree import span_records
+from phosphobs.storage.models import Event, EventPatch, SpanRecord, TraceHint, otlp_event_id
 
 MAX_REASONS = 20  # enough to diagnose, small enough for a partial-success error_message
 
@@ -31,6 +32,7 @@ class NormalizedBatch:
     events: list[Event] = field(default_factory=list)
     patches: list[EventPatch] = field(default_factory=list)
     trace_hints: list[TraceHint] = field(default_factory=list)
+    spans: list[SpanRecord] = field(default_factory=list)  # tree spans that are not events (`otlp/tree.py`)
     rejected: int = 0
     rejection_reasons: list[str] = field(default_factory=list)
 
@@ -67,6 +69,7 @@ def normalize_traces(req: ExportTraceServiceRequest, now_us: int) -> NormalizedB
                     batch.reject(f"span {span.name!r} ({span_id}): {type(exc).__name__}: {exc}")
     batch.events = merge_siblings(collapse_nested(converted))
     batch.patches = fill_failed_inputs(batch.events, converted)
+    batch.spans = span_records(converted, batch.events)
     batch.trace_hints = [item.hint for item in converted if item.hint is not None]
     return batch
 

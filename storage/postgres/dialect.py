@@ -67,6 +67,10 @@ class PostgresDialect(Dialect):
     def json_text(self, column: str) -> str:
         return f"{column}::text"
 
+    def json_field(self, column: str, *path: str) -> str:
+        steps = "".join(f"->'{step}'" for step in path[:-1])
+        return f"({column}::json{steps}->>'{path[-1]}')"
+
     def merge_lists(self, column: str) -> str:
         return (f"CASE WHEN cardinality(excluded.{column}) = 0 OR excluded.{column} = sessions.{column}"
                 f" THEN sessions.{column} ELSE ARRAY(SELECT DISTINCT x COLLATE \"C\" FROM"

@@ -59,6 +59,10 @@ class Dialect:
         """A JSON column as comparable text."""
         return column
 
+    def json_field(self, column: str, *path: str) -> str:
+        """A text field inside a JSON column (`metadata`, "span", "name" → the span's name)."""
+        return f"json_extract({column}, '$.{'.'.join(path)}')"
+
     def merge_lists(self, column: str) -> str:
         """Upsert expression: the sorted union of a sessions list column and its `excluded` value."""
         raise NotImplementedError
