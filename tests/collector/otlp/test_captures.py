@@ -1,4 +1,4 @@
-"""Real captured payloads (see captures/README.md) against the fake provider's own log: one event per
+"""Real captured payloads (see tests/interop/captures.py) against the fake provider's own log: one event per
 call with its text, tokens and model; tool calls as output; tool results said readably. The captures are the
 interop suite's (`tests/interop/captures/`, one copy; refresh them there)."""
 
