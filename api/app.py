@@ -9,11 +9,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from phosphobs.api.auth import KeyAuthenticator
 from phosphobs.api.dashboard.router import install_dashboard
+from phosphobs.api.detection.setup import build_worker
 from phosphobs.api.errors import install_error_handlers
 from phosphobs.api.metrics import Metrics, metrics_router
 from phosphobs.api.metrics_observe import ObservedPipeline, RejectionCounter, rejection_reason
 from phosphobs.api.retention import prune_forever
-from phosphobs.api.routes import events, feedback, health, sessions
+from phosphobs.api.routes import events, feedback, health, quality, sessions
 from phosphobs.api.settings import Settings
 from phosphobs.collector.native_http import native_router
 from phosphobs.collector.otlp_grpc import OtlpGrpcServer
@@ -23,13 +24,16 @@ from phosphobs.storage.open import open_storage
 
 def create_app(settings: Settings) -> FastAPI:
     storage = open_storage(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous,
-                           sqlite_writer_process=settings.sqlite_writer_process)
+                           sqlite_writer_process=settings.sqlite_writer_process, detect=settings.detection)
     metrics = Metrics()  # this app's own registry: two apps in one process never share counts
     pipeline = ObservedPipeline(
         storage, metrics, max_queued_items=settings.max_queued_items, max_commit_items=settings.max_commit_items,
         commits_in_flight=storage.commits_in_flight,
     )
     authenticate = KeyAuthenticator(storage, pipeline, settings)
+    detector = build_worker(storage, settings)
+    if detector is not None:
+        metrics.watch_detection(storage, detector.stats)
 
     grpc_server = (
         OtlpGrpcServer(pipeline, authenticate.resolve, settings.host, settings.grpc_port, settings.max_body_bytes,
@@ -42,6 +46,8 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         storage.migrate()
         pipeline.start()
+        if detector is not None:
+            detector.start()
         if grpc_server is not None:
             await grpc_server.start()
         pruner = (
@@ -56,6 +62,8 @@ def create_app(settings: Settings) -> FastAPI:
                 pruner.cancel()
             if grpc_server is not None:
                 await grpc_server.stop()
+            if detector is not None:
+                detector.stop()
             pipeline.stop()  # commits everything already accepted before closing
             storage.close()
 
@@ -65,6 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.pipeline = pipeline
     app.state.authenticate = authenticate
     app.state.metrics = metrics
+    app.state.detector = detector
     app.add_middleware(RejectionCounter, metrics=metrics)
     install_error_handlers(app)
     app.include_router(health.router)
@@ -75,6 +84,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(feedback.router)
     app.include_router(events.router)
     app.include_router(sessions.router)
+    app.include_router(quality.router)
     app.include_router(metrics_router)
     install_dashboard(app)
     return app

@@ -15,17 +15,19 @@ def sqlite_url(data_dir: Path) -> str:
     return f"sqlite:///{(data_dir / 'phosphobs.db').resolve()}"
 
 
-def open_storage(url: str, *, sqlite_synchronous: str = "FULL", sqlite_writer_process: bool = False) -> Storage:
-    """`sqlite_writer_process` is for servers: group commits run in a child process (no GIL contention)."""
+def open_storage(url: str, *, sqlite_synchronous: str = "FULL", sqlite_writer_process: bool = False,
+                 detect: bool = True) -> Storage:
+    """`sqlite_writer_process` is for servers: group commits run in a child process (no GIL contention).
+    `detect`: new events are queued for detection in their ingest transaction."""
     if url.startswith("sqlite:///"):
         from phosphobs.storage.sqlite.store import SqliteStorage
 
         return SqliteStorage(Path(url.removeprefix("sqlite:///")), sqlite_synchronous,
-                             writer_process=sqlite_writer_process)
+                             writer_process=sqlite_writer_process, detect=detect)
     if url.startswith(("postgresql://", "postgres://")):
         from phosphobs.storage.postgres.store import PostgresStorage
 
-        return PostgresStorage(url)
+        return PostgresStorage(url, detect=detect)
     raise UnsupportedDatabaseUrl(
         f"unsupported database URL {url.split(':', 1)[0]!r}: use sqlite:///path/to/file.db or postgresql://…"
     )

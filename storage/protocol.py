@@ -16,6 +16,7 @@ from phosphobs.storage.dashboard_records import (
     UserSummary,
     WebSession,
 )
+from phosphobs.storage.detection_records import Evaluation
 from phosphobs.storage.models import Event, EventPatch, Feedback, Flag, TraceHint
 
 
@@ -29,6 +30,7 @@ class IngestOp:
     patches: list[EventPatch] = field(default_factory=list)
     trace_hints: list[TraceHint] = field(default_factory=list)
     received_us: int = 0
+    evaluations: list[Evaluation] = field(default_factory=list)  # OTel gen_ai.evaluation.result records
 
 
 @dataclass(slots=True)
@@ -105,6 +107,8 @@ class EventQuery:
     tag: str | None = None
     flag: Flag | None = None
     kind: str | None = None
+    flag_source: str | None = None  # user | detector | otel | none
+    detected_flag: Flag | None = None
     since_us: int | None = None
     until_us: int | None = None
     text: str | None = None
@@ -118,6 +122,8 @@ class SessionQuery:
     model: str | None = None
     tag: str | None = None
     has_failures: bool | None = None
+    flag_source: str | None = None  # sessions with an event whose final flag came from there
+    detected_flag: Flag | None = None  # sessions with an event detected so
     since_us: int | None = None
     until_us: int | None = None
     after: tuple[int, str] | None = None  # keyset cursor: (end_us, session_id)
@@ -133,6 +139,8 @@ class StoredEvent:
     flag: Flag | None  # effective flag: latest feedback, else the event's own
     received_us: int
     user_id: str | None = None  # effective user: the event's own, else its trace's
+    flag_source: str | None = None  # user | detector | otel
+    detected_flag: Flag | None = None
 
 
 @dataclass(slots=True)

@@ -107,9 +107,13 @@ def patch_from_json(event_id: str, order_key: str, text: str) -> EventPatch:
 
 
 def stored_event(row: Any) -> StoredEvent:
+    flag = row["flag"]
+    source = row["flag_source"]
     return StoredEvent(
         event=event_from_row(row), seq=row["seq"], project_id=row["project_id"], session_id=row["session_id"],
-        flag=row["flag"], received_us=row["received_us"], user_id=row["user_id"],
+        flag=flag, received_us=row["received_us"], user_id=row["user_id"],
+        flag_source=source if source is not None or flag is None else "detector",  # own flag, not yet settled
+        detected_flag=row["detected_flag"],
     )
 
 

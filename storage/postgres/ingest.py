@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from phosphobs.storage.detection_sql import Sql, store_evaluations
 from phosphobs.storage.models import Event, TraceHint
 from phosphobs.storage.postgres import rollup
 from phosphobs.storage.postgres.patches import merge_pending, refresh_patched, store_patches
@@ -32,7 +33,7 @@ _NUMERIC = {EVENT_COLUMNS.index(c): (float if _TYPES[c] == "float8" else int) fo
 
 
 def ingest(conn: psycopg.Connection, op: IngestOp, now_us: int, changes: SessionChanges,
-           limit_state: RateLimitState | None) -> WriteResult:
+           limit_state: RateLimitState | None, detect: bool = True) -> WriteResult:
     project = op.project_id
     for hint in op.trace_hints:
         apply_trace_hint(conn, project, hint, changes)
@@ -48,7 +49,9 @@ def ingest(conn: psycopg.Connection, op: IngestOp, now_us: int, changes: Session
     created: set[str] = set()
     if fresh:
         created = _insert_events(conn, project, merge_pending(conn, project, list(fresh.values())),
-                                 op.received_us or now_us, changes)
+                                 op.received_us or now_us, changes, detect)
+    if op.evaluations:
+        store_evaluations(Sql(conn, "%s"), project, op.evaluations, op.received_us or now_us)
     statuses: list[Any] = []
     for event in op.events:
         statuses.append("created" if event.event_id in created else "duplicate")
@@ -57,7 +60,7 @@ def ingest(conn: psycopg.Connection, op: IngestOp, now_us: int, changes: Session
 
 
 def _insert_events(conn: psycopg.Connection, project: str, events: list[Event], received_us: int,
-                   changes: SessionChanges) -> set[str]:
+                   changes: SessionChanges, detect: bool) -> set[str]:
     """One INSERT … SELECT FROM unnest(arrays) for the whole op; returns the ids actually inserted
     (an id another worker committed first comes back as nothing, and is a duplicate)."""
     ids = [e.event_id for e in events]
@@ -79,6 +82,15 @@ def _insert_events(conn: psycopg.Connection, project: str, events: list[Event], 
             columns[i].append(value if value is None or i not in _NUMERIC else _NUMERIC[i](value))
         columns[-1].append(document(event.input, event.output))
     inserted = {r["event_id"]: r["seq"] for r in conn.execute(_INSERT_EVENTS, columns).fetchall()}
+    if detect and inserted:  # queued in this transaction: a 2xx implies the event will be evaluated
+        conn.execute("INSERT INTO detection_queue (seq, project_id, event_id, enqueued_us)"
+                     " SELECT seq, %s, event_id, %s FROM unnest(%s::bigint[], %s::text[]) AS t(seq, event_id)"
+                     " ON CONFLICT (seq) DO NOTHING",
+                     (project, received_us, list(inserted.values()), list(inserted)))
+    preflagged = [event_id for event_id in inserted if event_id in flags]
+    if preflagged:  # feedback that arrived first: the human flag is the final one
+        conn.execute("UPDATE events SET flag_source = 'user' WHERE project_id = %s AND event_id = ANY(%s)",
+                     (project, preflagged))
     tags: list[tuple[str, int, int]] = []
     windowed = []
     facts = []

@@ -18,7 +18,7 @@ from phosphobs.storage.rows import EVENT_COLUMNS, session_record, stored_event
 from phosphobs.storage.sql_filters import POSTGRES, event_field_where, session_where
 
 RECENT_WINDOW = 20_000
-_EVENT_SELECT = "e.seq, " + ", ".join(f"e.{c}" for c in EVENT_COLUMNS)
+_EVENT_SELECT = "e.seq, " + ", ".join(f"e.{c}" for c in (*EVENT_COLUMNS, "flag_source", "detected_flag"))
 
 
 def get_event(conn: psycopg.Connection, project_id: str, event_id: str) -> StoredEvent | None:

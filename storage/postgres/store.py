@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from phosphobs.storage.dashboard_records import (
     AdminCredentials,
@@ -17,7 +18,9 @@ from phosphobs.storage.dashboard_records import (
     UserSummary,
     WebSession,
 )
-from phosphobs.storage.postgres import admin, analytics, reads, retention, web_admin
+from phosphobs.storage.detection_sql import Sql
+from phosphobs.storage.detection_store import DetectionMethods
+from phosphobs.storage.postgres import admin, analytics, detection, reads, retention, web_admin
 from phosphobs.storage.postgres.connection import in_transaction, make_pool, migrate
 from phosphobs.storage.postgres.writes import write_ops
 from phosphobs.storage.protocol import (
@@ -37,9 +40,11 @@ from phosphobs.storage.protocol import (
 T = TypeVar("T")
 
 
-class PostgresStorage:
-    def __init__(self, url: str, pool_size: int = 10) -> None:
+class PostgresStorage(DetectionMethods):
+    def __init__(self, url: str, pool_size: int = 10, *, detect: bool = True) -> None:
+        """`detect`: queue new events for detection in their ingest transaction."""
         self.url = url
+        self._detect = detect
         self._pool = make_pool(url, pool_size)
 
     def _read(self, fn: Callable[..., T], *args: object) -> T:
@@ -62,7 +67,19 @@ class PostgresStorage:
         return 1
 
     def write(self, ops: list[WriteOp], now_us: int) -> list[WriteResult]:
-        return write_ops(self._pool, ops, now_us)
+        return write_ops(self._pool, ops, now_us, self._detect)
+
+    # detection (the queries are in detection_sql, shared with SQLite)
+    def _det_read(self, fn: Callable[..., T], *args: Any) -> T:
+        return self._read(lambda conn: fn(Sql(conn, "%s"), *args))
+
+    def _det_write(self, fn: Callable[..., T], *args: Any) -> T:
+        return self._admin(lambda conn: fn(Sql(conn, "%s"), *args))
+
+    @contextmanager
+    def claim_detections(self, limit: int, ready_us: int) -> Iterator[detection.PostgresClaim]:
+        with detection.claim(self._pool, limit, ready_us) as claimed:
+            yield claimed
 
     def prune(self, older_than_us: int) -> int:
         """Delete events with ts_us < older_than_us (in short batches); returns how many went."""

@@ -36,13 +36,16 @@ _CHARGE = (
 )
 
 
-def write_ops(pool: ConnectionPool, ops: list[WriteOp], now_us: int) -> list[WriteResult]:
+def write_ops(pool: ConnectionPool, ops: list[WriteOp], now_us: int, detect: bool = True) -> list[WriteResult]:
+    """`detect`: queue every new event for detection in the same transaction."""
     charges = _charge_all(pool, ops, now_us)
     try:
         try:  # optimistic: no savepoints (each one is a subtransaction, and many of them slow every backend)
-            results = in_transaction(pool, lambda conn: _transaction(conn, ops, now_us, charges, isolate=False))
+            results = in_transaction(pool, lambda conn: _transaction(conn, ops, now_us, charges, detect,
+                                                                     isolate=False))
         except _OpFailed:  # some op is bad: redo the commit with one savepoint per op so only it fails
-            results = in_transaction(pool, lambda conn: _transaction(conn, ops, now_us, charges, isolate=True))
+            results = in_transaction(pool, lambda conn: _transaction(conn, ops, now_us, charges, detect,
+                                                                     isolate=True))
     except BaseException:
         _refund(pool, ops, now_us, charges, [True] * len(ops))
         raise
@@ -124,7 +127,7 @@ class _OpFailed(Exception):
 
 
 def _transaction(conn: psycopg.Connection, ops: list[WriteOp], now_us: int, charges: dict[int, _Charge],
-                 isolate: bool) -> list[WriteResult]:
+                 detect: bool, isolate: bool) -> list[WriteResult]:
     _locks(ops, charges).acquire(conn)
     total = SessionChanges()
     results: list[WriteResult] = []
@@ -136,7 +139,7 @@ def _transaction(conn: psycopg.Connection, ops: list[WriteOp], now_us: int, char
             continue
         if not isolate:
             try:
-                results.append(_apply(conn, op, now_us, total, state))
+                results.append(_apply(conn, op, now_us, total, state, detect))
             except RETRYABLE:
                 raise
             except Exception as exc:
@@ -145,7 +148,7 @@ def _transaction(conn: psycopg.Connection, ops: list[WriteOp], now_us: int, char
         changes = SessionChanges()
         try:
             with conn.transaction():  # a savepoint: one bad op must never sink the others in its commit
-                results.append(_apply(conn, op, now_us, changes, state))
+                results.append(_apply(conn, op, now_us, changes, state, detect))
             total.absorb(changes)
         except RETRYABLE:
             raise  # the whole transaction is retried
@@ -156,9 +159,9 @@ def _transaction(conn: psycopg.Connection, ops: list[WriteOp], now_us: int, char
 
 
 def _apply(conn: psycopg.Connection, op: WriteOp, now_us: int, changes: SessionChanges,
-           state: RateLimitState | None) -> WriteResult:
+           state: RateLimitState | None, detect: bool) -> WriteResult:
     if isinstance(op, IngestOp):
-        return ingest(conn, op, now_us, changes, state)
+        return ingest(conn, op, now_us, changes, state, detect)
     if isinstance(op, FeedbackOp):
         return _feedback(conn, op, now_us, changes)
     if isinstance(op, TouchKeyOp):
@@ -185,7 +188,7 @@ def _feedback(conn: psycopg.Connection, op: FeedbackOp, now_us: int, changes: Se
         (op.project_id, fb.event_id),
     ).fetchone()
     if row is not None:
-        conn.execute("UPDATE events SET flag = %s WHERE seq = %s", (fb.flag, row["seq"]))
+        conn.execute("UPDATE events SET flag = %s, flag_source = 'user' WHERE seq = %s", (fb.flag, row["seq"]))
         old = rollup.facts_from_row(row)
         changes.usage(op.project_id, [old], [rollup.with_flag(old, fb.flag)])
         if row["session_id"]:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 from phosphobs.storage.dashboard_records import (
     AdminCredentials,
@@ -17,6 +20,8 @@ from phosphobs.storage.dashboard_records import (
     UserSummary,
     WebSession,
 )
+from phosphobs.storage.detection_sql import Sql
+from phosphobs.storage.detection_store import DetectionMethods
 from phosphobs.storage.protocol import (
     ApiKey,
     EventQuery,
@@ -30,26 +35,32 @@ from phosphobs.storage.protocol import (
     WriteOp,
     WriteResult,
 )
-from phosphobs.storage.sqlite import admin, analytics, reads, retention, web_admin
+from phosphobs.storage.sqlite import admin, analytics, detection, reads, retention, web_admin
 from phosphobs.storage.sqlite.connection import connect, connect_writer, migrate
 from phosphobs.storage.sqlite.writer_lock import WriterLock
 from phosphobs.storage.sqlite.writer_process import WriterProcess
 from phosphobs.storage.sqlite.writes import write_ops
 
+T = TypeVar("T")
 
-class SqliteStorage:
+
+class SqliteStorage(DetectionMethods):
     """Writes go through one connection under a lock (the pipeline's writer thread is its only
     caller in the server) that also serialises writers of other processes on the same file; each
     reading thread gets its own connection."""
 
-    def __init__(self, path: Path, synchronous: str = "FULL", *, writer_process: bool = False) -> None:
-        """`writer_process`: run group commits (`write`) in a child process; see `writer_process.py`."""
+    def __init__(self, path: Path, synchronous: str = "FULL", *, writer_process: bool = False,
+                 detect: bool = True) -> None:
+        """`writer_process`: run group commits (`write`) in a child process; see `writer_process.py`.
+        `detect`: queue new events for detection in their ingest transaction."""
         self.path = path
         self._synchronous = synchronous
+        self._detect = detect
         path.parent.mkdir(parents=True, exist_ok=True)
         self._write_conn = connect_writer(path, synchronous)
         self._write_lock = WriterLock(path)
-        self._writer = WriterProcess(path, synchronous) if writer_process else None
+        self._drainer = detection.DrainerLock(path)
+        self._writer = WriterProcess(path, synchronous, detect) if writer_process else None
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
@@ -85,6 +96,7 @@ class SqliteStorage:
         with self._write_lock:
             self._write_conn.close()
         self._write_lock.close()
+        self._drainer.close()
         with self._readers_lock:
             for conn in self._readers:
                 conn.close()
@@ -99,7 +111,19 @@ class SqliteStorage:
         if self._writer is not None:
             return self._writer.write(ops, now_us)
         with self._write_lock:
-            return write_ops(self._write_conn, ops, now_us)
+            return write_ops(self._write_conn, ops, now_us, self._detect)
+
+    # detection (the queries are in detection_sql, shared with Postgres)
+    def _det_read(self, fn: Callable[..., T], *args: Any) -> T:
+        return fn(Sql(self._reader(), "?"), *args)
+
+    def _det_write(self, fn: Callable[..., T], *args: Any) -> T:
+        return self._admin(lambda conn: fn(Sql(conn, "?"), *args))
+
+    @contextmanager
+    def claim_detections(self, limit: int, ready_us: int) -> Iterator[detection.SqliteClaim]:
+        with detection.claim(self._drainer, self._reader(), self._admin, limit, ready_us) as claimed:
+            yield claimed
 
     def create_project(self, name: str, plan: str, now_us: int) -> Project:
         return self._admin(admin.create_project, name, plan, now_us)

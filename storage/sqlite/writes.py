@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from phosphobs.storage.detection_sql import ENQUEUE, Sql, store_evaluations
 from phosphobs.storage.models import Event
 from phosphobs.storage.protocol import (
     FeedbackOp,
@@ -29,24 +30,28 @@ WINDOW_US = 60_000_000
 KEY_TOUCH_EVERY_US = 60_000_000
 
 
-def write_ops(conn: sqlite3.Connection, ops: list[WriteOp], now_us: int) -> list[WriteResult]:
+def write_ops(conn: sqlite3.Connection, ops: list[WriteOp], now_us: int, detect: bool = True) -> list[WriteResult]:
     """Apply all ops in one transaction; an op that fails is rolled back alone and reported.
 
     Optimistic first: no savepoints, because one per op costs ~5 % of the writer (more with the FTS
     table, whose savepoints are virtual-table calls). Only if some op raises is the whole commit redone
     with a savepoint around each op, so that op alone fails.
+
+    `detect`: queue every new event for detection, in this same transaction (a 2xx implies it will be
+    evaluated).
     """
     try:
-        return _transaction(conn, ops, now_us, isolate=False)
+        return _transaction(conn, ops, now_us, detect, isolate=False)
     except _OpFailed:
-        return _transaction(conn, ops, now_us, isolate=True)
+        return _transaction(conn, ops, now_us, detect, isolate=True)
 
 
 class _OpFailed(Exception):
     """An op raised inside an optimistic (savepoint-free) commit; the commit was rolled back."""
 
 
-def _transaction(conn: sqlite3.Connection, ops: list[WriteOp], now_us: int, *, isolate: bool) -> list[WriteResult]:
+def _transaction(conn: sqlite3.Connection, ops: list[WriteOp], now_us: int, detect: bool, *,
+                 isolate: bool) -> list[WriteResult]:
     results: list[WriteResult] = []
     committed = SessionChanges()  # what the ops that succeeded did to sessions, written once per commit
     conn.execute("BEGIN IMMEDIATE")
@@ -54,14 +59,14 @@ def _transaction(conn: sqlite3.Connection, ops: list[WriteOp], now_us: int, *, i
         for op in ops:
             if not isolate:
                 try:
-                    results.append(_apply(conn, op, now_us, committed))
+                    results.append(_apply(conn, op, now_us, committed, detect))
                 except Exception as exc:
                     raise _OpFailed from exc
                 continue
             conn.execute("SAVEPOINT op")
             changes = SessionChanges()
             try:
-                results.append(_apply(conn, op, now_us, changes))
+                results.append(_apply(conn, op, now_us, changes, detect))
                 conn.execute("RELEASE op")
                 committed.absorb(changes)  # a failed op's changes are dropped with its savepoint
             except Exception as exc:  # one bad op must never sink the others in its commit
@@ -76,9 +81,10 @@ def _transaction(conn: sqlite3.Connection, ops: list[WriteOp], now_us: int, *, i
     return results
 
 
-def _apply(conn: sqlite3.Connection, op: WriteOp, now_us: int, changes: SessionChanges) -> WriteResult:
+def _apply(conn: sqlite3.Connection, op: WriteOp, now_us: int, changes: SessionChanges,
+           detect: bool) -> WriteResult:
     if isinstance(op, IngestOp):
-        return _ingest(conn, op, now_us, changes)
+        return _ingest(conn, op, now_us, changes, detect)
     if isinstance(op, FeedbackOp):
         return _feedback(conn, op, now_us, changes)
     if isinstance(op, TouchKeyOp):
@@ -116,7 +122,8 @@ def _charge(conn: sqlite3.Connection, op: IngestOp, now_us: int) -> tuple[bool, 
     return True, RateLimitState(op.rate_limit_per_min, op.rate_limit_per_min - used - cost, reset_us)
 
 
-def _ingest(conn: sqlite3.Connection, op: IngestOp, now_us: int, changes: SessionChanges) -> WriteResult:
+def _ingest(conn: sqlite3.Connection, op: IngestOp, now_us: int, changes: SessionChanges,
+            detect: bool) -> WriteResult:
     allowed, limit_state = _charge(conn, op, now_us)
     if not allowed:
         return WriteResult(ok=False, rate_limited=True, rate_limit=limit_state)
@@ -138,12 +145,14 @@ def _ingest(conn: sqlite3.Connection, op: IngestOp, now_us: int, changes: Sessio
             fresh.append(event)
     if fresh:
         _insert_events(conn, project, merge_pending(conn, project, fresh), op.received_us or now_us, contexts,
-                       changes)
+                       changes, detect)
+    if op.evaluations:
+        store_evaluations(Sql(conn, "?"), project, op.evaluations, op.received_us or now_us)
     return WriteResult(ok=True, statuses=statuses, rate_limit=limit_state)
 
 
 def _insert_events(conn: sqlite3.Connection, project: str, events: list[Event], received_us: int,
-                   contexts: dict[str, TraceContext | None], changes: SessionChanges) -> None:
+                   contexts: dict[str, TraceContext | None], changes: SessionChanges, detect: bool) -> None:
     """Insert new events in bulk; seq values are assigned here (we hold the write lock) so that the
     full-text rows, tags and user windows can refer to them without a round trip per event.
 
@@ -165,6 +174,11 @@ def _insert_events(conn: sqlite3.Connection, project: str, events: list[Event], 
         elif user_id is not None:
             windowed.append((event.timestamp_us, seq, user_id, flag, event))
     conn.executemany(_INSERT_EVENT, rows)
+    if detect:
+        conn.executemany(ENQUEUE, [(r[0], project, r[2], received_us) for r in rows])
+    if flags:  # feedback that arrived first: the human flag is the final one
+        conn.executemany("UPDATE events SET flag_source = 'user' WHERE project_id = ? AND event_id = ?",
+                         [(project, event_id) for event_id in flags])
     apply_usage(conn, project, [], [facts_of(e, flags.get(e.event_id, e.flag)) for e in events])
     conn.executemany("INSERT INTO events_fts (rowid, input, output) VALUES (?, ?, ?)", fts)
     if tags:
@@ -191,7 +205,7 @@ def _feedback(conn: sqlite3.Connection, op: FeedbackOp, now_us: int, changes: Se
         (op.project_id, fb.event_id),
     ).fetchone()
     if row is not None:
-        conn.execute("UPDATE events SET flag = ? WHERE seq = ?", (fb.flag, row["seq"]))
+        conn.execute("UPDATE events SET flag = ?, flag_source = 'user' WHERE seq = ?", (fb.flag, row["seq"]))
         apply_usage(conn, op.project_id, [facts_from_row(row)], [with_flag(facts_from_row(row), fb.flag)])
         if row["session_id"]:
             changes.flag_changed((op.project_id, row["session_id"]), row["flag"], fb.flag)

@@ -1,0 +1,58 @@
+"""The one final flag of an event and where it came from (precedence is defined here only).
+
+Human feedback wins, then an OTel evaluation whose label says pass/fail, then detection. Among
+detectors: a `rules` failure on hard evidence (an error, an empty output) wins; otherwise the judge's
+flag when the judge ran; otherwise the rules' flag; otherwise the event's own flag (an error span).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from phosphobs.storage.detection_records import Detection, FlagSource
+from phosphobs.storage.models import Flag
+
+_PASS = {"pass", "passed", "success", "succeeded", "correct", "true", "yes"}
+_FAIL = {"fail", "failed", "failure", "incorrect", "false", "no"}
+
+
+def label_flag(label: str | None) -> Flag | None:
+    """A pass/fail-like evaluation label as a flag; any other label is no opinion."""
+    if label is None:
+        return None
+    value = label.strip().lower()
+    if value in _PASS:
+        return "success"
+    if value in _FAIL:
+        return "failure"
+    return None
+
+
+def detected_flag(detections: Iterable[Detection]) -> Flag | None:
+    """Combine detectors (the latest row per detector counts) into one detected flag."""
+    latest: dict[str, Detection] = {}
+    for d in detections:
+        if d.detector not in latest or d.created_us >= latest[d.detector].created_us:
+            latest[d.detector] = d
+    rules, judge = latest.get("rules"), latest.get("judge")
+    if rules is not None and rules.flag == "failure" and rules.evidence == "hard":
+        return "failure"
+    if judge is not None and judge.flag is not None:
+        return judge.flag
+    if rules is not None and rules.flag is not None:
+        return rules.flag
+    others = [d.flag for name, d in sorted(latest.items()) if name not in ("rules", "judge") and d.flag]
+    return others[0] if others else None
+
+
+def final_flag(user: Flag | None, otel: Flag | None, detected: Flag | None,
+               own: Flag | None) -> tuple[Flag | None, FlagSource | None]:
+    if user is not None:
+        return user, "user"
+    if otel is not None:
+        return otel, "otel"
+    if detected is not None:
+        return detected, "detector"
+    if own is not None:
+        return own, "detector"
+    return None, None
