@@ -176,7 +176,8 @@ def test_quality_counts_agreement_with_humans(storage: Storage, project: Project
     verdicts = dict(zip([e.event_id for e in events], ["failure", "failure", "success", "success", None], strict=True))
     _drain(store, lambda e: [Detection("judge", "1:m", verdicts[e.event_id], 0.5, "r", created_us=NOW)])  # type: ignore[arg-type]
     humans = ["failure", "success", "failure", "success"]
-    storage.write([FeedbackOp(project.id, Feedback(e.event_id, h)) for e, h in zip(events, humans)], NOW)  # type: ignore[arg-type]
+    storage.write([FeedbackOp(project.id, Feedback(e.event_id, h)) for e, h in zip(events[:4], humans, strict=True)],
+                  NOW)  # type: ignore[arg-type]
     [c] = store.quality(project.id, 0, NOW * 2)
     assert (c.detector, c.judged, c.failures) == ("judge", 4, 2)
     assert (c.both_failure, c.detector_failure_human_success, c.detector_success_human_failure, c.both_success) == (
