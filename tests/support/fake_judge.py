@@ -1,7 +1,7 @@
 """A real HTTP stand-in for an OpenAI-compatible judge: records every request, answers by a rule.
 
-Default rule: the verdict is `failure` when the event under judgment (the last user message) contains
-`BAD`, else `success`; `SLOW` sleeps longer than any test's timeout; `GARBAGE` answers non-JSON;
+Default rule: the verdict is `failure` when the event under judgment (the last user message, after its
+earlier turns) contains `BAD`, else `success`; `SLOW` sleeps longer than any test's timeout; `GARBAGE` answers non-JSON;
 `FENCED` wraps the JSON in a Markdown fence.
 """
 
@@ -62,7 +62,8 @@ class FakeJudge:
             return [body for _, body in self.requests if text in last_user(body)]
 
     def answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        case = last_user(body)
+        message = last_user(body)
+        case = message[message.rfind("User input:"):]  # the event itself, not the earlier turns
         if "SLOW" in case:
             time.sleep(self.slow_seconds)
         if "GARBAGE" in case:
