@@ -14,11 +14,12 @@ from phosphobs.api.errors import install_error_handlers
 from phosphobs.api.metrics import Metrics, metrics_router
 from phosphobs.api.metrics_observe import ObservedPipeline, RejectionCounter, rejection_reason
 from phosphobs.api.retention import prune_forever
-from phosphobs.api.routes import events, feedback, health, quality, sessions
+from phosphobs.api.routes import events, health, quality, sessions
 from phosphobs.api.settings import Settings
-from phosphobs.collector.native_http import native_router
-from phosphobs.collector.otlp_grpc import OtlpGrpcServer
-from phosphobs.collector.otlp_http import otlp_router
+from phosphobs.collector.receivers.feedback_http import feedback_router
+from phosphobs.collector.receivers.native_http import native_router
+from phosphobs.collector.receivers.otlp_grpc import OtlpGrpcServer
+from phosphobs.collector.receivers.otlp_http import otlp_router
 from phosphobs.storage.open import open_storage
 
 
@@ -81,7 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(
         otlp_router(pipeline, authenticate, settings.max_body_bytes, settings.max_decompressed_bytes)
     )
-    app.include_router(feedback.router)
+    app.include_router(feedback_router(pipeline, authenticate, settings.max_body_bytes))
     app.include_router(events.router)
     app.include_router(sessions.router)
     app.include_router(quality.router)

@@ -17,8 +17,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from otlp_ingest import request_body
-from phosphobs.collector.otlp_decode import decode_traces
-from phosphobs.collector.otlp_normalize import normalize_traces
+from phosphobs.collector.otlp.decode import decode_traces
+from phosphobs.collector.otlp.normalize import normalize_traces
 
 PROTOBUF = "application/x-protobuf"
 CAP = 1 << 26

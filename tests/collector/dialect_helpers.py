@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
-from phosphobs.collector.otlp_normalize import NormalizedBatch, normalize_traces
+from phosphobs.collector.otlp.normalize import NormalizedBatch, normalize_traces
 from phosphobs.storage.models import Event
 
 from tests.collector.otlp_factories import traces_request

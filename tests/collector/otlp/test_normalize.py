@@ -7,9 +7,9 @@ import random
 
 import pytest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
-from phosphobs.collector import otlp_spans
-from phosphobs.collector.otlp_fields import normalize_provider
-from phosphobs.collector.otlp_normalize import MAX_REASONS, normalize_logs, normalize_traces
+from phosphobs.collector.otlp import spans as otlp_spans
+from phosphobs.collector.otlp.fields import normalize_provider
+from phosphobs.collector.otlp.normalize import MAX_REASONS, normalize_logs, normalize_traces
 from phosphobs.storage.enrichment import apply_patches
 from phosphobs.storage.models import Event, otlp_event_id
 

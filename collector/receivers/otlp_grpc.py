@@ -14,9 +14,9 @@ from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 from phosphobs.collector.errors import UNAUTHENTICATED, ApiError
-from phosphobs.collector.otlp_ingest import SIGNALS, SignalKind, ingest_request
 from phosphobs.collector.pipeline import IngestPipeline
 from phosphobs.collector.principal import Principal
+from phosphobs.collector.receivers.otlp_ingest import SIGNALS, SignalKind, ingest_request
 
 ResolveKey = Callable[[str], Awaitable[Principal]]
 OnReject = Callable[[int], None]  # told the HTTP-equivalent status of every refused export

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from phosphobs.collector.otlp_attributes import KeyShape, SpanAttrs, parse_json
-from phosphobs.collector.otlp_messages import (
+from phosphobs.collector.otlp.attributes import KeyShape, SpanAttrs, parse_json
+from phosphobs.collector.otlp.messages import (
     Message,
     clean_text,
     looks_like_chat,

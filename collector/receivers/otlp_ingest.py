@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from phosphobs.collector.native import now_us
-from phosphobs.collector.otlp_decode import (
+from phosphobs.collector.otlp.decode import (
     Signal,
     count_data_points,
     decode_logs,
     decode_metrics,
     decode_traces,
 )
-from phosphobs.collector.otlp_normalize import NormalizedBatch, normalize_logs, normalize_traces
+from phosphobs.collector.otlp.normalize import NormalizedBatch, normalize_logs, normalize_traces
 from phosphobs.collector.pipeline import IngestPipeline
 from phosphobs.collector.principal import Principal
 from phosphobs.collector.submit import submit_ingest

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from phosphobs.collector.otlp_normalize import normalize_logs
+from phosphobs.collector.otlp.normalize import normalize_logs
 from phosphobs.storage.enrichment import apply_patches
 
 from tests.collector.dialect_helpers import CHAT, INTERNAL, normalize, only_event

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from phosphobs.collector.otlp_spans import ConvertedSpan
+from phosphobs.collector.otlp.spans import ConvertedSpan
 from phosphobs.storage.models import Event
 
 _IDENTITY = ("model", "provider", "session_id", "user_id")

@@ -13,10 +13,10 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
-from phosphobs.collector.otlp_attributes import any_value, key_values
-from phosphobs.collector.otlp_content_events import content_fields, event_name, is_content_event, order_key
-from phosphobs.collector.otlp_nesting import collapse_nested
-from phosphobs.collector.otlp_spans import ConvertedSpan, convert_span, scope_metadata
+from phosphobs.collector.otlp.attributes import any_value, key_values
+from phosphobs.collector.otlp.content_events import content_fields, event_name, is_content_event, order_key
+from phosphobs.collector.otlp.nesting import collapse_nested
+from phosphobs.collector.otlp.spans import ConvertedSpan, convert_span, scope_metadata
 from phosphobs.storage.models import Event, EventPatch, TraceHint, otlp_event_id
 
 MAX_REASONS = 20  # enough to diagnose, small enough for a partial-success error_message

@@ -13,7 +13,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
-from phosphobs.collector.otlp_decode import (
+from phosphobs.collector.otlp.decode import (
     PayloadTooLarge,
     UndecodablePayload,
     UnsupportedMediaType,
@@ -23,7 +23,7 @@ from phosphobs.collector.otlp_decode import (
     decode_traces,
     encode_response,
 )
-from phosphobs.collector.otlp_normalize import normalize_traces
+from phosphobs.collector.otlp.normalize import normalize_traces
 
 from tests.collector.otlp_factories import logs_request, make_log, make_span, traces_request
 from tests.collector.otlp_json import to_otlp_json

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlparse
 
-from phosphobs.collector.otlp_attributes import (
+from phosphobs.collector.otlp.attributes import (
     KeyShape,
     SpanAttrs,
     as_float,

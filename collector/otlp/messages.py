@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-from phosphobs.collector.otlp_attributes import as_text, parse_json
+from phosphobs.collector.otlp.attributes import as_text, parse_json
 
 Message = dict[str, Any]
 

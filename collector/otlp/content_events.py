@@ -11,9 +11,9 @@ import hashlib
 import json
 from typing import Any
 
-from phosphobs.collector.otlp_attributes import Attrs, SpanAttrs, as_int, parse_json
-from phosphobs.collector.otlp_fields import models, provider, tokens
-from phosphobs.collector.otlp_messages import message, messages, system_text
+from phosphobs.collector.otlp.attributes import Attrs, SpanAttrs, as_int, parse_json
+from phosphobs.collector.otlp.fields import models, provider, tokens
+from phosphobs.collector.otlp.messages import message, messages, system_text
 
 DETAILS = "gen_ai.client.inference.operation.details"
 _ROLES = {

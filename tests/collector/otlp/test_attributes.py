@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from phosphobs.collector.otlp_attributes import (
+from phosphobs.collector.otlp.attributes import (
     SpanAttrs,
     any_value,
     as_int,

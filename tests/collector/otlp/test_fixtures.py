@@ -8,8 +8,8 @@ from functools import cache
 from typing import Any
 
 import pytest
-from phosphobs.collector.otlp_decode import count_data_points, decode_logs, decode_metrics, decode_traces
-from phosphobs.collector.otlp_normalize import normalize_logs, normalize_traces
+from phosphobs.collector.otlp.decode import count_data_points, decode_logs, decode_metrics, decode_traces
+from phosphobs.collector.otlp.normalize import normalize_logs, normalize_traces
 from phosphobs.storage.enrichment import apply_patches
 from phosphobs.storage.models import Event, EventPatch, TraceHint
 

@@ -10,10 +10,10 @@ from typing import Any
 
 from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
-from phosphobs.collector import otlp_fields as fields
-from phosphobs.collector.otlp_attributes import Attrs, KeyShape, SpanAttrs, key_values, parse_json
-from phosphobs.collector.otlp_content import SpanContent, embedding_content, llm_content, tool_content
-from phosphobs.collector.otlp_content_events import content_fields, event_name, order_key
+from phosphobs.collector.otlp import fields
+from phosphobs.collector.otlp.attributes import Attrs, KeyShape, SpanAttrs, key_values, parse_json
+from phosphobs.collector.otlp.content import SpanContent, embedding_content, llm_content, tool_content
+from phosphobs.collector.otlp.content_events import content_fields, event_name, order_key
 from phosphobs.storage.enrichment import apply_patches
 from phosphobs.storage.models import OTLP_EVENT_NAMESPACE, Event, EventPatch, Kind, TraceHint, otlp_event_id
 

@@ -13,10 +13,10 @@ from google.protobuf.json_format import MessageToDict
 from google.rpc import status_pb2
 from phosphobs.collector.errors import BAD_REQUEST, TOO_LARGE, UNSUPPORTED_MEDIA, ApiError, ErrorClass
 from phosphobs.collector.http_body import read_body
-from phosphobs.collector.otlp_decode import JSON, PROTOBUF, OtlpDecodeError, encode_response, media_type
-from phosphobs.collector.otlp_ingest import SIGNALS, ingest_request
+from phosphobs.collector.otlp.decode import JSON, PROTOBUF, OtlpDecodeError, encode_response, media_type
 from phosphobs.collector.pipeline import IngestPipeline
 from phosphobs.collector.principal import Authenticate
+from phosphobs.collector.receivers.otlp_ingest import SIGNALS, ingest_request
 from starlette.responses import Response
 
 _GRPC_CODES = {"INVALID_ARGUMENT": 3, "UNAUTHENTICATED": 16, "PERMISSION_DENIED": 7, "NOT_FOUND": 5,
