@@ -9,7 +9,7 @@ from phosphobs.collector.errors import OVERLOADED, RATE_LIMITED, STORAGE_FAILED,
 from phosphobs.collector.native import now_us
 from phosphobs.collector.pipeline import IngestPipeline, PipelineClosed, PipelineFull
 from phosphobs.collector.principal import Principal
-from phosphobs.storage.models import Event, EventPatch, TraceHint
+from phosphobs.storage.models import Evaluation, Event, EventPatch, TraceHint
 from phosphobs.storage.protocol import IngestOp, RateLimitState, WriteResult
 
 
@@ -30,13 +30,14 @@ async def submit_ingest(
     events: list[Event],
     patches: list[EventPatch] | None = None,
     hints: list[TraceHint] | None = None,
+    evaluations: list[Evaluation] | None = None,
 ) -> tuple[WriteResult, dict[str, str]]:
     """Commit the records; returns the result and rate-limit headers, or raises the ApiError to send."""
     estimate_costs(events)
     received = now_us()
     op = IngestOp(
         project_id=principal.project_id, events=events, rate_limit_per_min=principal.rate_limit_per_min,
-        patches=patches or [], trace_hints=hints or [], received_us=received,
+        patches=patches or [], trace_hints=hints or [], received_us=received, evaluations=evaluations or [],
     )
     try:
         result = await pipeline.submit(op)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from phosphobs.storage.models import Flag
+from phosphobs.storage.models import Evaluation, Flag
 
 if TYPE_CHECKING:
     from phosphobs.storage.protocol import StoredEvent
+
+__all__ = ["Evaluation"]
 
 FlagSource = Literal["user", "detector", "otel"]
 Evidence = Literal["hard", "soft"]
@@ -28,21 +30,6 @@ class Detection:
     tokens_in: int | None = None
     tokens_out: int | None = None
     created_us: int = 0
-
-
-@dataclass(slots=True, frozen=True)
-class Evaluation:
-    """An evaluation result that arrived over OTel (`gen_ai.evaluation.result`)."""
-
-    eval_key: str  # stable per record, so exporter retries never duplicate
-    event_id: str | None  # the evaluated span's event, when parented to it
-    response_id: str | None  # `gen_ai.response.id`, to match when there is no parent
-    name: str | None
-    score: float | None
-    label: str | None
-    explanation: str | None
-    ts_us: int
-    source: str = "otel"
 
 
 @dataclass(slots=True)

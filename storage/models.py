@@ -106,3 +106,19 @@ class TraceHint:
     start_us: int  # the span's start; the earliest hint of a trace wins, so arrival order is moot
     session_id: str | None = None
     user_id: str | None = None
+
+
+@pickled_by_fields
+@dataclass(slots=True, frozen=True)
+class Evaluation:
+    """An evaluation result that arrived over OTel (`gen_ai.evaluation.result`)."""
+
+    eval_key: str  # stable per record, so exporter retries never duplicate
+    event_id: str | None  # the evaluated span's event, when parented to it
+    response_id: str | None  # `gen_ai.response.id`, to match when there is no parent
+    name: str | None
+    score: float | None
+    label: str | None
+    explanation: str | None
+    ts_us: int
+    source: str = "otel"

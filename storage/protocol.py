@@ -16,8 +16,7 @@ from phosphobs.storage.dashboard_records import (
     UserSummary,
     WebSession,
 )
-from phosphobs.storage.detection_records import Evaluation
-from phosphobs.storage.models import Event, EventPatch, Feedback, Flag, TraceHint
+from phosphobs.storage.models import Evaluation, Event, EventPatch, Feedback, Flag, TraceHint
 
 
 @dataclass(slots=True)

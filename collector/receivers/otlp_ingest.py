@@ -52,7 +52,8 @@ async def ingest_request(pipeline: IngestPipeline, principal: Principal, kind: S
         count_data_points(request)
         return OtlpOutcome(0, "", {}, 0)
     batch = kind.normalize(request, now_us())
-    if not (batch.events or batch.patches or batch.trace_hints):
+    if not (batch.events or batch.patches or batch.trace_hints or batch.evaluations):
         return OtlpOutcome(batch.rejected, batch.error_message(), {}, 0)
-    _, headers = await submit_ingest(pipeline, principal, batch.events, batch.patches, batch.trace_hints)
+    _, headers = await submit_ingest(pipeline, principal, batch.events, batch.patches, batch.trace_hints,
+                                     batch.evaluations)
     return OtlpOutcome(batch.rejected, batch.error_message(), headers, len(batch.events) + len(batch.patches))
