@@ -41,7 +41,7 @@ def quality_report(store: DetectionStore, project_id: str, since_us: int, until_
         "from": iso(since_us),
         "to": iso(until_us),
         "detectors": [agreement_json(c) for c in store.quality(project_id, since_us, until_us)],
-        "human": {"flagged": humans, "success_rate": human_ok / humans if humans else None},
+        "human": {"flagged": humans, "success": human_ok, "success_rate": human_ok / humans if humans else None},
         "queue": {"queued": lag.queued,
                   "lag_seconds": 0.0 if oldest is None else max(0.0, (time.time_ns() // 1000 - oldest) / 1e6)},
     }
