@@ -64,12 +64,17 @@ class Sql:
         if rows:
             self.conn.cursor().executemany(self.q(sql), rows)
 
-    def chunked(self, sql: str, head: Sequence[Any], keys: Sequence[Any]) -> list[Any]:
-        """`sql` with `{marks}` for an IN list, run over `keys` in chunks."""
+    def chunked(self, sql: str, head: Sequence[Any], keys: Sequence[Any], *, rows: bool = True) -> list[Any]:
+        """`sql` with `{marks}` for an IN list, run over `keys` in chunks (`rows=False`: a statement
+        that returns none)."""
         out: list[Any] = []
         for start in range(0, len(keys), CHUNK):
             part = list(keys[start:start + CHUNK])
-            out += self.all(sql.format(marks=", ".join("?" * len(part))), (*head, *part))
+            statement, args = sql.format(marks=", ".join("?" * len(part))), (*head, *part)
+            if rows:
+                out += self.all(statement, args)
+            else:
+                self.run(statement, args)
         return out
 
 
@@ -102,7 +107,7 @@ def complete(sql: Sql, outcomes: list[Outcome], gone: list[int], now_us: int, lo
              changed: FlagChanged) -> None:
     """Record every outcome, settle each touched event's final flag, and take the entries off the queue."""
     if gone:
-        sql.chunked("DELETE FROM detection_queue WHERE seq IN ({marks})", (), gone)
+        sql.chunked("DELETE FROM detection_queue WHERE seq IN ({marks})", (), gone, rows=False)
     for o in outcomes:
         _record(sql, o.project_id, o.event_id, o.detections, now_us)
         if o.blame_previous is not None:

@@ -25,7 +25,7 @@ def prune_batch(conn: psycopg.Connection, project_id: str, older_than_us: int) -
     seqs = [r["seq"] for r in rows]
     ids = [r["event_id"] for r in rows]
     conn.execute("DELETE FROM event_tags WHERE seq = ANY(%s)", (seqs,))
-    for table in ("feedback", "event_bases", "event_patches"):
+    for table in ("feedback", "event_bases", "event_patches", "detections", "evaluations", "response_events"):
         conn.execute(f"DELETE FROM {table} WHERE project_id = %s AND event_id = ANY(%s)", (project_id, ids))
     changes = SessionChanges()
     for key in sorted({(project_id, r["session_id"]) for r in rows if r["session_id"]}):

@@ -34,7 +34,7 @@ def prune_batch(conn: sqlite3.Connection, project_id: str, older_than_us: int) -
     seqs = [(row["seq"],) for row in rows]
     ids = [(project_id, row["event_id"]) for row in rows]
     conn.executemany("DELETE FROM event_tags WHERE project_id = ? AND tag = ? AND ts_us = ? AND seq = ?", tags)
-    for table in ("feedback", "event_bases", "event_patches"):
+    for table in ("feedback", "event_bases", "event_patches", "detections", "evaluations", "response_events"):
         conn.executemany(f"DELETE FROM {table} WHERE project_id = ? AND event_id = ?", ids)
     conn.executemany("DELETE FROM events WHERE seq = ?", seqs)
     changes.flush(conn)

@@ -218,3 +218,16 @@ def test_postgres_claims_never_overlap(storage: Storage, project: Project, backe
     release.set()
     thread.join(30)
     assert len(first) == 4 and len(second) == 6 and not set(first) & set(second)
+
+
+def test_pruned_events_leave_no_detections_and_drop_out_of_the_queue(storage: Storage, project: Project) -> None:
+    store = cast(DetectionStore, storage)
+    old, kept = make_event(timestamp_us=BASE_US - 10), make_event(timestamp_us=BASE_US + 10)
+    _ingest(storage, project, [old])
+    _drain(store, lambda e: [_rules("failure", "hard")])
+    _ingest(storage, project, [kept])
+    store.rerun_detection(project.id, 0, NOW * 2, NOW, 100)  # the old event is queued again, then pruned
+    assert storage.prune(BASE_US) == 1
+    assert store.detections_for(project.id, [old.event_id]) == {}
+    assert _drain(store, lambda e: [_rules(None)]) == [kept.event_id]
+    assert store.detection_lag(project.id).queued == 0
