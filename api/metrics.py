@@ -74,11 +74,17 @@ class _DetectionCollector(Collector):
         self._clock = clock
 
     def collect(self):  # type: ignore[override]
-        lag = self._store.detection_lag(None)
-        yield GaugeMetricFamily("phosphobs_detection_queue_depth", "Events waiting for detection.", value=lag.queued)
-        age = 0.0 if lag.oldest_enqueued_us is None else max(0.0, self._clock() - lag.oldest_enqueued_us / 1e6)
-        yield GaugeMetricFamily("phosphobs_detection_lag_seconds",
-                                "Age of the oldest event waiting for detection (0 when none waits).", value=age)
+        try:
+            lag = self._store.detection_lag(None)
+        except Exception:  # the database is unreachable or not migrated yet: the other metrics still render
+            lag = None
+        if lag is not None:
+            yield GaugeMetricFamily("phosphobs_detection_queue_depth", "Events waiting for detection.",
+                                    value=lag.queued)
+            oldest = lag.oldest_enqueued_us
+            age = 0.0 if oldest is None else max(0.0, self._clock() - oldest / 1e6)
+            yield GaugeMetricFamily("phosphobs_detection_lag_seconds",
+                                    "Age of the oldest event waiting for detection (0 when none waits).", value=age)
         done = CounterMetricFamily("phosphobs_detections", "Detections recorded by this process.",
                                    labels=["detector", "outcome"])
         for (detector, outcome), n in sorted(self._stats.detections.items()):

@@ -82,6 +82,11 @@ def test_judge_verdicts_land_with_usage_and_calibration_examples(api: ApiProject
     flagged = api.client.get(f"/api/events/{disliked}").json()
     assert (flagged["flag"], flagged["flag_source"], flagged["detected_flag"]) == ("failure", "user", "failure")
 
+    metrics = api.client.get("/metrics").text  # lag and counters for Prometheus
+    assert "phosphobs_detection_queue_depth " in metrics and "phosphobs_detection_lag_seconds " in metrics
+    assert 'phosphobs_detections_total{detector="judge",outcome="success"}' in metrics
+    assert 'phosphobs_judge_tokens_total{type="input"}' in metrics
+
 
 def test_fenced_json_and_failures_and_previous_turns(api: ApiProject, judge: FakeJudge) -> None:
     marker = uuid.uuid4().hex
