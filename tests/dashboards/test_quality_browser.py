@@ -31,6 +31,11 @@ def test_quality_card_disagreements_rerun_and_judge_switch(page, server: ServerP
     assert f"q {marker}" in disagreement and "failure" in disagreement and "success" in disagreement
     shot(page, "overview-quality")
 
+    page.goto(f"{base}/events/{refusal}")
+    assert page.inner_text("#final-flag") == "success" and page.inner_text("#flag-source") == "user"
+    assert "refusal" in page.inner_text("#detection")
+
+    page.goto(f"{base}/overview?range=24h")
     page.on("dialog", lambda dialog: dialog.accept())
     page.click("#rerun")
     page.wait_for_load_state()
