@@ -37,7 +37,8 @@ def create_app(settings: Settings) -> FastAPI:
         metrics.watch_detection(storage, detector.stats)
 
     grpc_server = (
-        OtlpGrpcServer(pipeline, authenticate.resolve, settings.host, settings.grpc_port, settings.max_body_bytes,
+        OtlpGrpcServer(pipeline.submit, authenticate.resolve, settings.host, settings.grpc_port,
+                       settings.max_body_bytes,
                        on_reject=lambda status: metrics.rejected(rejection_reason(status) or "other"))
         if settings.grpc_port
         else None
@@ -78,11 +79,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(RejectionCounter, metrics=metrics)
     install_error_handlers(app)
     app.include_router(health.router)
-    app.include_router(native_router(pipeline, authenticate, settings.max_body_bytes))
+    app.include_router(native_router(pipeline.submit, authenticate, settings.max_body_bytes))
     app.include_router(
-        otlp_router(pipeline, authenticate, settings.max_body_bytes, settings.max_decompressed_bytes)
+        otlp_router(pipeline.submit, authenticate, settings.max_body_bytes, settings.max_decompressed_bytes)
     )
-    app.include_router(feedback_router(pipeline, authenticate, settings.max_body_bytes))
+    app.include_router(feedback_router(pipeline.submit, authenticate, settings.max_body_bytes))
     app.include_router(events.router)
     app.include_router(sessions.router)
     app.include_router(quality.router)

@@ -10,6 +10,7 @@ from phosphobs.api.settings import Settings
 from phosphobs.collector.errors import UNAUTHENTICATED, ApiError
 from phosphobs.collector.pipeline import IngestPipeline
 from phosphobs.collector.principal import Principal
+from phosphobs.storage.clock import now_us
 from phosphobs.storage.protocol import Storage, TouchKeyOp
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
@@ -63,7 +64,7 @@ class KeyAuthenticator:
         match = self._storage.find_key(digest)
         if match is None or not hmac.compare_digest(match.key_hash, digest) or match.key.revoked_us is not None:
             return None
-        self._pipeline.submit_nowait(TouchKeyOp(match.key.id, time.time_ns() // 1000))
+        self._pipeline.submit_nowait(TouchKeyOp(match.key.id, now_us()))
         project = match.project
         return Principal(
             project_id=project.id,

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 from phosphobs.api.keys import display_prefix, hash_key, new_key
+from phosphobs.storage.clock import now_us
 from phosphobs.storage.protocol import ApiKey, Project, Storage
-
-
-def now_us() -> int:
-    return time.time_ns() // 1000
 
 
 def create_key(storage: Storage, project: Project, name: str) -> tuple[str, ApiKey]:

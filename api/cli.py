@@ -6,12 +6,13 @@ import argparse
 import getpass
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import cast
 
-from phosphobs.api.bootstrap import create_key, now_us
+from phosphobs.api.bootstrap import create_key
 from phosphobs.api.serialize import iso
 from phosphobs.api.settings import Settings, settings_from
+from phosphobs.storage.clock import now_us
 from phosphobs.storage.detection_store import DetectionStore
 from phosphobs.storage.open import UnsupportedDatabaseUrl, open_storage
 from phosphobs.storage.protocol import Storage
@@ -95,9 +96,10 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings_from(os.environ, vars(args))
 
 
-def _open(settings: Settings) -> Storage:
+def _open(settings: Settings, *, migrate: bool = True) -> Storage:
     storage = open_storage(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)
-    storage.migrate()
+    if migrate:
+        storage.migrate()
     return storage
 
 
@@ -114,46 +116,53 @@ def main(argv: Sequence[str] | None = None) -> int:
             from phosphobs.api.serve import serve
 
             return serve(settings)
-        storage = _open(settings)
+        # `db migrate` migrates itself, so it can say what it did; every other command needs the schema first
+        storage = _open(settings, migrate=(args.command, args.action) != ("db", "migrate"))
     except (ValueError, UnsupportedDatabaseUrl) as exc:
         return _fail(str(exc))
     try:
-        return _run(args, storage, settings)
+        return _COMMANDS[args.command](args, storage, settings)
     finally:
         storage.close()
 
 
-def _run(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
-    if args.command == "admin":
-        return _set_admin_password(args, storage, settings)
-    if args.command == "db":
-        if args.action == "prune":
-            cutoff = now_us() - args.older_than
-            print(f"pruned {storage.prune(cutoff)} events older than {iso(cutoff)}")
-            return 0
-        print("migrations applied" if storage.migrate() is not None else "")
+def _db(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    if args.action == "prune":
+        cutoff = now_us() - args.older_than
+        print(f"pruned {storage.prune(cutoff)} events older than {iso(cutoff)}")
         return 0
-    if args.command == "projects":
-        if args.action == "create":
-            if storage.get_project(args.name):
-                return _fail(f"project {args.name!r} already exists")
-            project = storage.create_project(args.name, args.plan, now_us())
-            print(f"created project {project.name} ({project.id}) on plan {project.plan}")
-        elif args.action == "set-plan":
-            project = storage.get_project(args.name)
-            if project is None:
-                return _fail(f"no project {args.name!r}")
-            storage.set_project_plan(project.id, args.plan, args.rate_limit)
-            print(f"project {project.name}: plan {args.plan}, rate limit "
-                  f"{settings.rate_limit_for(args.plan, args.rate_limit) or 'unlimited'} events/min")
-        elif args.action == "judge":
-            return _judge_switch(args, storage, settings)
-        else:
-            print(f"{'NAME':<24} {'PLAN':<6} {'EVENTS/MIN':>10}  ID")
-            for p in storage.list_projects():
-                limit = settings.rate_limit_for(p.plan, p.rate_limit_per_min)
-                print(f"{p.name:<24} {p.plan:<6} {limit or 'unlimited':>10}  {p.id}")
-        return 0
+    applied = storage.migrate()
+    if applied:
+        print(f"applied {len(applied)} migration{'s' if len(applied) != 1 else ''}: {', '.join(applied)}")
+    else:
+        print("database already up to date; no migrations applied")
+    return 0
+
+
+def _projects(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    if args.action == "create":
+        if storage.get_project(args.name):
+            return _fail(f"project {args.name!r} already exists")
+        project = storage.create_project(args.name, args.plan, now_us())
+        print(f"created project {project.name} ({project.id}) on plan {project.plan}")
+    elif args.action == "set-plan":
+        project = storage.get_project(args.name)
+        if project is None:
+            return _fail(f"no project {args.name!r}")
+        storage.set_project_plan(project.id, args.plan, args.rate_limit)
+        print(f"project {project.name}: plan {args.plan}, rate limit "
+              f"{settings.rate_limit_for(args.plan, args.rate_limit) or 'unlimited'} events/min")
+    elif args.action == "judge":
+        return _judge_switch(args, storage, settings)
+    else:
+        print(f"{'NAME':<24} {'PLAN':<6} {'EVENTS/MIN':>10}  ID")
+        for p in storage.list_projects():
+            limit = settings.rate_limit_for(p.plan, p.rate_limit_per_min)
+            print(f"{p.name:<24} {p.plan:<6} {limit or 'unlimited':>10}  {p.id}")
+    return 0
+
+
+def _keys(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
     if args.action == "create":
         project = storage.get_project(args.project)
         if project is None:
@@ -211,6 +220,11 @@ def _set_admin_password(args: argparse.Namespace, storage: Storage, settings: Se
     storage.set_admin_password(settings.admin_username, hash_password(password), now_us())
     print(f"dashboard password set for {settings.admin_username!r}; its browser sessions were logged out")
     return 0
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace, Storage, Settings], int]] = {
+    "admin": _set_admin_password, "db": _db, "projects": _projects, "keys": _keys,
+}
 
 
 def run() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
+from phosphobs.storage.clock import now_us
 from phosphobs.storage.protocol import Storage
 from starlette.concurrency import run_in_threadpool
 
@@ -16,7 +16,7 @@ DAY_US = 86_400 * 1_000_000
 async def prune_forever(storage: Storage, days: int, every_seconds: float) -> None:
     """Prune now, then every `every_seconds`; a failed round is logged and retried next time."""
     while True:
-        cutoff = time.time_ns() // 1000 - days * DAY_US
+        cutoff = now_us() - days * DAY_US
         try:
             removed = await run_in_threadpool(storage.prune, cutoff)
             if removed:

@@ -11,13 +11,13 @@ import base64
 import hashlib
 import hmac
 import secrets
-import time
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import parse_qsl, quote
 
 from fastapi import Depends, Request
 from phosphobs.api.settings import Settings
+from phosphobs.storage.clock import now_us
 from phosphobs.storage.dashboard_records import WebSession
 from phosphobs.storage.protocol import Storage
 from starlette.concurrency import run_in_threadpool
@@ -27,10 +27,6 @@ SESSION_COOKIE = "phosphobs_session"
 LOGIN_CSRF_COOKIE = "phosphobs_login_csrf"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 MAX_FORM_BYTES = 64 * 1024
-
-
-def now_us() -> int:
-    return time.time_ns() // 1000
 
 
 def hash_password(password: str) -> str:

@@ -24,6 +24,7 @@ from otlp_ingest import request_body
 from phosphobs.collector.costs import estimate_costs
 from phosphobs.collector.otlp.decode import decode_traces
 from phosphobs.collector.otlp.normalize import normalize_traces
+from phosphobs.storage.clock import now_us
 from phosphobs.storage.protocol import IngestOp
 from phosphobs.storage.sqlite.store import SqliteStorage
 
@@ -35,7 +36,7 @@ def main() -> None:
     parser.add_argument("--per-commit", type=int, default=8)
     args = parser.parse_args()
     rng = random.Random(5)
-    now = time.time_ns() // 1000
+    now = now_us()
     project = str(uuid.uuid4())  # project ids are UUIDs, repeated in every index entry
     ops = []
     for _ in range(args.requests):

@@ -5,7 +5,6 @@ Pure: bytes in, events or a 422 with every bad field's path out.
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -133,6 +132,3 @@ def to_event(item: IngestEvent, now_us: int) -> Event:
         source="api",
     )
 
-
-def now_us() -> int:
-    return time.time_ns() // 1000

@@ -20,17 +20,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from phosphobs.collector.submit import PipelineClosed, PipelineFull
+from phosphobs.storage.clock import now_us
 from phosphobs.storage.protocol import IngestOp, Storage, WriteOp, WriteResult
 
 log = logging.getLogger("phosphobs.pipeline")
-
-
-class PipelineFull(Exception):
-    """The queue is at capacity; retry after a moment."""
-
-
-class PipelineClosed(Exception):
-    """The pipeline is shutting down and takes no more work."""
 
 
 @dataclass(slots=True)
@@ -52,7 +46,7 @@ class IngestPipeline:
         max_queued_items: int = 50_000,
         max_commit_items: int = 5_000,
         commits_in_flight: int = 1,
-        clock_us: Callable[[], int] = lambda: time.time_ns() // 1000,
+        clock_us: Callable[[], int] = now_us,
     ) -> None:
         self._storage = storage
         self._max_queued = max_queued_items
@@ -106,7 +100,7 @@ class IngestPipeline:
         self._queue.put(_Item(op, size, done))
 
     async def submit(self, op: WriteOp) -> WriteResult:
-        """Queue an op and wait until it is committed (or failed)."""
+        """Queue an op and wait until it is committed (or failed): the `Submit` receivers are given."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[WriteResult] = loop.create_future()
 

@@ -6,10 +6,9 @@ Times are integer microseconds since the Unix epoch (UTC) so ordering and window
 
 from __future__ import annotations
 
-import operator
 import uuid
-from dataclasses import dataclass, field, fields
-from typing import Any, Literal, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 Flag = Literal["success", "failure"]
 Source = Literal["api", "otlp"]
@@ -20,28 +19,11 @@ CostSource = Literal["reported", "estimated"]
 OTLP_EVENT_NAMESPACE = uuid.UUID("6f0c1d4e-3b8a-4d36-9a57-2f1b8c0e7d11")
 
 
-_T = TypeVar("_T")
-
-
-def pickled_by_fields(cls: type[_T]) -> type[_T]:
-    """Pickle as `cls(*field values)`. Records cross a process boundary once per group commit (the
-    SQLite writer process); the slots-dataclass default walks `fields()` in Python per object and
-    costs about twice as much."""
-    get = operator.attrgetter(*(f.name for f in fields(cls)))  # type: ignore[arg-type]
-
-    def __reduce__(self: _T) -> tuple[type[_T], tuple[Any, ...]]:
-        return cls, get(self)
-
-    cls.__reduce__ = __reduce__  # type: ignore[method-assign,assignment]
-    return cls
-
-
 def otlp_event_id(trace_id: str, span_id: str) -> str:
     """Deterministic event id for a span, so exporter retries never duplicate."""
     return str(uuid.uuid5(OTLP_EVENT_NAMESPACE, f"{trace_id.lower()}:{span_id.lower()}"))
 
 
-@pickled_by_fields
 @dataclass(slots=True)
 class Event:
     """One LLM interaction (or tool/embedding step), whatever wire format it came in."""
@@ -81,7 +63,6 @@ class Feedback:
     source: str | None = None
 
 
-@pickled_by_fields
 @dataclass(slots=True, frozen=True)
 class EventPatch:
     """Content for a span's event that travels separately (an OTLP log record).
@@ -97,7 +78,6 @@ class EventPatch:
     fields: dict[str, Any] = field(default_factory=dict)
 
 
-@pickled_by_fields
 @dataclass(slots=True, frozen=True)
 class TraceHint:
     """Session/user found on any span of a trace (often a wrapper span); applies to the whole trace."""
@@ -108,7 +88,6 @@ class TraceHint:
     user_id: str | None = None
 
 
-@pickled_by_fields
 @dataclass(slots=True, frozen=True)
 class Evaluation:
     """An evaluation result that arrived over OTel (`gen_ai.evaluation.result`)."""

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from phosphobs.api.bootstrap import create_key, now_us
+from phosphobs.api.bootstrap import create_key
+from phosphobs.storage.clock import now_us
 from phosphobs.storage.protocol import Project, Storage
 from phosphobs.storage.sqlite.store import SqliteStorage
 

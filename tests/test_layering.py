@@ -16,7 +16,7 @@ ALLOWED = {
     "exporters": {"phosphobs.exporters"},
     "storage": {"phosphobs.storage"},
     "collector": {"phosphobs.collector", "phosphobs.storage.models", "phosphobs.storage.protocol",
-                  "phosphobs.storage.enrichment"},
+                  "phosphobs.storage.enrichment", "phosphobs.storage.clock"},
     "dashboards": {"phosphobs.dashboards"},
     "api": {"phosphobs."},
 }
@@ -54,6 +54,62 @@ def test_imports_follow_the_architecture(top: str) -> None:
         for name in phosphobs_imports(path):
             assert any(name == a or name.startswith(a + ".") or (a.endswith(".") and name.startswith(a))
                        for a in allowed), f"{path.relative_to(ROOT)} imports {name}"
+
+
+def _matches(name: str, prefixes: set[str]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+# Inside collector/: OTLP translation is pure (protobufs in, records out); receivers reach storage only
+# through the `Submit` function they are given; the collector's own core never knows its receivers.
+COLLECTOR_ALLOWED = {
+    "collector/otlp": {"phosphobs.collector.otlp", "phosphobs.storage.models", "phosphobs.storage.enrichment"},
+}
+COLLECTOR_FORBIDDEN = {
+    "collector/receivers": {"phosphobs.collector.pipeline", "phosphobs.storage.protocol"},
+    "collector": {"phosphobs.collector.receivers"},  # its top-level modules
+}
+
+
+@pytest.mark.parametrize("folder", sorted(COLLECTOR_ALLOWED.keys() | COLLECTOR_FORBIDDEN.keys()))
+def test_imports_inside_the_collector_follow_its_layers(folder: str) -> None:
+    allowed, forbidden = COLLECTOR_ALLOWED.get(folder), COLLECTOR_FORBIDDEN.get(folder, set())
+    for path in (ROOT / folder).glob("*.py"):
+        for name in phosphobs_imports(path):
+            where = f"{path.relative_to(ROOT)} imports {name}"
+            assert allowed is None or _matches(name, allowed), where
+            assert not _matches(name, forbidden), where
+
+
+def _module_file(name: str) -> Path | None:
+    base = ROOT.joinpath(*name.split(".")[1:])  # phosphobs.collector.x → collector/x.py or collector/x/
+    return next((p for p in (base.with_suffix(".py"), base / "__init__.py") if p.is_file()), None)
+
+
+def _reachable(start: Path) -> set[str]:
+    """Every phosphobs module that importing `start` loads, directly or through what it imports."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for name in phosphobs_imports(todo.pop()):
+            if name not in seen and (path := _module_file(name)) is not None:
+                seen.add(name)
+                todo.append(path)
+    return seen
+
+
+@pytest.mark.parametrize("receiver", sorted(p.name for p in (ROOT / "collector" / "receivers").glob("*.py")))
+def test_receivers_reach_storage_only_through_submit(receiver: str) -> None:
+    reached = _reachable(ROOT / "collector" / "receivers" / receiver)
+    assert not any(_matches(name, {"phosphobs.collector.pipeline", "phosphobs.storage.sqlite",
+                                   "phosphobs.storage.postgres", "phosphobs.api"}) for name in reached), reached
+
+
+@pytest.mark.parametrize("module", sorted(p.name for p in (ROOT / "collector" / "otlp").glob("*.py")))
+def test_the_otlp_package_loads_no_receiver_pipeline_or_server(module: str) -> None:
+    reached = _reachable(ROOT / "collector" / "otlp" / module)
+    assert not any(_matches(name, {"phosphobs.collector.receivers", "phosphobs.collector.pipeline",
+                                   "phosphobs.collector.submit", "phosphobs.api"}) for name in reached), reached
 
 
 def test_importing_the_exporters_loads_nothing_of_the_server() -> None:

@@ -12,13 +12,13 @@ from phosphobs.api.web_auth import (
     AdminDep,
     checked_form,
     checked_login_form,
-    now_us,
     safe_next,
     set_session_cookie,
     start_session,
     token_hash,
     verify_password,
 )
+from phosphobs.storage.clock import now_us
 from phosphobs.storage.protocol import Storage
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response

@@ -8,8 +8,10 @@ from phosphobs.api.dashboard.pages_sessions import timeline_item
 from phosphobs.api.dashboard.render import SECURITY_HEADERS
 from phosphobs.api.enrich import events_json
 from phosphobs.api.web_auth import checked_form, safe_next
+from phosphobs.collector.errors import ApiError
+from phosphobs.collector.submit import submit_feedback
 from phosphobs.storage.models import Feedback
-from phosphobs.storage.protocol import EventQuery, FeedbackOp
+from phosphobs.storage.protocol import EventQuery
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
@@ -54,9 +56,10 @@ async def mark(request: Request, ctx: ProjectDep, event_id: str) -> Response:
     if flag not in ("success", "failure"):
         raise PageError(400, "flag must be success or failure")
     comment = clean(form.get("comment"), 10_000)
-    op = FeedbackOp(ctx.project.id, Feedback(event_id, flag, comment, f"dashboard:{ctx.session.username}"))  # type: ignore[arg-type]
-    result = await request.app.state.pipeline.submit(op)
-    if not result.ok:
-        raise PageError(503, "feedback not stored; try again")
+    feedback = Feedback(event_id, flag, comment, f"dashboard:{ctx.session.username}")  # type: ignore[arg-type]
+    try:
+        await submit_feedback(request.app.state.pipeline.submit, ctx.project.id, feedback)
+    except ApiError as exc:  # the API's refusal, shown as a page
+        raise PageError(exc.kind.status, f"feedback not stored: {exc.message}; try again") from exc
     target = safe_next(form.get("next")) if form.get("next") else f"/p/{ctx.project.id}/events/{event_id}"
     return RedirectResponse(target + f"#event-{event_id}", status_code=303, headers=SECURITY_HEADERS)

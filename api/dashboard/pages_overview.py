@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
@@ -10,6 +9,7 @@ from phosphobs.api.dashboard.charts import Series, align, bar_list, bucket_start
 from phosphobs.api.dashboard.common import ProjectDep, page
 from phosphobs.api.dashboard.pages_quality import quality_context
 from phosphobs.api.dashboard.render import fmt_cost, fmt_duration_ms, fmt_int
+from phosphobs.storage.clock import now_us
 from phosphobs.storage.dashboard_records import HOUR_US
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
@@ -47,7 +47,7 @@ async def overview(request: Request, ctx: ProjectDep, range: str = "24h", rerun:
     if range not in RANGES:
         range = "24h"
     span, bucket = RANGES[range]
-    until = (time.time_ns() // 1000 // HOUR_US + 1) * HOUR_US
+    until = (now_us() // HOUR_US + 1) * HOUR_US
     since = until - span
     pid, storage = ctx.project.id, ctx.storage
     usage = await run_in_threadpool(storage.usage_series, pid, since, until, bucket)

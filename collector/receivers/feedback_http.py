@@ -6,15 +6,13 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request
-from phosphobs.collector.errors import OVERLOADED, STORAGE_FAILED, ApiError
 from phosphobs.collector.http_body import read_body
-from phosphobs.collector.native import now_us, parse_with
-from phosphobs.collector.pipeline import IngestPipeline, PipelineClosed, PipelineFull
+from phosphobs.collector.native import parse_with
 from phosphobs.collector.principal import Authenticate
 from phosphobs.collector.receivers.native_http import decode_json, require_json
 from phosphobs.collector.responses import json_response
+from phosphobs.collector.submit import Submit, submit_feedback
 from phosphobs.storage.models import Feedback
-from phosphobs.storage.protocol import FeedbackOp
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, TypeAdapter
 from starlette.responses import Response
 
@@ -35,7 +33,7 @@ def parse_feedback(body: bytes) -> FeedbackIn:
     return parse_with(_FEEDBACK, body)
 
 
-def feedback_router(pipeline: IngestPipeline, authenticate: Authenticate, max_body_bytes: int) -> APIRouter:
+def feedback_router(submit: Submit, authenticate: Authenticate, max_body_bytes: int) -> APIRouter:
     router = APIRouter(tags=["feedback"])
 
     @router.post("/api/feedback", status_code=201)
@@ -44,13 +42,7 @@ def feedback_router(pipeline: IngestPipeline, authenticate: Authenticate, max_bo
         require_json(request)
         item: FeedbackIn = decode_json(parse_feedback, await read_body(request, max_body_bytes))
         feedback = Feedback(str(item.event_id), item.flag, item.comment, item.source or "user")
-        op = FeedbackOp(principal.project_id, feedback, received_us=now_us())
-        try:
-            result = await pipeline.submit(op)
-        except (PipelineFull, PipelineClosed) as exc:
-            raise ApiError(OVERLOADED, str(exc), headers={"Retry-After": "1"}) from exc
-        if not result.ok:
-            raise ApiError(STORAGE_FAILED, f"feedback not stored: {result.error}", headers={"Retry-After": "1"})
+        await submit_feedback(submit, principal.project_id, feedback)
         return json_response({"event_id": feedback.event_id, "flag": feedback.flag, "status": "recorded"}, 201)
 
     return router

@@ -9,15 +9,14 @@ from phosphobs.collector.native import (
     IngestEvent,
     InvalidPayload,
     MalformedJson,
-    now_us,
     parse_batch,
     parse_event,
     to_event,
 )
-from phosphobs.collector.pipeline import IngestPipeline
 from phosphobs.collector.principal import Authenticate, Principal
 from phosphobs.collector.responses import json_response
-from phosphobs.collector.submit import submit_ingest
+from phosphobs.collector.submit import Submit, submit_ingest
+from phosphobs.storage.clock import now_us
 from starlette.responses import Response
 
 
@@ -46,7 +45,7 @@ def _check_project(principal: Principal, items: list[IngestEvent]) -> None:
             )
 
 
-def native_router(pipeline: IngestPipeline, authenticate: Authenticate, max_body_bytes: int) -> APIRouter:
+def native_router(submit: Submit, authenticate: Authenticate, max_body_bytes: int) -> APIRouter:
     router = APIRouter(tags=["ingest"])
 
     @router.post("/api/ingest", status_code=201)
@@ -56,7 +55,7 @@ def native_router(pipeline: IngestPipeline, authenticate: Authenticate, max_body
         item = decode_json(parse_event, await read_body(request, max_body_bytes))
         _check_project(principal, [item])
         event = to_event(item, now_us())
-        result, headers = await submit_ingest(pipeline, principal, [event])
+        result, headers = await submit_ingest(submit, principal, [event])
         status = result.statuses[0]
         return json_response(
             {"event_id": event.event_id, "status": status}, 201 if status == "created" else 200, headers
@@ -70,7 +69,7 @@ def native_router(pipeline: IngestPipeline, authenticate: Authenticate, max_body
         _check_project(principal, items)
         received = now_us()
         events = [to_event(item, received) for item in items]
-        result, headers = await submit_ingest(pipeline, principal, events)
+        result, headers = await submit_ingest(submit, principal, events)
         results = [{"event_id": e.event_id, "status": s} for e, s in zip(events, result.statuses, strict=True)]
         created = sum(1 for s in result.statuses if s == "created")
         body = {"results": results, "created": created, "duplicates": len(results) - created}

@@ -1,6 +1,6 @@
 """OTLP/gRPC receiver on its own port: TraceService, LogsService and MetricsService.
 
-Shares the normalize → pipeline path with OTLP/HTTP; errors map through the same error table to gRPC
+Shares the normalize → submit path with OTLP/HTTP; errors map through the same error table to gRPC
 status codes (UNAUTHENTICATED, INVALID_ARGUMENT, RESOURCE_EXHAUSTED, UNAVAILABLE).
 """
 
@@ -14,17 +14,17 @@ from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 from phosphobs.collector.errors import UNAUTHENTICATED, ApiError
-from phosphobs.collector.pipeline import IngestPipeline
 from phosphobs.collector.principal import Principal
 from phosphobs.collector.receivers.otlp_ingest import SIGNALS, SignalKind, ingest_request
+from phosphobs.collector.submit import Submit
 
 ResolveKey = Callable[[str], Awaitable[Principal]]
 OnReject = Callable[[int], None]  # told the HTTP-equivalent status of every refused export
 
 
 class _Receiver:
-    def __init__(self, pipeline: IngestPipeline, resolve: ResolveKey, on_reject: OnReject | None) -> None:
-        self.pipeline = pipeline
+    def __init__(self, submit: Submit, resolve: ResolveKey, on_reject: OnReject | None) -> None:
+        self.submit = submit
         self.resolve = resolve
         self.on_reject = on_reject
 
@@ -35,7 +35,7 @@ class _Receiver:
             if token is None:
                 raise ApiError(UNAUTHENTICATED, "missing API key: send metadata 'authorization: Bearer ph_…'")
             principal = await self.resolve(token)
-            outcome = await ingest_request(self.pipeline, principal, kind, request)
+            outcome = await ingest_request(self.submit, principal, kind, request)
         except ApiError as error:
             if self.on_reject is not None:
                 self.on_reject(error.kind.status)
@@ -91,9 +91,9 @@ class _Metrics(metrics_service_pb2_grpc.MetricsServiceServicer):
 class OtlpGrpcServer:
     """Lifecycle: start() binds the port (raising if taken), stop() frees it; start again works."""
 
-    def __init__(self, pipeline: IngestPipeline, resolve: ResolveKey, host: str, port: int,
+    def __init__(self, submit: Submit, resolve: ResolveKey, host: str, port: int,
                  max_message_bytes: int, on_reject: OnReject | None = None) -> None:
-        self._receiver = _Receiver(pipeline, resolve, on_reject)
+        self._receiver = _Receiver(submit, resolve, on_reject)
         self._address = f"{host}:{port}"
         self._max = max_message_bytes
         self._server: grpc.aio.Server | None = None

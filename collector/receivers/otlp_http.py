@@ -14,9 +14,9 @@ from google.rpc import status_pb2
 from phosphobs.collector.errors import BAD_REQUEST, TOO_LARGE, UNSUPPORTED_MEDIA, ApiError, ErrorClass
 from phosphobs.collector.http_body import read_body
 from phosphobs.collector.otlp.decode import JSON, PROTOBUF, OtlpDecodeError, encode_response, media_type
-from phosphobs.collector.pipeline import IngestPipeline
 from phosphobs.collector.principal import Authenticate
 from phosphobs.collector.receivers.otlp_ingest import SIGNALS, ingest_request
+from phosphobs.collector.submit import Submit
 from starlette.responses import Response
 
 _GRPC_CODES = {"INVALID_ARGUMENT": 3, "UNAUTHENTICATED": 16, "PERMISSION_DENIED": 7, "NOT_FOUND": 5,
@@ -37,7 +37,7 @@ def status_response(error: ApiError, content_type: str | None) -> Response:
     return Response(body, error.kind.status, headers=error.headers, media_type=encoding)
 
 
-def otlp_router(pipeline: IngestPipeline, authenticate: Authenticate, max_body_bytes: int,
+def otlp_router(submit: Submit, authenticate: Authenticate, max_body_bytes: int,
                 max_decompressed_bytes: int) -> APIRouter:
     router = APIRouter(tags=["otlp"])
 
@@ -52,7 +52,7 @@ def otlp_router(pipeline: IngestPipeline, authenticate: Authenticate, max_body_b
                                       max_decompressed_bytes)
             except OtlpDecodeError as exc:
                 raise ApiError(_DECODE_ERRORS.get(exc.status, BAD_REQUEST), str(exc)) from exc
-            outcome = await ingest_request(pipeline, principal, kind, decoded)
+            outcome = await ingest_request(submit, principal, kind, decoded)
         except ApiError as error:
             return status_response(error, content_type)
         encoding = media_type(content_type)

@@ -1,4 +1,4 @@
-"""One path for every OTLP signal and transport: decoded request → normalized records → pipeline.
+"""One path for every OTLP signal and transport: decoded request → normalized records → submit.
 
 HTTP and gRPC receivers differ only in how they read the request and render the outcome.
 """
@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from phosphobs.collector.native import now_us
 from phosphobs.collector.otlp.decode import (
     Signal,
     count_data_points,
@@ -18,9 +17,9 @@ from phosphobs.collector.otlp.decode import (
     decode_traces,
 )
 from phosphobs.collector.otlp.normalize import NormalizedBatch, normalize_logs, normalize_traces
-from phosphobs.collector.pipeline import IngestPipeline
 from phosphobs.collector.principal import Principal
-from phosphobs.collector.submit import submit_ingest
+from phosphobs.collector.submit import Submit, submit_ingest
+from phosphobs.storage.clock import now_us
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +44,7 @@ class OtlpOutcome:
     stored: int
 
 
-async def ingest_request(pipeline: IngestPipeline, principal: Principal, kind: SignalKind,
+async def ingest_request(submit: Submit, principal: Principal, kind: SignalKind,
                          request: Any) -> OtlpOutcome:
     """Normalize and commit one decoded Export*ServiceRequest; raises ApiError to refuse it whole."""
     if kind.normalize is None:
@@ -54,6 +53,6 @@ async def ingest_request(pipeline: IngestPipeline, principal: Principal, kind: S
     batch = kind.normalize(request, now_us())
     if not (batch.events or batch.patches or batch.trace_hints or batch.evaluations):
         return OtlpOutcome(batch.rejected, batch.error_message(), {}, 0)
-    _, headers = await submit_ingest(pipeline, principal, batch.events, batch.patches, batch.trace_hints,
+    _, headers = await submit_ingest(submit, principal, batch.events, batch.patches, batch.trace_hints,
                                      batch.evaluations)
     return OtlpOutcome(batch.rejected, batch.error_message(), headers, len(batch.events) + len(batch.patches))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -92,3 +93,16 @@ def test_env_vars_configure_the_cli_and_flags_win(tmp_path: Path, monkeypatch) -
     monkeypatch.setenv("PHOSPHOBS_DATA_DIR", str(tmp_path / "from-env"))
     assert main(["projects", "create", "envproj"]) == 0
     assert (tmp_path / "from-env" / "phosphobs.db").exists()
+
+
+def test_db_migrate_says_which_migrations_it_applied_then_that_none_were_left(tmp_path: Path) -> None:
+    first = cli("db", "migrate", data_dir=tmp_path)
+    conn = sqlite3.connect(tmp_path / "phosphobs.db")
+    try:
+        names = [row[0] for row in conn.execute("SELECT name FROM schema_migrations ORDER BY rowid")]
+    finally:
+        conn.close()
+    assert first.returncode == 0 and len(names) > 1
+    assert first.stdout.strip() == f"applied {len(names)} migrations: {', '.join(names)}"
+    again = cli("db", "migrate", data_dir=tmp_path)
+    assert again.returncode == 0 and again.stdout.strip() == "database already up to date; no migrations applied"

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from phosphobs.api.bootstrap import now_us
+from phosphobs.storage.clock import now_us
 from phosphobs.storage.postgres.store import PostgresStorage
 from phosphobs.storage.protocol import Project, Storage
 from phosphobs.storage.sqlite.store import SqliteStorage

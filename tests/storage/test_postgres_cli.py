@@ -6,8 +6,9 @@ import subprocess
 import sys
 from collections.abc import Iterator
 
+import psycopg
 import pytest
-from phosphobs.api.bootstrap import now_us
+from phosphobs.storage.clock import now_us
 from phosphobs.storage.open import open_storage
 from phosphobs.storage.protocol import IngestOp
 
@@ -31,11 +32,17 @@ def cli(*args: str, url: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_migrate_twice_is_a_no_op_and_prune_deletes_old_events(database: str) -> None:
-    assert cli("db", "migrate", url=database).returncode == 0
-    assert cli("db", "migrate", url=database).returncode == 0
+    first = cli("db", "migrate", url=database)
+    assert first.returncode == 0 and first.stdout.startswith("applied ")
+    again = cli("db", "migrate", url=database)
+    assert again.returncode == 0 and again.stdout.strip() == "database already up to date; no migrations applied"
     store = open_storage(database)
     try:
         assert store.migrate() == []
+        with psycopg.connect(database) as conn:
+            names = {row[0] for row in conn.execute("SELECT name FROM schema_migrations")}
+        count, _, listed = first.stdout.strip().removeprefix("applied ").partition(" migrations: ")
+        assert int(count) == len(names) and set(listed.split(", ")) == names
         project = store.create_project("shop", "free", now_us())
         old = make_event(session_id="s", timestamp_us=now_us() - 40 * DAY_US)
         new = make_event(session_id="s", timestamp_us=now_us() - DAY_US)

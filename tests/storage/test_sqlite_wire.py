@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from phosphobs.storage.models import EventPatch, TraceHint
 from phosphobs.storage.protocol import IngestOp
 from phosphobs.storage.rows import JsonText, event_row, with_decoded_metadata
 from phosphobs.storage.sqlite import wire
@@ -20,3 +21,11 @@ def test_an_event_arrives_with_the_same_row_and_its_metadata_already_encoded() -
                                                                                None, 1)
     assert with_decoded_metadata(second) == event
     assert with_decoded_metadata(event) is event  # nothing to decode
+
+
+def test_patches_and_trace_hints_arrive_equal() -> None:
+    patch = EventPatch("e", "t" * 32, "s" * 16, "0001", {"output": "hi", "tokens_out": 2})
+    hint = TraceHint("t" * 32, 5, session_id="sess", user_id=None)
+    op = IngestOp("p", [], None, patches=[patch, patch], trace_hints=[hint])
+    (arrived, _), = [wire.decode(wire.encode((op, 7)))]
+    assert arrived.patches == [patch, patch] and arrived.trace_hints == [hint]
