@@ -32,6 +32,10 @@ FlagChanged = Callable[[str, Any, "str | None"], None]
 EVENT_SELECT = ", ".join(f"e.{c}" for c in ("seq", *EVENT_COLUMNS, "flag_source", "detected_flag"))
 ENQUEUE = ("INSERT INTO detection_queue (seq, project_id, event_id, enqueued_us) VALUES (?, ?, ?, ?)"
            " ON CONFLICT (seq) DO NOTHING")
+# Detect again (content changed). DO NOTHING when queued: the entry will see the new content anyway, and
+# an entry a worker holds locked must never make ingest wait.
+REQUEUE = ("INSERT INTO detection_queue (seq, project_id, event_id, enqueued_us, rerun) VALUES (?, ?, ?, ?, 1)"
+           " ON CONFLICT (seq) DO NOTHING")
 
 
 class Sql:

@@ -38,7 +38,8 @@ def ingest(conn: psycopg.Connection, op: IngestOp, now_us: int, changes: Session
     for hint in op.trace_hints:
         apply_trace_hint(conn, project, hint, changes)
     if op.patches:  # before the events: a span in this same op picks its patches up on insert
-        refresh_patched(conn, project, store_patches(conn, project, op.patches), changes)
+        refresh_patched(conn, project, store_patches(conn, project, op.patches), changes,
+                        (op.received_us or now_us) if detect else None)
     ids = list(dict.fromkeys(e.event_id for e in op.events))
     existing = {r["event_id"] for r in conn.execute(
         "SELECT event_id FROM events WHERE project_id = %s AND event_id = ANY(%s)", (project, ids)).fetchall()}

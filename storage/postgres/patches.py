@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import replace
 
 import psycopg
+from phosphobs.storage.detection_sql import REQUEUE
 from phosphobs.storage.enrichment import apply_patches
 from phosphobs.storage.models import Event, EventPatch
 from phosphobs.storage.postgres import rollup
@@ -64,8 +65,13 @@ def merge_pending(conn: psycopg.Connection, project: str, events: list[Event]) -
     return [apply_patches(e, pending[e.event_id]) if e.event_id in pending else e for e in events]
 
 
-def refresh_patched(conn: psycopg.Connection, project: str, event_ids: set[str], changes: SessionChanges) -> None:
-    """Rewrite already-stored events that just received new patches."""
+def refresh_patched(conn: psycopg.Connection, project: str, event_ids: set[str], changes: SessionChanges,
+                    requeue_us: int | None = None) -> None:
+    """Rewrite already-stored events that just received new patches.
+
+    `requeue_us`: an event whose input or output changed is queued for detection again (at that time),
+    so detectors never keep a verdict on content that was still on its way."""
+    requeued: list[tuple[int, str, str, int]] = []
     ids = sorted(event_ids)
     patches = patches_for(conn, project, ids)
     rows = conn.execute(
@@ -91,5 +97,9 @@ def refresh_patched(conn: psycopg.Connection, project: str, event_ids: set[str],
         old = rollup.facts_from_row(row)
         changes.usage(project, [old], [replace(old, model=merged.model, tokens_in=merged.tokens_in,
                                                     tokens_out=merged.tokens_out)])
+        if requeue_us is not None and (merged.input, merged.output) != (row["input"], row["output"]):
+            requeued.append((row["seq"], project, row["event_id"], requeue_us))
         if row["session_id"]:
             changes.recompute((project, row["session_id"]))
+    if requeued:
+        conn.cursor().executemany(REQUEUE.replace("?", "%s"), requeued)

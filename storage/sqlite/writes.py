@@ -130,7 +130,8 @@ def _ingest(conn: sqlite3.Connection, op: IngestOp, now_us: int, changes: Sessio
     project = op.project_id
     contexts = trace_context.resolve(conn, project, op.trace_hints, op.events, changes)
     if op.patches:  # before the events: a span in this same op picks its patches up on insert
-        refresh_patched(conn, project, store_patches(conn, project, op.patches), changes)
+        refresh_patched(conn, project, store_patches(conn, project, op.patches), changes,
+                        (op.received_us or now_us) if detect else None)
     ids = list(dict.fromkeys(e.event_id for e in op.events))
     seen = {r[0] for r in lookup_in(conn, "SELECT event_id FROM events WHERE project_id = ? AND event_id IN ({marks})",
                                   project, ids)}

@@ -231,3 +231,21 @@ def test_pruned_events_leave_no_detections_and_drop_out_of_the_queue(storage: St
     assert store.detections_for(project.id, [old.event_id]) == {}
     assert _drain(store, lambda e: [_rules(None)]) == [kept.event_id]
     assert store.detection_lag(project.id).queued == 0
+
+
+def test_content_that_arrives_after_detection_queues_the_event_again(storage: Storage, project: Project) -> None:
+    from phosphobs.storage.models import EventPatch, otlp_event_id
+
+    store = cast(DetectionStore, storage)
+    trace_id, span_id = "a" * 32, "b" * 16
+    event = make_event(event_id=otlp_event_id(trace_id, span_id), input="", output="", trace_id=trace_id,
+                       span_id=span_id, source="otlp")
+    _ingest(storage, project, [event])
+    _drain(store, lambda e: [_rules(None)])  # no content yet: the rules abstained
+    patch = EventPatch(event.event_id, trace_id, span_id, "1",
+                       {"output_messages": [{"role": "assistant", "content": "Paris."}]})
+    [result] = storage.write([IngestOp(project.id, [], None, patches=[patch])], NOW + 5)
+    assert result.ok
+    with store.claim_detections(10, NOW + 10) as claim:
+        [item] = claim.items
+        assert item.rerun and item.stored.event.output == "Paris." and item.done == {("rules", "1")}
