@@ -151,3 +151,53 @@ def test_the_budget_holds(judge: FakeJudge, tmp_path: Path) -> None:
         api.client.close()
     finally:
         proc.stop()
+
+
+def test_sessions_rates_filters_quality_and_rerun(api: ApiProject, judge: FakeJudge) -> None:
+    marker = uuid.uuid4().hex
+    session = f"s-{marker}"
+    good = ingest(api, f"good {marker}", "fine answer", session_id=session, timestamp="2026-01-01T00:00:00Z")
+    bad = ingest(api, f"bad {marker}", "a BAD answer", session_id=session, timestamp="2026-01-01T00:00:01Z")
+    for event_id in (good, bad):
+        wait_for(detected(api.client, event_id, "judge"), what="the judge")
+    # the human agrees about the good one and overrules the judge on the bad one
+    for event_id in (good, bad):
+        assert api.client.post("/api/feedback", json={"event_id": event_id, "flag": "success"}).status_code in (
+            200, 201)
+    other = f"o-{marker}"
+    ingest(api, f"other {marker}", "another BAD answer", session_id=other, timestamp="2026-01-01T00:00:02Z")
+    wait_for(queue_empty(api.client), what="the queue to drain")
+
+    got = api.client.get(f"/api/sessions/{session}").json()
+    assert (got["success_rate"], got["success_rate_user"]) == (1.0, 1.0)
+    got = api.client.get(f"/api/sessions/{other}").json()
+    assert (got["success_rate"], got["success_rate_user"]) == (0.0, None)
+    listed = api.client.get("/api/sessions", params={"flag_source": "user"}).json()["data"]
+    assert [s["session_id"] for s in listed] == [session]
+    listed = api.client.get("/api/sessions", params={"detected_flag": "failure"}).json()["data"]
+    assert sorted(s["session_id"] for s in listed) == sorted([session, other])
+    events = api.client.get("/api/events", params={"flag_source": "detector"}).json()["data"]
+    assert [e["input"] for e in events] == [f"other {marker}"]
+    assert api.client.get("/api/events", params={"flag_source": "bogus"}).status_code == 422
+
+    report = api.client.get("/api/quality", params={"from": "2026-01-01T00:00:00Z",
+                                                    "to": "2026-01-02T00:00:00Z"}).json()
+    [judged] = [d for d in report["detectors"] if d["detector"] == "judge"]
+    assert (judged["events_judged"], judged["failures_found"], judged["human_flagged"]) == (3, 2, 2)
+    assert (judged["agreement"], judged["precision"], judged["recall"]) == (0.5, 0.0, None)
+    assert judged["counts"] == {"true_failure": 0, "false_failure": 1, "missed_failure": 0, "true_success": 1}
+    assert report["human"] == {"flagged": 2, "success": 2, "success_rate": 1.0}
+    [row] = api.client.get("/api/quality/disagreements", params={"from": "2026-01-01T00:00:00Z"}).json()["data"]
+    assert (row["event_id"], row["detector_flag"], row["human_flag"]) == (bad, "failure", "success")
+    assert api.client.get("/api/quality", params={"from": "2026-01-02T00:00:00Z",
+                                                  "to": "2026-01-01T00:00:00Z"}).status_code == 422
+
+    # re-run: the range is judged again, still one detection per detector version
+    before = len(judge.calls_about(f"bad {marker}"))
+    rerun = api.client.post("/api/detection/rerun", params={"from": "2026-01-01T00:00:01Z",
+                                                            "to": "2026-01-01T00:00:02Z"})
+    assert (rerun.status_code, rerun.json()) == (202, {"queued": 1})
+    wait_for(lambda: len(judge.calls_about(f"bad {marker}")) == before + 1, what="the judge to be asked again")
+    wait_for(queue_empty(api.client), what="the queue to drain")
+    body = api.client.get(f"/api/events/{bad}").json()
+    assert sorted(d["detector"] for d in body["detections"]) == ["judge", "rules"]
