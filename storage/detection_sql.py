@@ -45,6 +45,9 @@ class Sql:
         self.conn = conn
         self._pg = mark != "?"
         self._cache: dict[str, str] = {}
+        # the response id an event's metadata holds (`response.id`), read by the database
+        self.response_id = ("(metadata -> 'response' ->> 'id')" if self._pg
+                            else "CAST(json_extract(metadata, '$.response.id') AS TEXT)")
 
     def q(self, sql: str) -> str:
         if not self._pg:
@@ -109,27 +112,36 @@ def claim(sql: Sql, limit: int, ready_us: int, lock: str = "") -> tuple[list[Que
 
 def complete(sql: Sql, outcomes: list[Outcome], gone: list[int], now_us: int, lock: str,
              changed: FlagChanged) -> None:
-    """Record every outcome, settle each touched event's final flag, and take the entries off the queue."""
+    """Record every outcome, settle each touched event's final flag, and take the entries off the queue.
+
+    A handful of statements per batch and project, not per event: the worker must stay cheap beside
+    ingest. A blame (the next user message said an answer was wrong) is recorded after the batch's own
+    verdicts, so it wins over that event's verdict in the same batch."""
     if gone:
         sql.chunked("DELETE FROM detection_queue WHERE seq IN ({marks})", (), gone, rows=False)
+    by_project: dict[str, list[Outcome]] = defaultdict(list)
     for o in outcomes:
-        _record(sql, o.project_id, o.event_id, o.detections, now_us)
-        if o.blame_previous is not None:
-            _record(sql, o.project_id, o.blame_previous[0], [o.blame_previous[1]], now_us)
-            recompute_flag(sql, o.project_id, o.blame_previous[0], lock, changed)
-        recompute_flag(sql, o.project_id, o.event_id, lock, changed)
-        if o.retry_at_us is None:
-            sql.run("DELETE FROM detection_queue WHERE seq = ?", (o.seq,))
-        else:
-            sql.run("UPDATE detection_queue SET enqueued_us = ?, attempts = attempts + 1 WHERE seq = ?",
-                    (o.retry_at_us, o.seq))
+        by_project[o.project_id].append(o)
+    for project_id, group in by_project.items():
+        verdicts = [(o.event_id, d) for o in group for d in o.detections]
+        verdicts += [o.blame_previous for o in group if o.blame_previous is not None]
+        touched = list(dict.fromkeys([o.event_id for o in group] + [v[0] for v in verdicts]))
+        settle(sql, project_id, touched, verdicts, now_us, lock, changed)
+    done = [o.seq for o in outcomes if o.retry_at_us is None]
+    if done:
+        sql.chunked("DELETE FROM detection_queue WHERE seq IN ({marks})", (), done, rows=False)
+    sql.many("UPDATE detection_queue SET enqueued_us = ?, attempts = attempts + 1 WHERE seq = ?",
+             [(o.retry_at_us, o.seq) for o in outcomes if o.retry_at_us is not None])
 
 
-def _record(sql: Sql, project_id: str, event_id: str, detections: list[Detection], now_us: int) -> None:
-    if not detections:
-        return
-    row = sql.one("SELECT ts_us FROM events WHERE project_id = ? AND event_id = ?", (project_id, event_id))
-    if row is None:
+def settle(sql: Sql, project_id: str, event_ids: list[str], verdicts: list[tuple[str, Detection]], now_us: int,
+           lock: str, changed: FlagChanged) -> None:
+    """Record `verdicts`, then set each event's detected, evaluated and final flag from all it has."""
+    rows = {r["event_id"]: r for r in sql.chunked(
+        f"SELECT seq, event_id, session_id, own_flag, flag_source, detected_flag, eval_flag,"
+        f" {sql.response_id} AS response_id, {FACT_COLUMNS} FROM events WHERE project_id = ?"
+        f" AND event_id IN ({{marks}}) ORDER BY seq{lock}", (project_id,), event_ids)}
+    if not rows:
         return
     sql.many(
         "INSERT INTO detections (project_id, event_id, detector, version, ts_us, flag, score, reason, evidence,"
@@ -137,32 +149,36 @@ def _record(sql: Sql, project_id: str, event_id: str, detections: list[Detection
         " ON CONFLICT (project_id, event_id, detector, version) DO UPDATE SET flag = excluded.flag,"
         " score = excluded.score, reason = excluded.reason, evidence = excluded.evidence, error = excluded.error,"
         " tokens_in = excluded.tokens_in, tokens_out = excluded.tokens_out, created_us = excluded.created_us",
-        [(project_id, event_id, d.detector, d.version, row["ts_us"], d.flag, d.score, d.reason, d.evidence,
-          d.error, d.tokens_in, d.tokens_out, d.created_us or now_us) for d in detections],
-    )
+        [(project_id, event_id, d.detector, d.version, rows[event_id]["ts_us"], d.flag, d.score, d.reason,
+          d.evidence, d.error, d.tokens_in, d.tokens_out, d.created_us or now_us)
+         for event_id, d in verdicts if event_id in rows])
+    ids = list(rows)
+    users = {r["event_id"]: r["flag"] for r in sql.chunked(
+        "SELECT event_id, flag FROM feedback WHERE project_id = ? AND event_id IN ({marks}) ORDER BY id",
+        (project_id,), ids)}  # the latest feedback wins
+    keys = [(event_id, r["response_id"]) for event_id, r in rows.items()]
+    evaluations = evaluations_for(sql, project_id, keys)
+    detections = detections_for(sql, project_id, ids)
+    updates = []
+    for event_id, row in rows.items():
+        labels = [label_flag(e.label) for e in reversed(evaluations.get(event_id, []))]  # latest first
+        otel = next((f for f in labels if f is not None), None)
+        detected = detected_flag(detections.get(event_id, []))
+        flag, source = final_flag(users.get(event_id), otel, detected, row["own_flag"])
+        if (flag, source, detected, otel) == (row["flag"], row["flag_source"], row["detected_flag"], row["eval_flag"]):
+            continue
+        updates.append((flag, source, detected, otel, row["seq"]))
+        if flag != row["flag"]:
+            changed(project_id, row, flag)
+    sql.many("UPDATE events SET flag = ?, flag_source = ?, detected_flag = ?, eval_flag = ? WHERE seq = ?", updates)
+    sql.many("INSERT INTO response_events (project_id, response_id, event_id) VALUES (?, ?, ?)"
+             " ON CONFLICT (project_id, response_id) DO NOTHING",
+             [(project_id, r["response_id"], event_id) for event_id, r in rows.items() if r["response_id"]])
 
 
 def recompute_flag(sql: Sql, project_id: str, event_id: str, lock: str, changed: FlagChanged) -> None:
-    """Set the event's detected, evaluated and final flag from everything recorded about it."""
-    row = sql.one(
-        f"SELECT seq, session_id, own_flag, flag_source, detected_flag, eval_flag, metadata, {FACT_COLUMNS}"
-        f" FROM events WHERE project_id = ? AND event_id = ?{lock}", (project_id, event_id))
-    if row is None:
-        return
-    user = sql.one("SELECT flag FROM feedback WHERE project_id = ? AND event_id = ? ORDER BY id DESC LIMIT 1",
-                   (project_id, event_id))
-    response_id = response_id_of(row["metadata"])
-    remember_response(sql, project_id, event_id, response_id)
-    labels = [label_flag(r["label"]) for r in _evaluation_rows(sql, project_id, [(event_id, response_id)])]
-    otel = next((f for f in labels if f is not None), None)
-    detected = detected_flag(detections_for(sql, project_id, [event_id]).get(event_id, []))
-    flag, source = final_flag(user["flag"] if user else None, otel, detected, row["own_flag"])
-    if (flag, source, detected, otel) == (row["flag"], row["flag_source"], row["detected_flag"], row["eval_flag"]):
-        return
-    sql.run("UPDATE events SET flag = ?, flag_source = ?, detected_flag = ?, eval_flag = ? WHERE seq = ?",
-            (flag, source, detected, otel, row["seq"]))
-    if flag != row["flag"]:
-        changed(project_id, row, flag)
+    """Settle one event's flag from what is recorded about it."""
+    settle(sql, project_id, [event_id], [], 0, lock, changed)
 
 
 def response_id_of(metadata: Any) -> str | None:
@@ -170,12 +186,6 @@ def response_id_of(metadata: Any) -> str | None:
     response = meta.get("response") if isinstance(meta, dict) else None
     value = response.get("id") if isinstance(response, dict) else None
     return str(value) if value is not None else None
-
-
-def remember_response(sql: Sql, project_id: str, event_id: str, response_id: str | None) -> None:
-    if response_id:
-        sql.run("INSERT INTO response_events (project_id, response_id, event_id) VALUES (?, ?, ?)"
-                " ON CONFLICT (project_id, response_id) DO NOTHING", (project_id, response_id, event_id))
 
 
 # ---------------------------------------------------------------- what detectors read

@@ -103,6 +103,8 @@ def parse_verdict(content: str) -> tuple[str, float, str]:
 
 
 class Judge:
+    NAME = NAME
+
     def __init__(self, config: JudgeConfig, client: httpx.Client | None = None) -> None:
         self.config = config
         headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}

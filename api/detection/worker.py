@@ -44,7 +44,7 @@ class WorkerStats:
 
 class DetectionWorker:
     def __init__(self, store: DetectionStore, *, judge: Judge | None, budget: Budget | None,
-                 settle_seconds: float, batch_size: int = 50, judge_concurrency: int = 4,
+                 settle_seconds: float, batch_size: int = 200, judge_concurrency: int = 4,
                  poll_seconds: float = 0.5, clock_us: Callable[[], int] = lambda: time.time_ns() // 1000) -> None:
         self._store = store
         self._judge = judge
@@ -105,33 +105,44 @@ class DetectionWorker:
         return list(self._pool.map(self._detect, items))
 
     def _detect(self, item: QueuedEvent) -> Outcome:
+        """One event. Its session's neighbours are read only when something needs them: the previous
+        answer when this message says it was wrong, the next message on a re-run (in order, the next
+        message blames this one itself), earlier turns for the judge."""
         stored, event = item.stored, item.stored.event
         now = self._clock_us()
         outcome = Outcome(item.seq, stored.project_id, event.event_id)
-        earlier, later = [], None
-        if stored.session_id is not None:
-            earlier, later = self._store.session_neighbours(stored.project_id, stored.session_id,
-                                                            event.timestamp_us, stored.seq, TURNS)
+        session = stored.session_id
         verdict = None
         if item.rerun or (rules.NAME, rules.VERSION) not in item.done:
+            later = None
+            if item.rerun and session is not None:
+                later = self._store.session_neighbours(stored.project_id, session, event.timestamp_us,
+                                                       stored.seq, 0)[1]
             verdict = rules.detect(event, later["input"] if later is not None else None, now)
             outcome.detections.append(verdict)
-            if earlier and rules.says_wrong(event.input):
-                outcome.blame_previous = (earlier[-1]["event_id"], rules.blame(event.input, now))
+            if session is not None and rules.says_wrong(event.input):
+                earlier = self._store.session_neighbours(stored.project_id, session, event.timestamp_us,
+                                                         stored.seq, 1)[0]
+                if earlier:
+                    outcome.blame_previous = (earlier[-1]["event_id"], rules.blame(event.input, now))
         judge = self._judge
         if judge is None or event.kind not in ("llm", "event") or not (event.input.strip() or event.output.strip()):
             return outcome
         if verdict is not None and verdict.evidence == "hard":
             return outcome  # rules already decide; the judge's budget is kept for real questions
-        if not item.rerun and (judge.config.version and ("judge", judge.config.version) in item.done):
+        if not item.rerun and (judge.NAME, judge.config.version) in item.done:
             return outcome
         if not self._store.judge_enabled(stored.project_id):
             return outcome  # the project opted out: its content is sent nowhere
         if self._budget is not None and not self._budget.try_acquire():
             outcome.retry_at_us = now + int(max(1.0, self._budget.wait_seconds()) * 1_000_000) - self._settle_us
             return outcome
+        turns = []
+        if session is not None:
+            earlier = self._store.session_neighbours(stored.project_id, session, event.timestamp_us, stored.seq,
+                                                     TURNS)[0]
+            turns = [(r["input"], r["output"]) for r in earlier]
         examples = self._store.judge_examples(stored.project_id, EXAMPLES)
         examples = [e for e in examples if (e[0], e[1]) != (event.input, event.output)]
-        turns = [(r["input"], r["output"]) for r in earlier]
         outcome.detections.append(judge.judge(build_messages(event, examples, turns), now))
         return outcome
