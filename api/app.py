@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -23,6 +23,17 @@ from phosphobs.collector.receivers.otlp_http import otlp_router
 from phosphobs.storage.open import open_storage
 
 
+def ingest_activity(pipeline: ObservedPipeline) -> Callable[[], bool]:
+    """Whether ingest queued or committed anything since the last call (the detection worker yields then)."""
+    last = [-1]
+
+    def busy() -> bool:
+        seen, last[0] = last[0], pipeline.committed_items
+        return pipeline.queued > 0 or seen != last[0]
+
+    return busy
+
+
 def create_app(settings: Settings) -> FastAPI:
     storage = open_storage(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous,
                            sqlite_writer_process=settings.sqlite_writer_process, detect=settings.detection)
@@ -32,7 +43,7 @@ def create_app(settings: Settings) -> FastAPI:
         commits_in_flight=storage.commits_in_flight,
     )
     authenticate = KeyAuthenticator(storage, pipeline, settings)
-    detector = build_worker(storage, settings)
+    detector = build_worker(storage, settings, ingest_activity(pipeline))
     if detector is not None:
         metrics.watch_detection(storage, detector.stats)
 

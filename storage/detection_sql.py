@@ -158,12 +158,15 @@ def settle(sql: Sql, project_id: str, event_ids: list[str], verdicts: list[tuple
         (project_id,), ids)}  # the latest feedback wins
     keys = [(event_id, r["response_id"]) for event_id, r in rows.items()]
     evaluations = evaluations_for(sql, project_id, keys)
-    detections = detections_for(sql, project_id, ids)
+    verdicts_of: dict[str, list[Any]] = defaultdict(list)
+    for r in sql.chunked("SELECT event_id, detector, flag, evidence, created_us FROM detections"
+                         " WHERE project_id = ? AND event_id IN ({marks})", (project_id,), ids):
+        verdicts_of[r["event_id"]].append((r["detector"], r["flag"], r["evidence"], r["created_us"]))
     updates = []
     for event_id, row in rows.items():
         labels = [label_flag(e.label) for e in reversed(evaluations.get(event_id, []))]  # latest first
         otel = next((f for f in labels if f is not None), None)
-        detected = detected_flag(detections.get(event_id, []))
+        detected = detected_flag(verdicts_of.get(event_id, []))
         flag, source = final_flag(users.get(event_id), otel, detected, row["own_flag"])
         if (flag, source, detected, otel) == (row["flag"], row["flag_source"], row["detected_flag"], row["eval_flag"]):
             continue

@@ -28,20 +28,27 @@ def label_flag(label: str | None) -> Flag | None:
     return None
 
 
-def detected_flag(detections: Iterable[Detection]) -> Flag | None:
-    """Combine detectors (the latest row per detector counts) into one detected flag."""
-    latest: dict[str, Detection] = {}
-    for d in detections:
-        if d.detector not in latest or d.created_us >= latest[d.detector].created_us:
-            latest[d.detector] = d
+Verdict = tuple[str, "Flag | None", "str | None", int]  # detector, flag, evidence, created_us
+
+
+def verdict_of(d: Detection) -> Verdict:
+    return d.detector, d.flag, d.evidence, d.created_us
+
+
+def detected_flag(verdicts: Iterable[Verdict]) -> Flag | None:
+    """Combine detectors (the latest verdict per detector counts) into one detected flag."""
+    latest: dict[str, Verdict] = {}
+    for v in verdicts:
+        if v[0] not in latest or v[3] >= latest[v[0]][3]:
+            latest[v[0]] = v
     rules, judge = latest.get("rules"), latest.get("judge")
-    if rules is not None and rules.flag == "failure" and rules.evidence == "hard":
+    if rules is not None and rules[1] == "failure" and rules[2] == "hard":
         return "failure"
-    if judge is not None and judge.flag is not None:
-        return judge.flag
-    if rules is not None and rules.flag is not None:
-        return rules.flag
-    others = [d.flag for name, d in sorted(latest.items()) if name not in ("rules", "judge") and d.flag]
+    if judge is not None and judge[1] is not None:
+        return judge[1]
+    if rules is not None and rules[1] is not None:
+        return rules[1]
+    others = [v[1] for name, v in sorted(latest.items()) if name not in ("rules", "judge") and v[1]]
     return others[0] if others else None
 
 

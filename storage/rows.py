@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any
 
 import orjson
@@ -71,8 +70,8 @@ def event_from_row(row: Any) -> Event:
         tokens_out=row["tokens_out"],
         cost_cents=row["cost_cents"],
         cost_source=row["cost_source"],
-        tags=json.loads(tags) if isinstance(tags, str) else list(tags or []),
-        metadata=json.loads(metadata) if isinstance(metadata, str) else dict(metadata or {}),
+        tags=orjson.loads(tags) if isinstance(tags, str) else list(tags or []),
+        metadata=orjson.loads(metadata) if isinstance(metadata, str) else dict(metadata or {}),
         source=row["source"],
         kind=row["kind"],
         status=row["status"],

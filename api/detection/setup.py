@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import cast
 
 from phosphobs.api.detection.budget import Budget
@@ -19,7 +20,8 @@ def judge_config(settings: Settings) -> JudgeConfig | None:
                        settings.judge_timeout_seconds, max(0, settings.judge_retries))
 
 
-def build_worker(storage: Storage, settings: Settings) -> DetectionWorker | None:
+def build_worker(storage: Storage, settings: Settings,
+                 ingest_busy: Callable[[], bool] = lambda: False) -> DetectionWorker | None:
     if not settings.detection:
         return None
     config = judge_config(settings)
@@ -27,4 +29,4 @@ def build_worker(storage: Storage, settings: Settings) -> DetectionWorker | None
     per_process = max(1, settings.judge_max_per_minute // max(1, settings.workers))
     return DetectionWorker(cast(DetectionStore, storage), judge=judge,
                            budget=Budget(per_process) if judge is not None else None,
-                           settle_seconds=settings.detection_settle_seconds)
+                           settle_seconds=settings.detection_settle_seconds, ingest_busy=ingest_busy)

@@ -24,6 +24,9 @@ from phosphobs.storage.detection_store import DetectionStore
 log = logging.getLogger("phosphobs.detection")
 EXAMPLES = 8
 TURNS = 6
+# While ingest is busy the worker takes at most this share of the time (it shares the process, and on
+# SQLite the database, with ingest): detection is deferrable, ingest is not. Idle ingest: full speed.
+BUSY_SHARE = 0.1
 
 
 @dataclass
@@ -45,13 +48,16 @@ class WorkerStats:
 class DetectionWorker:
     def __init__(self, store: DetectionStore, *, judge: Judge | None, budget: Budget | None,
                  settle_seconds: float, batch_size: int = 200, judge_concurrency: int = 4,
-                 poll_seconds: float = 0.5, clock_us: Callable[[], int] = lambda: time.time_ns() // 1000) -> None:
+                 poll_seconds: float = 0.5, clock_us: Callable[[], int] = lambda: time.time_ns() // 1000,
+                 ingest_busy: Callable[[], bool] = lambda: False) -> None:
+        """`ingest_busy`: whether ingest committed or queued anything since the last call."""
         self._store = store
         self._judge = judge
         self._budget = budget
         self._settle_us = int(settle_seconds * 1_000_000)
         self._batch = batch_size
         self._poll = poll_seconds
+        self._ingest_busy = ingest_busy
         self._clock_us = clock_us
         self._pool = ThreadPoolExecutor(judge_concurrency, thread_name_prefix="phosphobs-judge") if judge else None
         self._stop = threading.Event()
@@ -77,6 +83,7 @@ class DetectionWorker:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            started = time.monotonic()
             try:
                 worked = self.run_once()
             except Exception:  # the database is down or the batch failed: it stays queued, try later
@@ -84,6 +91,9 @@ class DetectionWorker:
                 worked = 0
             if not worked:
                 self._stop.wait(self._poll)
+            elif self._ingest_busy():
+                spent = time.monotonic() - started
+                self._stop.wait(min(self._poll * 10, spent * (1 - BUSY_SHARE) / BUSY_SHARE))
 
     def run_once(self) -> int:
         """Claim one batch, detect, record; returns how many entries it handled."""
