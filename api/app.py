@@ -20,7 +20,8 @@ from phosphobs.collector.receivers.feedback_http import feedback_router
 from phosphobs.collector.receivers.native_http import native_router
 from phosphobs.collector.receivers.otlp_grpc import OtlpGrpcServer
 from phosphobs.collector.receivers.otlp_http import otlp_router
-from phosphobs.storage.open import open_storage
+from phosphobs.storage.open import open_backend
+from phosphobs.storage.registry import StorageOptions
 
 
 def ingest_activity(pipeline: ObservedPipeline) -> Callable[[], bool]:
@@ -35,12 +36,14 @@ def ingest_activity(pipeline: ObservedPipeline) -> Callable[[], bool]:
 
 
 def create_app(settings: Settings) -> FastAPI:
-    storage = open_storage(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous,
-                           sqlite_writer_process=settings.sqlite_writer_process, detect=settings.detection)
+    opened = open_backend(settings.resolved_database_url,
+                          StorageOptions(settings.sqlite_synchronous, settings.sqlite_writer_process,
+                                         detect=settings.detection))
+    storage = opened.storage
     metrics = Metrics()  # this app's own registry: two apps in one process never share counts
     pipeline = ObservedPipeline(
         storage, metrics, max_queued_items=settings.max_queued_items, max_commit_items=settings.max_commit_items,
-        commits_in_flight=storage.commits_in_flight,
+        commits_in_flight=opened.commits_in_flight,
     )
     authenticate = KeyAuthenticator(storage, pipeline, settings)
     detector = build_worker(storage, settings, ingest_activity(pipeline))

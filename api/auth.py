@@ -11,7 +11,7 @@ from phosphobs.collector.errors import UNAUTHENTICATED, ApiError
 from phosphobs.collector.pipeline import IngestPipeline
 from phosphobs.collector.principal import Principal
 from phosphobs.storage.clock import now_us
-from phosphobs.storage.protocol import Storage, TouchKeyOp
+from phosphobs.storage.protocol import KeyLookup, TouchKeyOp
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
@@ -27,7 +27,7 @@ def bearer_token(conn: HTTPConnection) -> str | None:
 
 
 class KeyAuthenticator:
-    def __init__(self, storage: Storage, pipeline: IngestPipeline, settings: Settings) -> None:
+    def __init__(self, storage: KeyLookup, pipeline: IngestPipeline, settings: Settings) -> None:
         self._storage = storage
         self._pipeline = pipeline
         self._settings = settings

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from phosphobs.api.keys import display_prefix, hash_key, new_key
 from phosphobs.storage.clock import now_us
-from phosphobs.storage.protocol import ApiKey, Project, Storage
+from phosphobs.storage.protocol import ApiKey, Project, ProjectsAndKeys, Storage
 
 
-def create_key(storage: Storage, project: Project, name: str) -> tuple[str, ApiKey]:
+def create_key(storage: ProjectsAndKeys, project: Project, name: str) -> tuple[str, ApiKey]:
     """Returns the full key (the only time it exists outside the caller) and its stored record."""
     key = new_key()
     record = storage.create_key(project.id, name, display_prefix(key), hash_key(key), now_us())

@@ -13,9 +13,8 @@ from phosphobs.api.bootstrap import create_key
 from phosphobs.api.serialize import iso
 from phosphobs.api.settings import Settings, settings_from
 from phosphobs.storage.clock import now_us
-from phosphobs.storage.detection_store import DetectionStore
 from phosphobs.storage.open import UnsupportedDatabaseUrl, open_storage
-from phosphobs.storage.protocol import Storage
+from phosphobs.storage.protocol import DetectionStore, Storage
 
 
 def _database_flags(parser: argparse.ArgumentParser) -> None:

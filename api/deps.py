@@ -1,4 +1,6 @@
-"""Dependency aliases so routes read uniformly: `storage: StorageDep, principal: PrincipalDep`."""
+"""Dependency aliases so routes read uniformly: `storage: StorageDep, principal: PrincipalDep`.
+
+Routes get the storage as `EventReads`, the only role the REST API's reads need."""
 
 from __future__ import annotations
 
@@ -6,11 +8,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from phosphobs.collector.principal import Principal
-from phosphobs.storage.protocol import Storage
+from phosphobs.storage.protocol import EventReads
 from starlette.concurrency import run_in_threadpool
 
 
-def _storage(request: Request) -> Storage:
+def _storage(request: Request) -> EventReads:
     return request.app.state.storage
 
 
@@ -18,7 +20,7 @@ async def _principal(request: Request) -> Principal:
     return await request.app.state.authenticate(request)
 
 
-StorageDep = Annotated[Storage, Depends(_storage)]
+StorageDep = Annotated[EventReads, Depends(_storage)]
 PrincipalDep = Annotated[Principal, Depends(_principal)]
 
 __all__ = ["PrincipalDep", "StorageDep", "run_in_threadpool"]

@@ -9,9 +9,8 @@ from typing import Any, cast
 
 from phosphobs.api.deps import run_in_threadpool
 from phosphobs.api.serialize import event_json, session_json
-from phosphobs.storage.detection_sql import response_id_of
-from phosphobs.storage.detection_store import DetectionStore
-from phosphobs.storage.protocol import SessionRecord, Storage, StoredEvent
+from phosphobs.storage.protocol import DetectionStore, SessionRecord, Storage, StoredEvent
+from phosphobs.storage.sql.detection import response_id_of
 
 
 def _events_json(store: DetectionStore, project_id: str, events: list[StoredEvent]) -> list[dict[str, Any]]:

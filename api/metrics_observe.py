@@ -8,10 +8,11 @@ never reach the pipeline (auth, validation) are HTTP answers on the ingest paths
 from __future__ import annotations
 
 import time
+from typing import Protocol
 
 from phosphobs.api.metrics import Metrics
 from phosphobs.collector.pipeline import IngestPipeline, PipelineClosed, PipelineFull
-from phosphobs.storage.protocol import FeedbackOp, IngestOp, Storage, WriteOp, WriteResult
+from phosphobs.storage.protocol import EventWriter, FeedbackOp, IngestOp, Project, WriteOp, WriteResult
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -25,10 +26,16 @@ def rejection_reason(status: int) -> str | None:
     return _REASONS.get(status) or ("storage" if status >= 500 else None)
 
 
+class WriterWithProjects(EventWriter, Protocol):
+    """Writes, and project names for the metrics' labels."""
+
+    def get_project(self, name_or_id: str) -> Project | None: ...
+
+
 class ObservedPipeline(IngestPipeline):
     """`IngestPipeline` that reports committed events, feedback and commit waits to `Metrics`."""
 
-    def __init__(self, storage: Storage, metrics: Metrics, **kwargs: int) -> None:
+    def __init__(self, storage: WriterWithProjects, metrics: Metrics, **kwargs: int) -> None:
         super().__init__(storage, **kwargs)  # type: ignore[arg-type]
         self._names: dict[str, str] = {}
         self._lookup = storage

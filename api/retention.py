@@ -6,14 +6,14 @@ import asyncio
 import logging
 
 from phosphobs.storage.clock import now_us
-from phosphobs.storage.protocol import Storage
+from phosphobs.storage.protocol import Maintenance
 from starlette.concurrency import run_in_threadpool
 
 log = logging.getLogger("phosphobs.retention")
 DAY_US = 86_400 * 1_000_000
 
 
-async def prune_forever(storage: Storage, days: int, every_seconds: float) -> None:
+async def prune_forever(storage: Maintenance, days: int, every_seconds: float) -> None:
     """Prune now, then every `every_seconds`; a failed round is logged and retried next time."""
     while True:
         cutoff = now_us() - days * DAY_US

@@ -19,7 +19,7 @@ from fastapi import Depends, Request
 from phosphobs.api.settings import Settings
 from phosphobs.storage.clock import now_us
 from phosphobs.storage.dashboard_records import WebSession
-from phosphobs.storage.protocol import Storage
+from phosphobs.storage.protocol import WebAdmins
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -53,7 +53,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def ensure_admin(storage: Storage, settings: Settings) -> str | None:
+def ensure_admin(storage: WebAdmins, settings: Settings) -> str | None:
     """Apply PHOSPHOBS_ADMIN_PASSWORD, or on a database with no admin create one with a generated password.
 
     Returns the generated password (the only time it exists in clear), else None.
@@ -97,7 +97,7 @@ def safe_next(value: str | None) -> str:
 async def current_session(request: Request) -> WebSession:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        storage: Storage = request.app.state.storage
+        storage: WebAdmins = request.app.state.storage
         session = await run_in_threadpool(storage.get_web_session, token_hash(token), now_us())
         if session is not None:
             return session
@@ -108,7 +108,7 @@ async def current_session(request: Request) -> WebSession:
 AdminDep = Annotated[WebSession, Depends(current_session)]
 
 
-async def start_session(storage: Storage, settings: Settings, username: str) -> str:
+async def start_session(storage: WebAdmins, settings: Settings, username: str) -> str:
     """Create a session; returns the cookie token."""
     token = secrets.token_urlsafe(32)
     now = now_us()

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from phosphobs.collector.submit import PipelineClosed, PipelineFull
 from phosphobs.storage.clock import now_us
-from phosphobs.storage.protocol import IngestOp, Storage, WriteOp, WriteResult
+from phosphobs.storage.protocol import EventWriter, IngestOp, WriteOp, WriteResult
 
 log = logging.getLogger("phosphobs.pipeline")
 
@@ -41,7 +41,7 @@ def _op_size(op: WriteOp) -> int:
 class IngestPipeline:
     def __init__(
         self,
-        storage: Storage,
+        storage: EventWriter,
         *,
         max_queued_items: int = 50_000,
         max_commit_items: int = 5_000,

@@ -1,7 +1,13 @@
-"""The `Storage` contract every backend fulfils; the shared storage test suite holds them to it."""
+"""The storage contract, split by role: each consumer depends on the narrowest role it uses.
+
+`Storage` is every role at once: what a backend implements (the shared storage suite holds them to it)
+and what the process edge opens. Backend construction details (pools, writer processes, how many
+commits may be in flight) are not part of it: see `phosphobs.storage.registry`.
+"""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
@@ -15,6 +21,14 @@ from phosphobs.storage.dashboard_records import (
     UserQuery,
     UserSummary,
     WebSession,
+)
+from phosphobs.storage.detection_records import (
+    AgreementCounts,
+    Detection,
+    DetectionLag,
+    Disagreement,
+    Outcome,
+    QueuedEvent,
 )
 from phosphobs.storage.models import Evaluation, Event, EventPatch, Feedback, Flag, TraceHint
 
@@ -180,30 +194,35 @@ class Page(Generic[T]):
     next_after: Any | None
 
 
-class Storage(Protocol):
-    """Everything the server needs from a database. Methods are blocking; call them off the loop."""
+class EventWriter(Protocol):
+    """The ingest pipeline's view: group commits. Blocking, like every method here: call off the loop."""
 
-    def migrate(self) -> list[str]: ...
-    def close(self) -> None: ...
-
-    # writes: one transaction for the whole list (group commit); each op succeeds or fails alone
-    def write(self, ops: list[WriteOp], now_us: int) -> list[WriteResult]: ...
-    @property
-    def commits_in_flight(self) -> int:
-        """How many `write` calls may usefully run at once (they still commit one after another)."""
+    def write(self, ops: list[WriteOp], now_us: int) -> list[WriteResult]:
+        """One transaction for the whole list (group commit); each op succeeds or fails alone."""
         ...
 
-    # projects and keys
+
+class KeyLookup(Protocol):
+    """Authentication's view: what a presented key's hash resolves to."""
+
+    def find_key(self, key_hash: str) -> KeyMatch | None: ...
+
+
+class ProjectsAndKeys(KeyLookup, Protocol):
+    """Projects and API keys, for the CLI and bootstrap."""
+
     def create_project(self, name: str, plan: str, now_us: int) -> Project: ...
     def get_project(self, name_or_id: str) -> Project | None: ...
     def list_projects(self) -> list[Project]: ...
     def set_project_plan(self, project_id: str, plan: str, rate_limit_per_min: int | None) -> None: ...
     def create_key(self, project_id: str, name: str, prefix: str, key_hash: str, now_us: int) -> ApiKey: ...
-    def find_key(self, key_hash: str) -> KeyMatch | None: ...
     def list_keys(self, project_id: str | None = None) -> list[ApiKey]: ...
     def revoke_key(self, key_id_or_prefix: str, now_us: int) -> ApiKey | None: ...
 
-    # reads
+
+class EventReads(Protocol):
+    """The REST API's reads of events, feedback and sessions."""
+
     def get_event(self, project_id: str, event_id: str) -> StoredEvent | None: ...
     def list_events(self, project_id: str, query: EventQuery) -> Page[StoredEvent]: ...
     def list_feedback(self, project_id: str, event_id: str) -> list[FeedbackRecord]: ...
@@ -211,19 +230,18 @@ class Storage(Protocol):
     def list_sessions(self, project_id: str, query: SessionQuery) -> Page[SessionRecord]: ...
     def session_events(self, project_id: str, session_id: str, limit: int) -> list[StoredEvent]: ...
 
-    # retention
-    def prune(self, older_than_us: int) -> int:
-        """Delete events with ts_us < older_than_us (and their tags, feedback, patches); sessions that lose
-        events are recomputed from what is left, or removed when empty. Returns how many events went."""
-        ...
 
-    # dashboard
-    # Time-series reads come from rollups kept at write time (`usage_hourly`, `latency_hourly`: one row per
-    # (project, hour, model or ''), updated in the same transaction as the events and feedback they count)
-    # and from the `sessions` table; none scans events. `bucket_us` is a multiple of one hour, buckets are
-    # aligned to the Unix epoch (start = floor(t / bucket_us) * bucket_us); ranges are [since_us, until_us)
-    # on the hour of the event's timestamp; only non-empty buckets are returned, oldest first.
-    # `prune` deliberately leaves the rollups alone: hourly history outlives the raw events it summarised.
+class DashboardReads(EventReads, Protocol):
+    """The dashboard's reads: the API's, plus charts and lists.
+
+    Time-series reads come from rollups kept at write time (`usage_hourly`, `latency_hourly`: one row per
+    (project, hour, model or ''), updated in the same transaction as the events and feedback they count)
+    and from the `sessions` table; none scans events. `bucket_us` is a multiple of one hour, buckets are
+    aligned to the Unix epoch (start = floor(t / bucket_us) * bucket_us); ranges are [since_us, until_us)
+    on the hour of the event's timestamp; only non-empty buckets are returned, oldest first.
+    `prune` deliberately leaves the rollups alone: hourly history outlives the raw events it summarised.
+    """
+
     def usage_series(self, project_id: str, since_us: int, until_us: int, bucket_us: int) -> list[UsageBucket]:
         """Per bucket: events, errors (status 'error'), tokens, cost (None if no event had one), flags."""
         ...
@@ -253,6 +271,14 @@ class Storage(Protocol):
         """
         ...
 
+
+class AdminConsole(DashboardReads, ProjectsAndKeys, Protocol):
+    """The dashboard's project pages: its reads plus the project's keys and plan."""
+
+
+class WebAdmins(Protocol):
+    """Dashboard admins and their browser sessions."""
+
     def get_admin(self, username: str) -> AdminCredentials | None: ...
     def count_admins(self) -> int: ...
     def set_admin_password(self, username: str, password_hash: str, now_us: int) -> None:
@@ -267,3 +293,47 @@ class Storage(Protocol):
     def delete_web_session(self, token_hash: str, now_us: int) -> None:
         """End one session, and drop every expired one while at it."""
         ...
+
+
+class Maintenance(Protocol):
+    def migrate(self) -> list[str]:
+        """Apply pending schema steps; returns the names applied (empty: already up to date)."""
+        ...
+
+    def close(self) -> None: ...
+
+    def prune(self, older_than_us: int) -> int:
+        """Delete events with ts_us < older_than_us (and their tags, feedback, patches); sessions that lose
+        events are recomputed from what is left, or removed when empty. Returns how many events went."""
+        ...
+
+
+class Storage(EventWriter, AdminConsole, WebAdmins, Maintenance, Protocol):
+    """Every role: what a backend implements and the process edge opens."""
+
+
+# detection (issue 15): the worker, the quality API and the dashboard's quality card
+class DetectionClaim(Protocol):
+    """A claimed batch: nobody else works on `items` until `complete` commits or the claim ends."""
+
+    items: list[QueuedEvent]
+
+    def complete(self, outcomes: list[Outcome], now_us: int) -> None: ...
+
+
+class DetectionStore(Protocol):
+    def claim_detections(self, limit: int, ready_us: int) -> AbstractContextManager[DetectionClaim]: ...
+    def judge_examples(self, project_id: str, limit: int) -> list[tuple[str, str, str]]: ...
+    def session_neighbours(self, project_id: str, session_id: str, ts_us: int, seq: int,
+                           before: int) -> tuple[list[Any], Any | None]: ...
+    def judge_enabled(self, project_id: str) -> bool: ...
+    def set_judge_enabled(self, project_id: str, enabled: bool) -> None: ...
+    def detections_for(self, project_id: str, event_ids: list[str]) -> dict[str, list[Detection]]: ...
+    def evaluations_for(self, project_id: str,
+                        keys: list[tuple[str, str | None]]) -> dict[str, list[Evaluation]]: ...
+    def human_rates(self, project_id: str, session_ids: list[str]) -> dict[str, tuple[int, int]]: ...
+    def quality(self, project_id: str, since_us: int, until_us: int) -> list[AgreementCounts]: ...
+    def disagreements(self, project_id: str, since_us: int, until_us: int, limit: int) -> list[Disagreement]: ...
+    def rerun_detection(self, project_id: str, since_us: int, until_us: int, now_us: int, limit: int) -> int: ...
+    def human_totals(self, project_id: str, since_us: int, until_us: int) -> tuple[int, int]: ...
+    def detection_lag(self, project_id: str | None = None) -> DetectionLag: ...

@@ -116,7 +116,8 @@ def stored_event(row: Any) -> StoredEvent:
     )
 
 
-def _listed(value: Any) -> list[str]:
+def listed(value: Any) -> list[str]:
+    """A list column as stored: JSON text (SQLite) or an array / decoded JSON (Postgres)."""
     return orjson.loads(value) if isinstance(value, str) else list(value or [])  # JSON text or an array
 
 
@@ -126,5 +127,5 @@ def session_record(row: Any) -> SessionRecord:
         start_us=row["start_us"], end_us=row["end_us"], event_count=row["event_count"],
         tokens_in=row["tokens_in"], tokens_out=row["tokens_out"], cost_cents=row["cost_cents"],
         flagged_count=row["flagged_count"], success_count=row["success_count"],
-        failure_count=row["failure_count"], models=_listed(row["models"]), tags=_listed(row["tags"]),
+        failure_count=row["failure_count"], models=listed(row["models"]), tags=listed(row["tags"]),
     )

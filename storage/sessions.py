@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import NamedTuple
 
 SESSION_GAP_US = 30 * 60 * 1_000_000  # a gap longer than this splits a user's events into sessions
 
@@ -37,7 +38,13 @@ def effective_session(
     return None, ("user" if user is not None else None), user
 
 
-TraceContext = tuple[int | None, str | None, int | None, str | None]  # session start, session, user start, user
+class TraceContext(NamedTuple):
+    """A trace's session and user, each with the start of the span that named it (the earliest wins)."""
+
+    session_start_us: int | None
+    session_id: str | None
+    user_start_us: int | None
+    user_id: str | None
 
 
 def merge_trace_hint(current: TraceContext | None, start_us: int, session_id: str | None,
@@ -47,14 +54,14 @@ def merge_trace_hint(current: TraceContext | None, start_us: int, session_id: st
     Returns None when the hint changes nothing. An earlier start for the same session value is a
     change too: the earliest start must be kept, or a later hint could beat it out of order.
     """
-    session = (current[0], current[1]) if current and current[1] else None
-    user = (current[2], current[3]) if current and current[3] else None
+    session = (current.session_start_us, current.session_id) if current and current.session_id else None
+    user = (current.user_start_us, current.user_id) if current and current.user_id else None
     if session_id and (session is None or (start_us, session_id) < session):
         session = (start_us, session_id)
     if user_id and (user is None or (start_us, user_id) < user):
         user = (start_us, user_id)
-    merged: TraceContext = (session[0] if session else None, session[1] if session else None,
-                            user[0] if user else None, user[1] if user else None)
+    merged = TraceContext(session[0] if session else None, session[1] if session else None,
+                          user[0] if user else None, user[1] if user else None)
     if merged == current:
         return None
     return merged

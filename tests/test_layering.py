@@ -37,14 +37,18 @@ def test_every_source_folder_is_listed_as_a_package() -> None:
             assert name in listed, f"{folder.relative_to(ROOT)} is missing from [tool.setuptools] packages"
 
 
-def phosphobs_imports(path: Path) -> set[str]:
+def all_imports(path: Path) -> set[str]:
     names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             names.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
-    return {n for n in names if n.startswith("phosphobs")}
+    return names
+
+
+def phosphobs_imports(path: Path) -> set[str]:
+    return {n for n in all_imports(path) if n.startswith("phosphobs")}
 
 
 @pytest.mark.parametrize("top", PACKAGES)
@@ -132,3 +136,33 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text()
     missing = [f.name for f in fields(Settings) if f"{ENV_PREFIX}{f.name.upper()}" not in readme]
     assert missing == []
+
+
+# Inside storage/: the shared SQL core knows no backend (nor any driver); a backend uses the core and the
+# shared records, never the other backend; the records know neither. Only the registry names backends.
+STORAGE_RECORDS = {f"phosphobs.storage.{m}" for m in (
+    "models", "protocol", "rows", "sessions", "session_delta", "usage_facts", "enrichment", "dashboard_records",
+    "clock", "detection_records", "flags")}
+STORAGE_LAYERS = {
+    "sql": STORAGE_RECORDS | {"phosphobs.storage.sql"},
+    "sqlite": STORAGE_RECORDS | {"phosphobs.storage.sql", "phosphobs.storage.sqlite", "phosphobs.storage.registry"},
+    "postgres": STORAGE_RECORDS | {"phosphobs.storage.sql", "phosphobs.storage.postgres",
+                                   "phosphobs.storage.registry"},
+}
+DRIVERS = {"sqlite3", "psycopg", "psycopg_pool"}
+
+
+@pytest.mark.parametrize("layer", [*STORAGE_LAYERS, "records"])
+def test_storage_imports_follow_the_layers(layer: str) -> None:
+    if layer == "records":
+        paths, allowed = [ROOT / "storage" / (n.rsplit(".", 1)[1] + ".py") for n in STORAGE_RECORDS], STORAGE_RECORDS
+    else:
+        paths, allowed = list((ROOT / "storage" / layer).rglob("*.py")), STORAGE_LAYERS[layer]
+    assert paths
+    for path in paths:
+        for name in phosphobs_imports(path):
+            assert any(name == a or name.startswith(a + ".") for a in allowed), (
+                f"{path.relative_to(ROOT)} imports {name}")
+        if layer in ("sql", "records"):
+            drivers = {n.split(".")[0] for n in all_imports(path)} & DRIVERS
+            assert not drivers, f"{path.relative_to(ROOT)} imports the driver {drivers}"

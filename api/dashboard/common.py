@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 from phosphobs.api.dashboard.render import render
 from phosphobs.api.web_auth import AdminDep
 from phosphobs.storage.dashboard_records import WebSession
-from phosphobs.storage.protocol import Project, Storage
+from phosphobs.storage.protocol import AdminConsole, Project
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse
 
@@ -34,11 +34,11 @@ class ProjectPage:
     session: WebSession
     project: Project
     projects: list[Project]
-    storage: Storage
+    storage: AdminConsole
 
 
 async def _project_page(request: Request, project: str, session: AdminDep) -> ProjectPage:
-    storage: Storage = request.app.state.storage
+    storage: AdminConsole = request.app.state.storage
     found = await run_in_threadpool(storage.get_project, project)
     if found is None:
         raise PageError(404, f"no project {project!r}")

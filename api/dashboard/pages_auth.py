@@ -19,7 +19,7 @@ from phosphobs.api.web_auth import (
     verify_password,
 )
 from phosphobs.storage.clock import now_us
-from phosphobs.storage.protocol import Storage
+from phosphobs.storage.protocol import ProjectsAndKeys, WebAdmins
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
@@ -43,7 +43,7 @@ async def login_form(request: Request, next: str | None = None) -> Response:
 @router.post("/login")
 async def login(request: Request) -> Response:
     form = await checked_login_form(request)
-    storage: Storage = request.app.state.storage
+    storage: WebAdmins = request.app.state.storage
     username = form.get("username").strip()
     admin = await run_in_threadpool(storage.get_admin, username)
     stored = admin.password_hash if admin else _NO_SUCH_ADMIN  # same work whether the admin exists or not
@@ -61,7 +61,7 @@ async def login(request: Request) -> Response:
 @router.post("/logout")
 async def logout(request: Request, session: AdminDep) -> Response:
     await checked_form(request, session)
-    storage: Storage = request.app.state.storage
+    storage: WebAdmins = request.app.state.storage
     token = request.cookies.get(SESSION_COOKIE, "")
     await run_in_threadpool(storage.delete_web_session, token_hash(token), now_us())
     response = RedirectResponse("/login", status_code=303, headers=SECURITY_HEADERS)
@@ -71,7 +71,7 @@ async def logout(request: Request, session: AdminDep) -> Response:
 
 @router.get("/")
 async def home(request: Request, session: AdminDep) -> Response:
-    storage: Storage = request.app.state.storage
+    storage: ProjectsAndKeys = request.app.state.storage
     projects = await run_in_threadpool(storage.list_projects)
     if not projects:
         return render(request, "empty.html", username=session.username, csrf=session.csrf_token)

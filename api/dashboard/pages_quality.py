@@ -11,7 +11,7 @@ from phosphobs.api.dashboard.common import PageError, ProjectDep
 from phosphobs.api.dashboard.render import SECURITY_HEADERS
 from phosphobs.api.routes.quality import RERUN_LIMIT, quality_report
 from phosphobs.api.web_auth import checked_form
-from phosphobs.storage.detection_store import DetectionStore
+from phosphobs.storage.protocol import DetectionStore
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 

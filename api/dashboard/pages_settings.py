@@ -9,7 +9,7 @@ from phosphobs.api.bootstrap import create_key
 from phosphobs.api.dashboard.common import PageError, ProjectDep, clean, page
 from phosphobs.api.dashboard.render import SECURITY_HEADERS
 from phosphobs.api.web_auth import checked_form, now_us
-from phosphobs.storage.detection_store import DetectionStore
+from phosphobs.storage.protocol import DetectionStore
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 

@@ -9,8 +9,7 @@ from phosphobs.api.detection.budget import Budget
 from phosphobs.api.detection.judge import Judge, JudgeConfig
 from phosphobs.api.detection.worker import DetectionWorker
 from phosphobs.api.settings import Settings
-from phosphobs.storage.detection_store import DetectionStore
-from phosphobs.storage.protocol import Storage
+from phosphobs.storage.protocol import DetectionStore, Storage
 
 
 def judge_config(settings: Settings) -> JudgeConfig | None:

@@ -19,7 +19,7 @@ from phosphobs.api.detection import rules
 from phosphobs.api.detection.budget import Budget
 from phosphobs.api.detection.judge import Judge, build_messages
 from phosphobs.storage.detection_records import Detection, Outcome, QueuedEvent
-from phosphobs.storage.detection_store import DetectionStore
+from phosphobs.storage.protocol import DetectionStore
 
 log = logging.getLogger("phosphobs.detection")
 EXAMPLES = 8

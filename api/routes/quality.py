@@ -13,7 +13,7 @@ from phosphobs.api.routes.events import time_bound
 from phosphobs.api.serialize import iso
 from phosphobs.collector.errors import INVALID, ApiError
 from phosphobs.collector.responses import json_response
-from phosphobs.storage.detection_store import DetectionStore
+from phosphobs.storage.protocol import DetectionStore
 from starlette.responses import Response
 
 router = APIRouter(tags=["quality"])

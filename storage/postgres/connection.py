@@ -6,16 +6,17 @@ outcome: the whole transaction is retried (it rolled back entirely, so a retry i
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 import orjson
 import psycopg
-from phosphobs.storage.postgres.schema import MIGRATIONS
-from psycopg import errors
+from phosphobs.storage.postgres.dialect import POSTGRES
+from phosphobs.storage.sql.dialect import Dialect
 from psycopg.adapt import Dumper
 from psycopg.rows import dict_row
 from psycopg.types.json import set_json_loads
@@ -23,8 +24,25 @@ from psycopg_pool import ConnectionPool
 
 log = logging.getLogger("phosphobs.postgres")
 T = TypeVar("T")
-RETRYABLE = (errors.DeadlockDetected, errors.SerializationFailure)
-_MIGRATION_LOCK = 0x70686F73  # any fixed number: one migrator at a time across workers
+
+
+@functools.lru_cache(maxsize=4096)
+def _pyformat(sql: str) -> str:
+    """The shared core's `?` placeholders in psycopg's style (a literal % doubled)."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class PgConnection(psycopg.Connection[Any]):
+    """psycopg's connection speaking the shared core's placeholder style, with its dialect attached."""
+
+    dialect: Dialect = POSTGRES
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        return super().execute(query if params is None else _pyformat(query), params, **kwargs)
+
+    def executemany(self, query: str, params_seq: Iterable[Sequence[Any]]) -> None:
+        with self.cursor() as cursor:
+            cursor.executemany(_pyformat(query), params_seq)
 
 
 class NulSafeStrDumper(Dumper):
@@ -44,36 +62,21 @@ def make_pool(url: str, max_size: int = 10) -> ConnectionPool:
     """Autocommit connections (reads never sit idle in a transaction); writes open one explicitly."""
     return ConnectionPool(
         url, min_size=1, max_size=max_size, open=True, name="phosphobs", configure=_configure,
+        connection_class=PgConnection,
         kwargs={"autocommit": True, "row_factory": dict_row, "application_name": "phosphobs"},
     )
 
 
-def in_transaction(pool: ConnectionPool, fn: Callable[[psycopg.Connection], T], attempts: int = 8) -> T:
+def in_transaction(pool: ConnectionPool, fn: Callable[[PgConnection], T], attempts: int = 8) -> T:
     """Run `fn` in one transaction, retrying it whole on deadlock or serialization failure."""
     for attempt in range(attempts):
         with pool.connection() as conn:
             try:
                 with conn.transaction():
                     return fn(conn)
-            except RETRYABLE as exc:
+            except POSTGRES.retryable as exc:
                 if attempt == attempts - 1:
                     raise
                 log.info("retrying transaction after %s", type(exc).__name__)
         time.sleep(random.uniform(0, 0.01 * 2**attempt))
     raise AssertionError("unreachable")
-
-
-def migrate(pool: ConnectionPool) -> list[str]:
-    """Apply pending steps in order, each in its own transaction; re-running is a no-op."""
-    applied: list[str] = []
-    with pool.connection() as conn:
-        conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-        for name, sql in MIGRATIONS:
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-                if conn.execute("SELECT 1 FROM schema_migrations WHERE name = %s", (name,)).fetchone():
-                    continue
-                conn.execute(sql)
-                conn.execute("INSERT INTO schema_migrations VALUES (%s, now()::text)", (name,))
-                applied.append(name)
-    return applied

@@ -13,60 +13,44 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
-import psycopg
-from phosphobs.storage import detection_sql as q
 from phosphobs.storage.detection_records import Outcome, QueuedEvent
-from phosphobs.storage.postgres import rollup
-from phosphobs.storage.postgres.connection import RETRYABLE
+from phosphobs.storage.postgres.connection import PgConnection
+from phosphobs.storage.postgres.dialect import POSTGRES
 from phosphobs.storage.postgres.locks import LockSet
-from phosphobs.storage.postgres.sessions import SessionChanges
+from phosphobs.storage.sql import detection as q
 from psycopg_pool import ConnectionPool
 
-_LOCK = " FOR UPDATE OF q SKIP LOCKED"
-_ROW_LOCK = " FOR UPDATE"
+_CLAIM_LOCK = " FOR UPDATE OF q SKIP LOCKED"  # the queue rows only (events are the outer join's other side)
+ATTEMPTS = 8
 
 
 @dataclass(slots=True)
 class PostgresClaim:
     items: list[QueuedEvent]
     gone: list[int]
-    conn: psycopg.Connection
+    conn: PgConnection
 
     def complete(self, outcomes: list[Outcome], now_us: int) -> None:
-        locks = LockSet()
+        locks = LockSet()  # the same event locks feedback takes: the two never interleave on one event
         for o in outcomes:
             locks.add("event", o.project_id, o.event_id, exclusive=True)
             if o.blame_previous is not None:
                 locks.add("event", o.project_id, o.blame_previous[0], exclusive=True)
-        for attempt in range(8):
+        for attempt in range(ATTEMPTS):
             try:
                 with self.conn.transaction():  # a savepoint inside the claim
-                    locks.acquire(self.conn)
-                    changes = SessionChanges()
-                    q.complete(q.Sql(self.conn, "%s"), outcomes, self.gone, now_us, _ROW_LOCK,
-                               _flag_hook(changes))
-                    changes.flush(self.conn)
+                    locks.acquire(self.conn)  # type: ignore[arg-type]
+                    q.complete(q.Sql(self.conn), outcomes, self.gone, now_us)
                 return
-            except RETRYABLE:
-                if attempt == 7:
+            except POSTGRES.retryable:
+                if attempt == ATTEMPTS - 1:
                     raise
                 time.sleep(0.01 * 2**attempt)
-
-
-def _flag_hook(changes: SessionChanges) -> q.FlagChanged:
-    def changed(project_id: str, row: Any, flag: str | None) -> None:
-        old = rollup.facts_from_row(row)
-        changes.usage(project_id, [old], [rollup.with_flag(old, flag)])
-        if row["session_id"]:
-            changes.flag_changed((project_id, row["session_id"]), row["flag"], flag)
-
-    return changed
 
 
 @contextmanager
 def claim(pool: ConnectionPool, limit: int, ready_us: int) -> Iterator[PostgresClaim]:
     with pool.connection() as conn, conn.transaction():
-        items, gone = q.claim(q.Sql(conn, "%s"), limit, ready_us, _LOCK)
-        yield PostgresClaim(items, gone, conn)
+        items, gone = q.claim(q.Sql(conn), limit, ready_us, _CLAIM_LOCK)
+        yield PostgresClaim(items, gone, conn)  # type: ignore[arg-type]

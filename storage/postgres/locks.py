@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 
-import psycopg
+from phosphobs.storage.sql.dialect import Conn
 
 BUCKETS = {"event": 128, "user": 512, "trace": 512}
 
@@ -37,13 +37,13 @@ class LockSet:
         k = lock_key(kind, project_id, key)
         self._modes[k] = self._modes.get(k, False) or exclusive
 
-    def acquire(self, conn: psycopg.Connection) -> None:
+    def acquire(self, conn: Conn) -> None:
         if not self._modes:
             return
         keys = sorted(self._modes)
         excl = [self._modes[k] for k in keys]
         conn.execute(
             "SELECT count(CASE WHEN x THEN pg_advisory_xact_lock(k) ELSE pg_advisory_xact_lock_shared(k) END)"
-            " FROM unnest(%s::bigint[], %s::boolean[]) WITH ORDINALITY AS t(k, x, n)",
+            " FROM unnest(?::bigint[], ?::boolean[]) WITH ORDINALITY AS t(k, x, n)",
             (keys, excl),
         )

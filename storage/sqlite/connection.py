@@ -3,22 +3,33 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
-from phosphobs.storage.sqlite.schema import MIGRATIONS
+from phosphobs.storage.sql.dialect import Dialect
+from phosphobs.storage.sqlite.dialect import SQLITE
+
+T = TypeVar("T")
+
+
+class SqliteConnection(sqlite3.Connection):
+    """sqlite3's connection with its dialect attached for the shared SQL core (`?` is sqlite3's own style)."""
+
+    dialect: Dialect = SQLITE
 
 
 def _null(_: None) -> None:
     return None
 
 
-def connect(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:
+def connect(path: Path, synchronous: str = "FULL") -> SqliteConnection:
     """A connection in WAL mode: one writer and many readers never block each other."""
     # Binding None otherwise walks the adapter protocol (tuple key, two attribute lookups) for every
     # NULL parameter: ~0.7 µs each, and an event row has about ten. A registered adapter is one dict
     # hit. Registering is idempotent and changes no value, so doing it per connection is harmless.
     sqlite3.register_adapter(type(None), _null)
-    conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+    conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False, factory=SqliteConnection)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")
     # FULL: a commit is on disk before we answer 2xx, even across a power cut.
@@ -30,7 +41,7 @@ def connect(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:
     return conn
 
 
-def connect_writer(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:
+def connect_writer(path: Path, synchronous: str = "FULL") -> SqliteConnection:
     """The connection group commits go through."""
     conn = connect(path, synchronous)
     # Checkpoint less often: a hot index page rewritten by many commits is copied back to the
@@ -39,38 +50,13 @@ def connect_writer(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:
     return conn
 
 
-def migrate(conn: sqlite3.Connection) -> list[str]:
-    """Apply pending steps in order, each in its own transaction; returns the names applied."""
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
-    )
-    applied: list[str] = []
-    for name, sql in MIGRATIONS:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            done = conn.execute("SELECT 1 FROM schema_migrations WHERE name = ?", (name,)).fetchone()
-            if done is None:
-                for statement in _statements(sql):
-                    conn.execute(statement)
-                conn.execute(
-                    "INSERT INTO schema_migrations VALUES (?, datetime('now'))", (name,)
-                )
-                applied.append(name)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-    return applied
-
-
-def _statements(sql: str) -> list[str]:
-    return [part.strip() for part in sql.split(";") if part.strip()]
-
-
-def lookup_in(conn: sqlite3.Connection, sql: str, project: str, keys: list[str]) -> list[sqlite3.Row]:
-    """Run `sql` (with `{marks}` for an IN list) over keys in chunks that fit SQLite's variable limit."""
-    rows: list[sqlite3.Row] = []
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        rows += conn.execute(sql.format(marks=",".join("?" * len(chunk))), (project, *chunk)).fetchall()
-    return rows
+def in_transaction(conn: SqliteConnection, fn: Callable[[SqliteConnection], T]) -> T:
+    """`fn` in one write transaction; the caller holds the writer lock."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = fn(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return result

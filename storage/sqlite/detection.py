@@ -9,18 +9,15 @@ by (event, detector, version), so an event never gets two.
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from phosphobs.storage import detection_sql as q
 from phosphobs.storage.detection_records import Outcome, QueuedEvent
-from phosphobs.storage.sqlite.rollup import apply as apply_usage
-from phosphobs.storage.sqlite.rollup import facts_from_row, with_flag
-from phosphobs.storage.sqlite.sessions import SessionChanges
+from phosphobs.storage.sql import detection as q
+from phosphobs.storage.sql.dialect import Conn
 
 try:
     import fcntl
@@ -57,34 +54,17 @@ class DrainerLock:
 class SqliteClaim:
     items: list[QueuedEvent]
     gone: list[int]
-    write: Callable[[Callable[[sqlite3.Connection], None]], None]
-    done: bool = field(default=False)
+    transaction: Callable[[Callable[[Conn], Any]], Any]
 
     def complete(self, outcomes: list[Outcome], now_us: int) -> None:
-        def run(conn: sqlite3.Connection) -> None:
-            changes = SessionChanges()
-            q.complete(q.Sql(conn, "?"), outcomes, self.gone, now_us, "", _flag_hook(conn, changes))
-            changes.flush(conn)
-
-        self.write(run)
-        self.done = True
-
-
-def _flag_hook(conn: sqlite3.Connection, changes: SessionChanges) -> q.FlagChanged:
-    def changed(project_id: str, row: Any, flag: str | None) -> None:
-        old = facts_from_row(row)
-        apply_usage(conn, project_id, [old], [with_flag(old, flag)])
-        if row["session_id"]:
-            changes.flag_changed((project_id, row["session_id"]), row["flag"], flag)
-
-    return changed
+        self.transaction(lambda conn: q.complete(q.Sql(conn), outcomes, self.gone, now_us))
 
 
 @contextmanager
-def claim(lock: DrainerLock, reader: sqlite3.Connection, write: Callable[[Callable[[sqlite3.Connection], None]], None],
-          limit: int, ready_us: int) -> Iterator[SqliteClaim]:
+def claim(lock: DrainerLock, read: Callable[[Callable[[Conn], Any]], Any],
+          transaction: Callable[[Callable[[Conn], Any]], Any], limit: int, ready_us: int) -> Iterator[SqliteClaim]:
     if not lock.held():
-        yield SqliteClaim([], [], write)
+        yield SqliteClaim([], [], transaction)
         return
-    items, gone = q.claim(q.Sql(reader, "?"), limit, ready_us)
-    yield SqliteClaim(items, gone, write)
+    items, gone = read(lambda conn: q.claim(q.Sql(conn), limit, ready_us))
+    yield SqliteClaim(items, gone, transaction)

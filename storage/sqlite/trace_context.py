@@ -16,21 +16,20 @@ user); a row, once there, holds every hint of its trace, events' included, and i
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter, defaultdict
 
 from phosphobs.storage.models import Event, TraceHint
-from phosphobs.storage.sessions import TraceContext, effective_session, merge_trace_hint
-from phosphobs.storage.sqlite.connection import lookup_in
-from phosphobs.storage.sqlite.sessions import SessionChanges
+from phosphobs.storage.sessions import TraceContext, merge_trace_hint
+from phosphobs.storage.sql.dialect import Conn
+from phosphobs.storage.sql.sessions import SessionChanges, context_of, relabel, write_contexts
 
 MATERIALIZE_AFTER = 16
 
 _Hint = tuple[int, str | None, str | None]  # start, session, user
-_NOTHING: TraceContext = (None, None, None, None)  # a row for a big trace that names no session or user
+_NOTHING = TraceContext(None, None, None, None)  # a row for a big trace that names no session or user
 
 
-def resolve(conn: sqlite3.Connection, project: str, hints: list[TraceHint], events: list[Event],
+def resolve(conn: Conn, project: str, hints: list[TraceHint], events: list[Event],
             changes: SessionChanges) -> dict[str, TraceContext | None]:
     """Fold an op's hints into their traces, relabel stored events whose trace session or user changed,
     and return the context of every trace the op's hints and `events` (the op's OTLP events) belong to.
@@ -41,14 +40,14 @@ def resolve(conn: sqlite3.Connection, project: str, hints: list[TraceHint], even
     traces = list({h.trace_id for h in hints} | {e.trace_id for e in events if e.trace_id})
     if not traces:
         return {}
-    rows: dict[str, TraceContext] = {r[0]: (r[1], r[2], r[3], r[4]) for r in lookup_in(
+    rows: dict[str, TraceContext] = {r[0]: context_of(r) for r in conn.dialect.rows_in(
         conn, "SELECT trace_id, session_start_us, session_id, user_start_us, user_id FROM trace_context"
-              " WHERE project_id = ? AND trace_id IN ({marks})", project, traces)}
+              " WHERE project_id = ? AND trace_id {in}", (project,), traces)}
     stored: dict[str, list[_Hint]] = defaultdict(list)
     size: Counter[str] = Counter()  # stored OTLP events of each trace without a row
-    for r in lookup_in(conn, "SELECT trace_id, ts_us, explicit_session_id, explicit_user_id FROM events"
-                             " WHERE project_id = ? AND trace_id IN ({marks}) AND source = 'otlp'",
-                       project, [t for t in traces if t not in rows]):
+    for r in conn.dialect.rows_in(conn, "SELECT trace_id, ts_us, explicit_session_id, explicit_user_id FROM events"
+                                        " WHERE project_id = ? AND trace_id {in} AND source = 'otlp'",
+                                  (project,), [t for t in traces if t not in rows]):
         size[r[0]] += 1
         if r[2] is not None or r[3] is not None:
             stored[r[0]].append((r[1], r[2], r[3]))
@@ -71,18 +70,11 @@ def resolve(conn: sqlite3.Connection, project: str, hints: list[TraceHint], even
                 keep.add(trace)
         elif size[trace] + arriving[trace] >= MATERIALIZE_AFTER:
             keep.add(trace)  # from now on the row is read instead of the trace's events
-    writes = [(project, t, *(after[t] or _NOTHING)) for t in keep]
-    if writes:
-        conn.executemany(
-            "INSERT INTO trace_context (project_id, trace_id, session_start_us, session_id, user_start_us, user_id)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (project_id, trace_id) DO UPDATE SET"
-            " session_start_us = excluded.session_start_us, session_id = excluded.session_id,"
-            " user_start_us = excluded.user_start_us, user_id = excluded.user_id",
-            writes,
-        )
+    if keep:
+        write_contexts(conn, project, [(t, after[t] or _NOTHING) for t in keep])
     changed = [t for t in traces if _labels(before[t]) != _labels(after[t])]
     if changed:
-        _relabel(conn, project, {t: after[t] for t in changed}, changes)
+        relabel(conn, project, {t: after[t] for t in changed}, changes)
     return after
 
 
@@ -101,21 +93,4 @@ def _fold(context: TraceContext | None, hints: list[_Hint] | tuple[()]) -> Trace
 
 
 def _labels(context: TraceContext | None) -> tuple[str | None, str | None]:
-    return (context[1], context[3]) if context else (None, None)
-
-
-def _relabel(conn: sqlite3.Connection, project: str, contexts: dict[str, TraceContext | None],
-             changes: SessionChanges) -> None:
-    """Stored events of traces whose session or user changed move to their new session."""
-    for ev in lookup_in(conn, "SELECT seq, session_id, user_id, explicit_session_id, explicit_user_id, trace_id"
-                              " FROM events WHERE project_id = ? AND trace_id IN ({marks})", project, list(contexts)):
-        session, user = _labels(contexts[ev["trace_id"]])
-        session_id, kind, user_id = effective_session(ev["explicit_session_id"], ev["explicit_user_id"],
-                                                      ev["trace_id"], session, user)
-        if (session_id, user_id) != (ev["session_id"], ev["user_id"]):
-            conn.execute(
-                "UPDATE events SET session_id = ?, session_kind = ?, user_id = ? WHERE seq = ?",
-                (session_id, kind, user_id, ev["seq"]),
-            )
-            changes.recompute((project, ev["session_id"]))
-            changes.recompute((project, session_id))
+    return (context.session_id, context.user_id) if context else (None, None)

@@ -39,7 +39,7 @@ def test_projects_and_keys_lifecycle(tmp_path: Path) -> None:
 
     store = SqliteStorage(tmp_path / "phosphobs.db")
     try:
-        raw = store._reader().execute("SELECT key_hash FROM api_keys").fetchall()
+        raw = store._runner.read(lambda conn: conn.execute("SELECT key_hash FROM api_keys").fetchall())
         assert [r[0] for r in raw] == [hash_key(key)]  # only the hash is stored
     finally:
         store.close()

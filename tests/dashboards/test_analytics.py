@@ -145,11 +145,12 @@ def test_new_password_ends_every_web_session_of_that_admin(storage: Storage) -> 
 
 def test_dashboard_reads_never_scan_the_events_table(tmp_path) -> None:
     """At a million events a full scan per page view is what makes dashboards slow; the plan must not have one."""
-    from phosphobs.storage.sqlite import analytics
-    from phosphobs.storage.sqlite.connection import connect, migrate
+    from phosphobs.storage.sql import analytics
+    from phosphobs.storage.sqlite.store import SqliteStorage
 
-    conn = connect(tmp_path / "plan.db")
-    migrate(conn)
+    store = SqliteStorage(tmp_path / "plan.db")
+    store.migrate()
+    conn = store._runner._write_conn  # the connection that migrated: FTS5 has read its config already
     statements: list[str] = []
     conn.set_trace_callback(statements.append)
     analytics.usage_series(conn, "p", BASE_US, NOW, HOUR_US)
@@ -168,4 +169,4 @@ def test_dashboard_reads_never_scan_the_events_table(tmp_path) -> None:
         assert not re.search(r"\bSCAN (events|sessions|usage_hourly|latency_hourly)\b(?! USING)", plan), (sql, plan)
         if "MATCH" in sql:  # full-text first, then events by rowid: never a walk over the project's events
             assert plan.index("VIRTUAL TABLE") < plan.index("SEARCH e USING INTEGER PRIMARY KEY"), plan
-    conn.close()
+    store.close()

@@ -8,9 +8,8 @@ from typing import Any, cast
 
 import pytest
 from phosphobs.storage.detection_records import Detection, Evaluation, Outcome
-from phosphobs.storage.detection_store import DetectionStore
 from phosphobs.storage.models import Feedback
-from phosphobs.storage.protocol import EventQuery, FeedbackOp, IngestOp, Project, SessionQuery, Storage
+from phosphobs.storage.protocol import DetectionStore, EventQuery, FeedbackOp, IngestOp, Project, SessionQuery, Storage
 
 from tests.support.factories import BASE_US, make_event
 

@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from phosphobs.storage.detection_store import DetectionStore
-from phosphobs.storage.postgres import connection as pg_connection
+from phosphobs.storage.postgres import store as pg_store
 from phosphobs.storage.postgres.schema import MIGRATIONS as PG_MIGRATIONS
 from phosphobs.storage.postgres.store import PostgresStorage
-from phosphobs.storage.protocol import IngestOp, Storage
-from phosphobs.storage.sqlite import connection as sqlite_connection
+from phosphobs.storage.protocol import DetectionStore, IngestOp, Storage
+from phosphobs.storage.sqlite import store as sqlite_store
 from phosphobs.storage.sqlite.schema import MIGRATIONS as SQLITE_MIGRATIONS
 from phosphobs.storage.sqlite.store import SqliteStorage
 
@@ -30,8 +29,8 @@ def opener(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     if backend == "postgres":
         postgres.require_postgres(explicit=False)
         url = postgres.create_database("phosphobs_upgrade")
-    module, migrations = ((sqlite_connection, SQLITE_MIGRATIONS) if backend == "sqlite"
-                          else (pg_connection, PG_MIGRATIONS))
+    module, migrations = ((sqlite_store, SQLITE_MIGRATIONS) if backend == "sqlite"
+                          else (pg_store, PG_MIGRATIONS))
     cut = [m for m in migrations if m[0] <= BEFORE]
 
     def open_store(old: bool) -> Storage:
@@ -47,8 +46,7 @@ def opener(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
 
 
 def _raw(store: Storage, sql: str, args: tuple[Any, ...]) -> None:
-    mark = "?" if isinstance(store, SqliteStorage) else "%s"
-    cast(Any, store)._det_write(lambda q: q.conn.execute(sql.replace("?", mark), args))
+    cast(Any, store)._det_write(lambda q: q.conn.execute(sql, args))
 
 
 def test_upgrade_keeps_events_and_gives_flags_a_source(opener: Any) -> None:

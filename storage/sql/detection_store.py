@@ -1,53 +1,22 @@
-"""`DetectionStore`: what the detection worker and the quality API need, forwarded once for both backends.
-
-A backend mixes `DetectionMethods` in and supplies three hooks: `_det_read(fn, *args)` (a reader),
-`_det_write(fn, *args)` (a short write transaction) and `claim_detections` (its claim discipline).
-"""
+"""`DetectionMethods`: the `DetectionStore` role (`storage/protocol.py`) over the shared queries of
+`storage/sql/detection.py`, forwarded once. `SqlStorage` supplies `_det_read(fn, *args)` (a reader) and
+`_det_write(fn, *args)` (a short write transaction); a backend adds `claim_detections`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
-from phosphobs.storage import detection_sql as q
 from phosphobs.storage.detection_records import (
     AgreementCounts,
     Detection,
     DetectionLag,
     Disagreement,
     Evaluation,
-    Outcome,
-    QueuedEvent,
 )
+from phosphobs.storage.sql import detection as q
 
 T = TypeVar("T")
-
-
-class DetectionClaim(Protocol):
-    """A claimed batch: nobody else works on `items` until `complete` commits or the claim ends."""
-
-    items: list[QueuedEvent]
-
-    def complete(self, outcomes: list[Outcome], now_us: int) -> None: ...
-
-
-class DetectionStore(Protocol):
-    def claim_detections(self, limit: int, ready_us: int) -> AbstractContextManager[DetectionClaim]: ...
-    def judge_examples(self, project_id: str, limit: int) -> list[tuple[str, str, str]]: ...
-    def session_neighbours(self, project_id: str, session_id: str, ts_us: int, seq: int,
-                           before: int) -> tuple[list[Any], Any | None]: ...
-    def judge_enabled(self, project_id: str) -> bool: ...
-    def set_judge_enabled(self, project_id: str, enabled: bool) -> None: ...
-    def detections_for(self, project_id: str, event_ids: list[str]) -> dict[str, list[Detection]]: ...
-    def evaluations_for(self, project_id: str,
-                        keys: list[tuple[str, str | None]]) -> dict[str, list[Evaluation]]: ...
-    def human_rates(self, project_id: str, session_ids: list[str]) -> dict[str, tuple[int, int]]: ...
-    def quality(self, project_id: str, since_us: int, until_us: int) -> list[AgreementCounts]: ...
-    def disagreements(self, project_id: str, since_us: int, until_us: int, limit: int) -> list[Disagreement]: ...
-    def rerun_detection(self, project_id: str, since_us: int, until_us: int, now_us: int, limit: int) -> int: ...
-    def human_totals(self, project_id: str, since_us: int, until_us: int) -> tuple[int, int]: ...
-    def detection_lag(self, project_id: str | None = None) -> DetectionLag: ...
 
 
 class DetectionMethods:

@@ -1,8 +1,8 @@
 """Detection queue, detections, evaluations and agreement: every query written once for both backends.
 
-Queries are written with `?` placeholders; `Sql` turns them into the driver's style. Backends supply
-only what really differs: how a batch is claimed (row locks on Postgres, one drainer on SQLite), the
-lock suffix of a read-for-update, and how a changed flag reaches rollups and session counters.
+Queries are written with `?` placeholders over the shared core's connections (`storage/sql/dialect.py`).
+Backends supply only what really differs: how a batch is claimed (row locks on Postgres, one drainer
+on SQLite).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from phosphobs.storage.detection_records import (
 )
 from phosphobs.storage.flags import detected_flag, final_flag, label_flag
 from phosphobs.storage.rows import EVENT_COLUMNS, stored_event
-from phosphobs.storage.usage_facts import FACT_COLUMNS
+from phosphobs.storage.sql.sessions import SessionChanges
+from phosphobs.storage.usage_facts import FACT_COLUMNS, facts_from_row, with_flag
 
 CHUNK = 500
 # (project_id, facts row before the change, new flag) -> update rollups and session counters
@@ -39,37 +40,25 @@ REQUEUE = ("INSERT INTO detection_queue (seq, project_id, event_id, enqueued_us,
 
 
 class Sql:
-    """A connection (sqlite3 or psycopg) with `?` placeholders translated once per statement."""
+    """A shared-core connection (`?` placeholders, `conn.dialect`) with the few helpers these queries use."""
 
-    def __init__(self, conn: Any, mark: str) -> None:
+    def __init__(self, conn: Any) -> None:
         self.conn = conn
-        self._pg = mark != "?"
-        self._cache: dict[str, str] = {}
-        # the response id an event's metadata holds (`response.id`), read by the database
-        self.response_id = ("(metadata -> 'response' ->> 'id')" if self._pg
-                            else "CAST(json_extract(metadata, '$.response.id') AS TEXT)")
-
-    def q(self, sql: str) -> str:
-        if not self._pg:
-            return sql
-        out = self._cache.get(sql)
-        if out is None:
-            out = self._cache[sql] = sql.replace("?", "%s")
-        return out
+        self.response_id = conn.dialect.json_field("metadata", "response", "id")  # read by the database
 
     def all(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
-        return self.conn.execute(self.q(sql), tuple(args)).fetchall()
+        return self.conn.execute(sql, tuple(args)).fetchall()
 
     def one(self, sql: str, args: Sequence[Any] = ()) -> Any:
-        return self.conn.execute(self.q(sql), tuple(args)).fetchone()
+        return self.conn.execute(sql, tuple(args)).fetchone()
 
     def run(self, sql: str, args: Sequence[Any] = ()) -> int:
-        return self.conn.execute(self.q(sql), tuple(args)).rowcount
+        return self.conn.execute(sql, tuple(args)).rowcount
 
     def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         rows = list(rows)
         if rows:
-            self.conn.cursor().executemany(self.q(sql), rows)
+            self.conn.executemany(sql, rows)
 
     def chunked(self, sql: str, head: Sequence[Any], keys: Sequence[Any], *, rows: bool = True) -> list[Any]:
         """`sql` with `{marks}` for an IN list, run over `keys` in chunks (`rows=False`: a statement
@@ -110,8 +99,7 @@ def claim(sql: Sql, limit: int, ready_us: int, lock: str = "") -> tuple[list[Que
     return items, gone
 
 
-def complete(sql: Sql, outcomes: list[Outcome], gone: list[int], now_us: int, lock: str,
-             changed: FlagChanged) -> None:
+def complete(sql: Sql, outcomes: list[Outcome], gone: list[int], now_us: int) -> None:
     """Record every outcome, settle each touched event's final flag, and take the entries off the queue.
 
     A handful of statements per batch and project, not per event: the worker must stay cheap beside
@@ -119,6 +107,9 @@ def complete(sql: Sql, outcomes: list[Outcome], gone: list[int], now_us: int, lo
     verdicts, so it wins over that event's verdict in the same batch."""
     if gone:
         sql.chunked("DELETE FROM detection_queue WHERE seq IN ({marks})", (), gone, rows=False)
+    changes = SessionChanges()
+    changed = flag_changes(changes)
+    lock = sql.conn.dialect.for_update
     by_project: dict[str, list[Outcome]] = defaultdict(list)
     for o in outcomes:
         by_project[o.project_id].append(o)
@@ -132,6 +123,18 @@ def complete(sql: Sql, outcomes: list[Outcome], gone: list[int], now_us: int, lo
         sql.chunked("DELETE FROM detection_queue WHERE seq IN ({marks})", (), done, rows=False)
     sql.many("UPDATE detection_queue SET enqueued_us = ?, attempts = attempts + 1 WHERE seq = ?",
              [(o.retry_at_us, o.seq) for o in outcomes if o.retry_at_us is not None])
+    changes.flush(sql.conn)
+
+
+def flag_changes(changes: SessionChanges) -> FlagChanged:
+    """A changed final flag moves the event between its hour's and its session's success/failure counts."""
+    def changed(project_id: str, row: Any, flag: str | None) -> None:
+        old = facts_from_row(row)
+        changes.usage(project_id, [old], [with_flag(old, flag)])
+        if row["session_id"]:
+            changes.flag_changed((project_id, row["session_id"]), row["flag"], flag)
+
+    return changed
 
 
 def settle(sql: Sql, project_id: str, event_ids: list[str], verdicts: list[tuple[str, Detection]], now_us: int,
@@ -179,9 +182,11 @@ def settle(sql: Sql, project_id: str, event_ids: list[str], verdicts: list[tuple
              [(project_id, r["response_id"], event_id) for event_id, r in rows.items() if r["response_id"]])
 
 
-def recompute_flag(sql: Sql, project_id: str, event_id: str, lock: str, changed: FlagChanged) -> None:
+def recompute_flag(sql: Sql, project_id: str, event_id: str) -> None:
     """Settle one event's flag from what is recorded about it."""
-    settle(sql, project_id, [event_id], [], 0, lock, changed)
+    changes = SessionChanges()
+    settle(sql, project_id, [event_id], [], 0, sql.conn.dialect.for_update, flag_changes(changes))
+    changes.flush(sql.conn)
 
 
 def response_id_of(metadata: Any) -> str | None:

@@ -1,0 +1,1 @@
+"""The shared SQL core: every query both backends run, written once against a small `Dialect`."""

@@ -1,0 +1,98 @@
+"""What the shared SQL core needs to know about a backend: the `Dialect`, and the connection it runs on.
+
+Core SQL is written with `?` placeholders; a backend's connection class translates them if its driver
+wants another style, and carries its dialect as `conn.dialect`. Only what truly differs lives here:
+upsert spellings, list columns (JSON text or arrays), row locks, chunked `IN` lists and full-text search.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+from phosphobs.storage.protocol import EventQuery
+
+
+class Rows(Protocol):
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+
+class Conn(Protocol):
+    """A DB-API connection whose rows are addressable by column name, with its dialect attached."""
+
+    dialect: Dialect
+
+    def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Rows: ...
+    def executemany(self, sql: str, params: Iterable[Sequence[Any]], /) -> Any: ...
+
+
+@functools.cache
+def _insert_sql(table: str, names: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) ON CONFLICT DO NOTHING"
+
+
+class Dialect:
+    """Defaults are SQL both backends accept; a backend overrides where its SQL differs."""
+
+    least = "min"
+    greatest = "max"
+    contains = "EXISTS (SELECT 1 FROM json_each({col}) WHERE value = ?)"  # list column contains one value
+    pinned_join = "CROSS JOIN"  # a join whose left side must stay the outer loop
+    for_update = ""  # row-lock suffix of a SELECT that is about to change the rows
+    skip_locked = ""  # ... and one that skips rows another writer holds
+    shard: str | None = None  # rollup shard expression (None: rollups have no shard column)
+    retryable: tuple[type[BaseException], ...] = ()  # errors after which the whole transaction is retried
+
+    def lock_migrations(self, conn: Conn) -> None:
+        """Serialise migrators beyond what the migration's transaction already does."""
+
+    def run_script(self, conn: Conn, script: str) -> None:
+        conn.execute(script)
+
+    def insert_many(self, conn: Conn, table: str, columns: tuple[tuple[str, str], ...], rows: list[Any]) -> None:
+        """INSERT … ON CONFLICT DO NOTHING of many rows; `columns` are (name, Postgres type) pairs."""
+        conn.executemany(_insert_sql(table, tuple(name for name, _ in columns)), rows)
+
+    def json_text(self, column: str) -> str:
+        """A JSON column as comparable text."""
+        return column
+
+    def json_field(self, column: str, *path: str) -> str:
+        """A string field inside a JSON column (NULL when absent), e.g. metadata's response.id."""
+        return f"CAST(json_extract({column}, '$.{'.'.join(path)}') AS TEXT)"
+
+    def merge_lists(self, column: str) -> str:
+        """Upsert expression: the sorted union of a sessions list column and its `excluded` value."""
+        raise NotImplementedError
+
+    def list_value(self, values: list[str]) -> Any:
+        """How a sorted list of strings is bound to a sessions list column."""
+        raise NotImplementedError
+
+    def rows_in(self, conn: Conn, sql: str, head: Sequence[Any], keys: list[Any]) -> list[Any]:
+        """Run `sql`, whose `{in}` is a membership test against `keys`, with `head` as its first parameters."""
+        raise NotImplementedError
+
+    # full-text search over events' input and output
+    def text_query(self, text: str) -> str | None:
+        """User text → a match expression that cannot be a syntax error; None when it has no words."""
+        raise NotImplementedError
+
+    def sessions_matching(self) -> str:
+        """Condition over sessions `s` with two parameters (match, project id): a session has a matching event."""
+        raise NotImplementedError
+
+    def search_events(self, conn: Conn, q: EventQuery, match: str, select: str, where: list[str],
+                      args: list[Any]) -> list[Any]:
+        """Up to q.limit + 1 matching rows, newest stored first; q.after's seq is the keyset."""
+        raise NotImplementedError
+
+    def reindex(self, conn: Conn, seq: int, old: tuple[str, str], new: tuple[str, str]) -> None:
+        """An event's input and output changed from `old` to `new`."""
+        raise NotImplementedError
+
+    def unindex(self, conn: Conn, rows: list[Any]) -> None:
+        """Events (rows with seq, input, output) are about to be deleted."""
+        raise NotImplementedError
