@@ -41,8 +41,9 @@ class WorkerStats:
     def record(self, d: Detection) -> None:
         key = (d.detector, d.flag or ("error" if d.error else "abstain"))
         self.detections[key] = self.detections.get(key, 0) + 1
-        self.judge_tokens_in += d.tokens_in or 0 if d.detector == "judge" else 0
-        self.judge_tokens_out += d.tokens_out or 0 if d.detector == "judge" else 0
+        if d.detector == "judge":
+            self.judge_tokens_in += d.tokens_in or 0
+            self.judge_tokens_out += d.tokens_out or 0
 
 
 class DetectionWorker:

@@ -344,14 +344,18 @@ def lag(sql: Sql, project_id: str | None = None) -> DetectionLag:
 
 # ---------------------------------------------------------------- the ingest side
 
-def store_evaluations(sql: Sql, project_id: str, evaluations: list[Evaluation], now_us: int) -> None:
-    """Keep evaluations (retries are no-ops) and queue their events, if stored, to settle the flag again."""
+def store_evaluations(sql: Sql, project_id: str, evaluations: list[Evaluation], now_us: int,
+                      enqueue: bool = True) -> None:
+    """Keep evaluations (retries are no-ops) and queue their events, if stored, to settle the flag again
+    (`enqueue` False: detection is off, nothing would drain the queue)."""
     sql.many(
         "INSERT INTO evaluations (project_id, eval_key, event_id, response_id, name, score, label, explanation,"
         " source, ts_us, created_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (project_id, eval_key) DO NOTHING",
         [(project_id, e.eval_key, e.event_id, e.response_id, e.name, e.score, e.label, e.explanation, e.source,
           e.ts_us, now_us) for e in evaluations])
+    if not enqueue:
+        return
     event_ids = list({e.event_id for e in evaluations if e.event_id})
     responses = list({e.response_id for e in evaluations if not e.event_id and e.response_id})
     if responses:

@@ -132,7 +132,7 @@ def _ingest(conn: Conn, op: IngestOp, now_us: int, changes: SessionChanges, stat
         created = _insert_events(conn, project, merge_pending(conn, project, list(fresh.values())),
                                  received, contexts, changes, hooks, detect)
     if op.evaluations:
-        store_evaluations(Sql(conn), project, op.evaluations, received)
+        store_evaluations(Sql(conn), project, op.evaluations, received, enqueue=detect)
     statuses: list[Any] = []
     for event in op.events:
         statuses.append("created" if event.event_id in created else "duplicate")

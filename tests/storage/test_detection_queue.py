@@ -248,3 +248,20 @@ def test_content_that_arrives_after_detection_queues_the_event_again(storage: St
     with store.claim_detections(10, NOW + 10) as claim:
         [item] = claim.items
         assert item.rerun and item.stored.event.output == "Paris." and item.done == {("rules", "1")}
+
+
+def test_with_detection_off_nothing_is_queued(tmp_path: Any) -> None:
+    from phosphobs.storage.sqlite.store import SqliteStorage
+
+    storage = SqliteStorage(tmp_path / "off.db", detect=False)
+    try:
+        storage.migrate()
+        project = storage.create_project("off", "free", NOW)
+        event = make_event()
+        _ingest(storage, project, [event], [Evaluation("k", event.event_id, None, "x", 1.0, "pass", None, NOW)])
+        store = cast(DetectionStore, storage)
+        assert store.detection_lag(project.id).queued == 0
+        assert [e.label for e in store.evaluations_for(project.id, [(event.event_id, None)])[event.event_id]] == [
+            "pass"]
+    finally:
+        storage.close()
