@@ -16,10 +16,12 @@ from phosphobs.api.metrics_observe import ObservedPipeline, RejectionCounter, re
 from phosphobs.api.retention import prune_forever
 from phosphobs.api.routes import events, health, quality, sessions
 from phosphobs.api.settings import Settings
+from phosphobs.api.slow_clients import BodyDeadline
 from phosphobs.collector.receivers.feedback_http import feedback_router
 from phosphobs.collector.receivers.native_http import native_router
 from phosphobs.collector.receivers.otlp_grpc import OtlpGrpcServer
 from phosphobs.collector.receivers.otlp_http import otlp_router
+from phosphobs.collector.receivers.otlp_ingest import RequestLimits
 from phosphobs.storage.open import open_backend
 from phosphobs.storage.registry import StorageOptions
 
@@ -43,16 +45,18 @@ def create_app(settings: Settings) -> FastAPI:
     metrics = Metrics()  # this app's own registry: two apps in one process never share counts
     pipeline = ObservedPipeline(
         storage, metrics, max_queued_items=settings.max_queued_items, max_commit_items=settings.max_commit_items,
-        commits_in_flight=opened.commits_in_flight,
+        commits_in_flight=opened.commits_in_flight, max_queued_bytes=settings.max_queued_bytes,
+        max_queue_wait=settings.max_queue_wait_seconds,
     )
+    limits = RequestLimits(settings.max_body_bytes, settings.max_decompressed_bytes, settings.max_spans_per_request,
+                           settings.max_log_records_per_request)
     authenticate = KeyAuthenticator(storage, pipeline, settings)
     detector = build_worker(storage, settings, ingest_activity(pipeline))
     if detector is not None:
         metrics.watch_detection(storage, detector.stats)
 
     grpc_server = (
-        OtlpGrpcServer(pipeline.submit, authenticate.resolve, settings.host, settings.grpc_port,
-                       settings.max_body_bytes,
+        OtlpGrpcServer(pipeline, authenticate.resolve, settings.host, settings.grpc_port, limits,
                        on_reject=lambda status: metrics.rejected(rejection_reason(status) or "other"))
         if settings.grpc_port
         else None
@@ -91,12 +95,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.metrics = metrics
     app.state.detector = detector
     app.add_middleware(RejectionCounter, metrics=metrics)
+    app.add_middleware(BodyDeadline, timeout=settings.body_timeout_seconds)  # outermost: sees every disconnect
     install_error_handlers(app)
     app.include_router(health.router)
-    app.include_router(native_router(pipeline.submit, authenticate, settings.max_body_bytes))
-    app.include_router(
-        otlp_router(pipeline.submit, authenticate, settings.max_body_bytes, settings.max_decompressed_bytes)
-    )
+    app.include_router(native_router(pipeline, authenticate, settings.max_body_bytes))
+    app.include_router(otlp_router(pipeline, authenticate, limits))
     app.include_router(feedback_router(pipeline.submit, authenticate, settings.max_body_bytes))
     app.include_router(events.router)
     app.include_router(sessions.router)

@@ -35,7 +35,7 @@ class WriterWithProjects(EventWriter, Protocol):
 class ObservedPipeline(IngestPipeline):
     """`IngestPipeline` that reports committed events, feedback and commit waits to `Metrics`."""
 
-    def __init__(self, storage: WriterWithProjects, metrics: Metrics, **kwargs: int) -> None:
+    def __init__(self, storage: WriterWithProjects, metrics: Metrics, **kwargs: float) -> None:
         super().__init__(storage, **kwargs)  # type: ignore[arg-type]
         self._names: dict[str, str] = {}
         self._lookup = storage

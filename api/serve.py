@@ -5,7 +5,9 @@ from __future__ import annotations
 import uvicorn
 from phosphobs.api.app import create_app
 from phosphobs.api.bootstrap import bootstrap
+from phosphobs.api.log_config import log_config
 from phosphobs.api.settings import Settings
+from phosphobs.api.slow_clients import protocol_class
 from phosphobs.api.web_auth import ensure_admin
 from phosphobs.api.workers import run_workers
 from phosphobs.storage.open import open_storage
@@ -37,6 +39,7 @@ def serve(settings: Settings) -> int:
         return 0
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
-        access_log=False, timeout_graceful_shutdown=10,
+        access_log=False, timeout_graceful_shutdown=10, http=protocol_class(settings.header_timeout_seconds),
+        log_config=log_config(settings.log_level),
     )
     return 0

@@ -28,6 +28,12 @@ class Settings:
     rate_limit_pro: int = 10_000
     key_cache_seconds: float = 5.0  # how long a revoked key can still be accepted
     max_queued_items: int = 50_000
+    max_queued_bytes: int = 256 * 1024 * 1024  # bytes of ingest requests in flight (read, decoded, queued)
+    max_queue_wait_seconds: float = 1.0  # shed (503) when the queue holds more work than this
+    max_spans_per_request: int = 10_000  # OTLP traces export; over → 413 (INVALID_ARGUMENT on gRPC)
+    max_log_records_per_request: int = 10_000  # OTLP logs export; over → 413
+    header_timeout_seconds: float = 15.0  # a request's headers must be complete within this
+    body_timeout_seconds: float = 30.0  # a request's body must be complete within this (else 408)
     max_commit_items: int = 5_000
     sqlite_synchronous: str = "FULL"
     sqlite_writer_process: bool = True  # group commits in a child process, off the event loop's GIL

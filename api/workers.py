@@ -17,7 +17,9 @@ from types import FrameType
 
 import uvicorn
 from phosphobs.api.asgi import APP_FACTORY, SETTINGS_ENV, settings_to_json
+from phosphobs.api.log_config import log_config
 from phosphobs.api.settings import Settings
+from phosphobs.api.slow_clients import protocol_class
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -30,10 +32,11 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(host: str, port: int, log_level: str) -> None:
+def _worker(host: str, port: int, log_level: str, header_timeout: float) -> None:
     sock = _listen(host, port)
     config = uvicorn.Config(APP_FACTORY, factory=True, log_level=log_level, access_log=False,
-                            timeout_graceful_shutdown=10)
+                            timeout_graceful_shutdown=10, http=protocol_class(header_timeout),
+                            log_config=log_config(log_level))
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -41,7 +44,7 @@ def run_workers(settings: Settings) -> None:
     """Start the workers and supervise them until SIGTERM/SIGINT; then stop them gracefully."""
     os.environ[SETTINGS_ENV] = settings_to_json(settings)  # spawned workers build the app from it
     context = multiprocessing.get_context("spawn")
-    args = (settings.host, settings.port, settings.log_level)
+    args = (settings.host, settings.port, settings.log_level, settings.header_timeout_seconds)
     workers = [context.Process(target=_worker, args=args, name=f"phosphobs-worker-{i}")
                for i in range(settings.workers)]
     stopping = False

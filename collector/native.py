@@ -5,27 +5,33 @@ Pure: bytes in, events or a 422 with every bad field's path out.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from phosphobs.collector.storable import without_surrogates
 from phosphobs.storage.models import Event
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, TypeAdapter, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, TypeAdapter, ValidationError
 
 MAX_BATCH = 100
 KNOWN_METADATA = {
     "model", "provider", "latency_ms", "token_count_input", "token_count_output", "cost_cents", "user_id", "tags",
 }
 
-NonNegativeInt = Annotated[StrictInt, Field(ge=0, le=2**53)]  # bounded: must fit every backend
-NonNegativeNumber = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-ShortText = Annotated[StrictStr, Field(min_length=1, max_length=512)]
-
-
-def _no_nul(value: str | None) -> str | None:
-    if value is not None and "\x00" in value:
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
         raise ValueError("must not contain NUL characters")
     return value
+
+
+# Labels and texts with NUL are refused (422 with the field's path): Postgres cannot store NUL, and a
+# silently altered session or user id would split a session. Free-form metadata is cleaned instead
+# (`storable.py`): a custom key must never cost the event.
+NoNul = AfterValidator(_no_nul)
+NonNegativeInt = Annotated[StrictInt, Field(ge=0, le=2**53)]  # bounded: must fit every backend
+NonNegativeNumber = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+ShortText = Annotated[StrictStr, Field(min_length=1, max_length=512), NoNul]
 
 
 class Metadata(BaseModel):
@@ -40,21 +46,20 @@ class Metadata(BaseModel):
     token_count_output: NonNegativeInt | None = None
     cost_cents: NonNegativeNumber | None = None
     user_id: ShortText | None = None
-    tags: list[Annotated[StrictStr, Field(min_length=1, max_length=128)]] | None = Field(default=None, max_length=64)
+    tags: list[Annotated[StrictStr, Field(min_length=1, max_length=128), NoNul]] | None = Field(
+        default=None, max_length=64)
 
 
 class IngestEvent(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    input: StrictStr
-    output: StrictStr
+    input: Annotated[StrictStr, NoNul]
+    output: Annotated[StrictStr, NoNul]
     event_id: uuid.UUID | None = None
     session_id: ShortText | None = None
     project_id: StrictStr | None = None
     timestamp: datetime | None = None
     metadata: Metadata | None = None
-
-    _nul = field_validator("input", "output", "session_id")(_no_nul)
 
 
 class IngestBatch(BaseModel):
@@ -91,8 +96,23 @@ def parse_with(adapter: TypeAdapter, body: bytes) -> Any:
         return adapter.validate_json(body)
     except ValidationError as exc:
         if any(e["type"] == "json_invalid" for e in exc.errors()):
-            raise MalformedJson(exc.errors()[0]["msg"]) from exc
+            return _parse_lenient(adapter, body, exc.errors()[0]["msg"])
         raise InvalidPayload(validation_details(exc)) from exc
+
+
+def _parse_lenient(adapter: TypeAdapter, body: bytes, strict_error: str) -> Any:
+    """What the fast parser refuses but JSON senders produce (NaN, lone surrogate escapes, nesting past
+    its depth limit) is read by the stdlib parser; the edge then makes it storable (`storable.py`)."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise MalformedJson(strict_error) from exc
+    try:
+        return adapter.validate_python(without_surrogates(document))
+    except ValidationError as exc:
+        raise InvalidPayload(validation_details(exc)) from exc
+    except RecursionError as exc:
+        raise MalformedJson("JSON nested too deeply") from exc
 
 
 def parse_event(body: bytes) -> IngestEvent:

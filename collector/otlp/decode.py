@@ -30,6 +30,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
+from phosphobs.collector.otlp.surrogates import without_lone_surrogates
 
 Signal = Literal["traces", "logs", "metrics"]
 M = TypeVar("M", bound=Message)
@@ -76,7 +77,7 @@ def media_type(content_type: str | None) -> str:
     raise UnsupportedMediaType(f"unsupported Content-Type {shown!r}; send {PROTOBUF} or {JSON}")
 
 
-def decompress(body: bytes, content_encoding: str | None, max_decompressed: int) -> bytes:
+def decompress(body: bytes, content_encoding: str | None, max_decompressed: int) -> bytes | bytearray:
     """The body without Content-Encoding, refusing to produce more than `max_decompressed` bytes."""
     encoding = (content_encoding or "identity").strip().lower()
     if encoding in ("identity", ""):
@@ -95,7 +96,7 @@ def decompress(body: bytes, content_encoding: str | None, max_decompressed: int)
     return data
 
 
-def _inflate(body: bytes, wbits: int, cap: int) -> bytes:
+def _inflate(body: bytes, wbits: int, cap: int) -> bytearray:
     out = bytearray()
     pending = body
     try:
@@ -117,7 +118,7 @@ def _inflate(body: bytes, wbits: int, cap: int) -> bytes:
         raise UndecodablePayload(
             f"request body is not valid {'gzip' if wbits & 16 else 'deflate'} data: {exc}"
         ) from exc
-    return bytes(out)
+    return out  # not copied into bytes: the parsers read a bytearray, and it may be tens of MB
 
 
 def decode_traces(
@@ -169,18 +170,36 @@ def _hex_ids_to_base64(node: Any) -> Any:
 
     Attribute keys never appear as JSON object keys (they are `{"key": ...}` entries), so only real
     id fields match. An id that is not hex keeps its raw bytes; the normalizer rejects it by length.
+    Lone surrogates in strings (valid JSON escapes that protobuf refuses) become U+FFFD on the way, and
+    an `intValue` beyond int64 becomes its `stringValue`, so one odd attribute never costs the request.
     """
+    if isinstance(node, str):
+        return without_lone_surrogates(node)
     if isinstance(node, list):
         return [_hex_ids_to_base64(item) for item in node]
     if not isinstance(node, dict):
         return node
+    if len(node) == 1 and _out_of_int64(node.get("intValue", node.get("int_value"))):
+        return {"stringValue": str(next(iter(node.values())))}  # kept, digit for digit, not refused
     out: dict[str, Any] = {}
     for key, value in node.items():
+        key = without_lone_surrogates(key)
         if key in _ID_KEYS and isinstance(value, str):
             out[key] = base64.b64encode(_id_bytes(value)).decode("ascii")
         else:
             out[key] = _hex_ids_to_base64(value)
     return out
+
+
+def _out_of_int64(value: Any) -> bool:
+    """An AnyValue `intValue` that int64 cannot hold (proto3 JSON sends int64 as a string or a number)."""
+    if value is None or isinstance(value, bool):
+        return False
+    try:
+        number = int(value) if isinstance(value, int | str) else int(float(value))
+    except (ValueError, OverflowError):
+        return False  # not a number at all: the parser says so
+    return not -(2**63) <= number < 2**63
 
 
 def _id_bytes(text: str) -> bytes:

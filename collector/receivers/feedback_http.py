@@ -7,10 +7,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request
 from phosphobs.collector.http_body import read_body
-from phosphobs.collector.native import parse_with
+from phosphobs.collector.native import NoNul, parse_with
 from phosphobs.collector.principal import Authenticate
 from phosphobs.collector.receivers.native_http import decode_json, require_json
 from phosphobs.collector.responses import json_response
+from phosphobs.collector.storable import storable_text
 from phosphobs.collector.submit import Submit, submit_feedback
 from phosphobs.storage.models import Feedback
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, TypeAdapter
@@ -22,8 +23,8 @@ class FeedbackIn(BaseModel):
 
     event_id: uuid.UUID
     flag: Literal["success", "failure"]
-    comment: Annotated[StrictStr, Field(max_length=10_000)] | None = None
-    source: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
+    comment: Annotated[StrictStr, Field(max_length=10_000), NoNul] | None = None
+    source: Annotated[StrictStr, Field(min_length=1, max_length=64), NoNul] | None = None
 
 
 _FEEDBACK = TypeAdapter(FeedbackIn)
@@ -41,7 +42,8 @@ def feedback_router(submit: Submit, authenticate: Authenticate, max_body_bytes: 
         principal = await authenticate(request)
         require_json(request)
         item: FeedbackIn = decode_json(parse_feedback, await read_body(request, max_body_bytes))
-        feedback = Feedback(str(item.event_id), item.flag, item.comment, item.source or "user")
+        comment = storable_text(item.comment) if item.comment is not None else None  # lone surrogates
+        feedback = Feedback(str(item.event_id), item.flag, comment, storable_text(item.source or "user"))
         await submit_feedback(submit, principal.project_id, feedback)
         return json_response({"event_id": feedback.event_id, "flag": feedback.flag, "status": "recorded"}, 201)
 

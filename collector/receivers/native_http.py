@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
+from phosphobs.collector.admission import admitted, declared_length, grow
 from phosphobs.collector.errors import BAD_REQUEST, FORBIDDEN, INVALID, UNSUPPORTED_MEDIA, ApiError
 from phosphobs.collector.http_body import read_body
 from phosphobs.collector.native import (
@@ -15,8 +18,9 @@ from phosphobs.collector.native import (
 )
 from phosphobs.collector.principal import Authenticate, Principal
 from phosphobs.collector.responses import json_response
-from phosphobs.collector.submit import Submit, submit_ingest
+from phosphobs.collector.submit import Intake, check_rate_gate, prepare, submit_ingest
 from phosphobs.storage.clock import now_us
+from phosphobs.storage.models import Event
 from starlette.responses import Response
 
 
@@ -45,33 +49,46 @@ def _check_project(principal: Principal, items: list[IngestEvent]) -> None:
             )
 
 
-def native_router(submit: Submit, authenticate: Authenticate, max_body_bytes: int) -> APIRouter:
+def _events(parse: Callable[[bytes], IngestEvent | list[IngestEvent]], body: bytes,
+            principal: Principal) -> list[Event]:
+    """Parse, check and prepare a body's events (CPU work: runs in a worker thread)."""
+    parsed = decode_json(parse, body)
+    items = parsed if isinstance(parsed, list) else [parsed]
+    _check_project(principal, items)
+    received = now_us()
+    events = [to_event(item, received) for item in items]
+    prepare(events, [], [])
+    return events
+
+
+def native_router(intake: Intake, authenticate: Authenticate, max_body_bytes: int) -> APIRouter:
     router = APIRouter(tags=["ingest"])
+
+    async def receive(request: Request, parse: Callable[[bytes], IngestEvent | list[IngestEvent]]
+                      ) -> tuple[list[Event], list[str], dict[str, str]]:
+        principal = await authenticate(request)
+        require_json(request)
+        async with admitted(intake, declared_length(request, max_body_bytes)) as reservation:
+            body = await read_body(request, max_body_bytes)
+            grow(intake, reservation, len(body))
+            events = await intake.offload(_events, parse, body, principal)
+            check_rate_gate(intake.rate_gate, principal, len(events))
+            result, headers = await submit_ingest(intake.submit, principal, events, prepared=True)
+        return events, list(result.statuses), headers
 
     @router.post("/api/ingest", status_code=201)
     async def ingest(request: Request) -> Response:
-        principal = await authenticate(request)
-        require_json(request)
-        item = decode_json(parse_event, await read_body(request, max_body_bytes))
-        _check_project(principal, [item])
-        event = to_event(item, now_us())
-        result, headers = await submit_ingest(submit, principal, [event])
-        status = result.statuses[0]
+        events, statuses, headers = await receive(request, parse_event)
+        status = statuses[0]
         return json_response(
-            {"event_id": event.event_id, "status": status}, 201 if status == "created" else 200, headers
+            {"event_id": events[0].event_id, "status": status}, 201 if status == "created" else 200, headers
         )
 
     @router.post("/api/ingest/batch", status_code=201)
     async def ingest_batch(request: Request) -> Response:
-        principal = await authenticate(request)
-        require_json(request)
-        items = decode_json(parse_batch, await read_body(request, max_body_bytes))
-        _check_project(principal, items)
-        received = now_us()
-        events = [to_event(item, received) for item in items]
-        result, headers = await submit_ingest(submit, principal, events)
-        results = [{"event_id": e.event_id, "status": s} for e, s in zip(events, result.statuses, strict=True)]
-        created = sum(1 for s in result.statuses if s == "created")
+        events, statuses, headers = await receive(request, parse_batch)
+        results = [{"event_id": e.event_id, "status": s} for e, s in zip(events, statuses, strict=True)]
+        created = sum(1 for s in statuses if s == "created")
         body = {"results": results, "created": created, "duplicates": len(results) - created}
         return json_response(body, 201 if created else 200, headers)
 

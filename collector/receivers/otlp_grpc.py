@@ -13,19 +13,22 @@ import grpc
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+from phosphobs.collector.admission import admitted
 from phosphobs.collector.errors import UNAUTHENTICATED, ApiError
 from phosphobs.collector.principal import Principal
-from phosphobs.collector.receivers.otlp_ingest import SIGNALS, SignalKind, ingest_request
-from phosphobs.collector.submit import Submit
+from phosphobs.collector.receivers.otlp_ingest import SIGNALS, RequestLimits, SignalKind, ingest_request
+from phosphobs.collector.submit import Intake
 
 ResolveKey = Callable[[str], Awaitable[Principal]]
 OnReject = Callable[[int], None]  # told the HTTP-equivalent status of every refused export
 
 
 class _Receiver:
-    def __init__(self, submit: Submit, resolve: ResolveKey, on_reject: OnReject | None) -> None:
-        self.submit = submit
+    def __init__(self, intake: Intake, resolve: ResolveKey, limits: RequestLimits,
+                 on_reject: OnReject | None) -> None:
+        self.intake = intake
         self.resolve = resolve
+        self.limits = limits
         self.on_reject = on_reject
 
     async def handle(self, kind: SignalKind, request: Any, context: grpc.aio.ServicerContext,
@@ -35,7 +38,8 @@ class _Receiver:
             if token is None:
                 raise ApiError(UNAUTHENTICATED, "missing API key: send metadata 'authorization: Bearer ph_…'")
             principal = await self.resolve(token)
-            outcome = await ingest_request(self.submit, principal, kind, request)
+            async with admitted(self.intake, request.ByteSize()):
+                outcome = await ingest_request(self.intake, principal, kind, request, self.limits)
         except ApiError as error:
             if self.on_reject is not None:
                 self.on_reject(error.kind.status)
@@ -91,11 +95,11 @@ class _Metrics(metrics_service_pb2_grpc.MetricsServiceServicer):
 class OtlpGrpcServer:
     """Lifecycle: start() binds the port (raising if taken), stop() frees it; start again works."""
 
-    def __init__(self, submit: Submit, resolve: ResolveKey, host: str, port: int,
-                 max_message_bytes: int, on_reject: OnReject | None = None) -> None:
-        self._receiver = _Receiver(submit, resolve, on_reject)
+    def __init__(self, intake: Intake, resolve: ResolveKey, host: str, port: int,
+                 limits: RequestLimits, on_reject: OnReject | None = None) -> None:
+        self._receiver = _Receiver(intake, resolve, limits, on_reject)
         self._address = f"{host}:{port}"
-        self._max = max_message_bytes
+        self._max = limits.max_body_bytes
         self._server: grpc.aio.Server | None = None
 
     async def start(self) -> None:

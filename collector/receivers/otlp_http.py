@@ -7,16 +7,26 @@ retryable (429/503 + Retry-After) only where a retry can succeed.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import APIRouter, Request
 from google.protobuf.json_format import MessageToDict
 from google.rpc import status_pb2
+from phosphobs.collector.admission import admitted, declared_length, grow
 from phosphobs.collector.errors import BAD_REQUEST, TOO_LARGE, UNSUPPORTED_MEDIA, ApiError, ErrorClass
 from phosphobs.collector.http_body import read_body
-from phosphobs.collector.otlp.decode import JSON, PROTOBUF, OtlpDecodeError, encode_response, media_type
+from phosphobs.collector.otlp.decode import (
+    JSON,
+    PROTOBUF,
+    OtlpDecodeError,
+    decompress,
+    encode_response,
+    media_type,
+)
+from phosphobs.collector.otlp.item_count import items_over
 from phosphobs.collector.principal import Authenticate
-from phosphobs.collector.receivers.otlp_ingest import SIGNALS, ingest_request
-from phosphobs.collector.submit import Submit
+from phosphobs.collector.receivers.otlp_ingest import SIGNALS, RequestLimits, SignalKind, ingest_request, too_many
+from phosphobs.collector.submit import Intake
 from starlette.responses import Response
 
 _GRPC_CODES = {"INVALID_ARGUMENT": 3, "UNAUTHENTICATED": 16, "PERMISSION_DENIED": 7, "NOT_FOUND": 5,
@@ -37,8 +47,24 @@ def status_response(error: ApiError, content_type: str | None) -> Response:
     return Response(body, error.kind.status, headers=error.headers, media_type=encoding)
 
 
-def otlp_router(submit: Submit, authenticate: Authenticate, max_body_bytes: int,
-                max_decompressed_bytes: int) -> APIRouter:
+def _decode(kind: SignalKind, body: bytes, content_type: str, content_encoding: str | None,
+            limits: RequestLimits) -> tuple[Any, int]:
+    """The decoded request and its decoded size (CPU work: runs in a worker thread). A body over the
+    per-request item limit is refused from its bytes, before parsing allocates anything per item."""
+    try:
+        encoding = media_type(content_type)  # first: a wrong type is 415 whatever the body
+        data = decompress(body, content_encoding, limits.max_decompressed_bytes)
+        cap = limits.max_items(kind.name)
+        over = items_over(data, kind.name, encoding == JSON, cap) if cap is not None else None
+        if over is not None and cap is not None:
+            raise too_many(kind, over, cap, at_least=True)
+        decoded = kind.decode(data, content_type, None, limits.max_decompressed_bytes)
+    except OtlpDecodeError as exc:
+        raise ApiError(_DECODE_ERRORS.get(exc.status, BAD_REQUEST), str(exc)) from exc
+    return decoded, len(data)
+
+
+def otlp_router(intake: Intake, authenticate: Authenticate, limits: RequestLimits) -> APIRouter:
     router = APIRouter(tags=["otlp"])
 
     async def receive(request: Request, signal: str) -> Response:
@@ -46,13 +72,15 @@ def otlp_router(submit: Submit, authenticate: Authenticate, max_body_bytes: int,
         try:
             principal = await authenticate(request)
             kind = SIGNALS[signal]  # type: ignore[index]
-            body = await read_body(request, max_body_bytes)
-            try:
-                decoded = kind.decode(body, content_type or "", request.headers.get("content-encoding"),
-                                      max_decompressed_bytes)
-            except OtlpDecodeError as exc:
-                raise ApiError(_DECODE_ERRORS.get(exc.status, BAD_REQUEST), str(exc)) from exc
-            outcome = await ingest_request(submit, principal, kind, decoded)
+            declared = declared_length(request, limits.max_body_bytes)
+            async with admitted(intake, declared) as reservation:  # shed before reading, not after
+                body = await read_body(request, limits.max_body_bytes)
+                grow(intake, reservation, len(body))
+                decoded, size = await intake.offload(_decode, kind, body, content_type or "",
+                                                       request.headers.get("content-encoding"), limits)
+                del body
+                grow(intake, reservation, size)
+                outcome = await ingest_request(intake, principal, kind, decoded, limits)
         except ApiError as error:
             return status_response(error, content_type)
         encoding = media_type(content_type)
