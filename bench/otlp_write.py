@@ -21,10 +21,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from otlp_ingest import request_body
-from phosphobs.collector.costs import estimate_costs
 from phosphobs.collector.otlp.decode import decode_traces
 from phosphobs.collector.otlp.normalize import normalize_traces
 from phosphobs.storage.clock import now_us
+from phosphobs.storage.pricing import estimate_costs
 from phosphobs.storage.protocol import IngestOp
 from phosphobs.storage.sqlite.store import SqliteStorage
 

@@ -15,13 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from phosphobs.collector.costs import estimate_costs
 from phosphobs.collector.errors import INVALID, OVERLOADED, RATE_LIMITED, STORAGE_FAILED, ApiError
 from phosphobs.collector.principal import Principal
 from phosphobs.collector.rate_gate import RateGate
 from phosphobs.collector.storable import make_storable
 from phosphobs.storage.clock import now_us
 from phosphobs.storage.models import Evaluation, Event, EventPatch, Feedback, TraceHint
+from phosphobs.storage.pricing import estimate_costs
 from phosphobs.storage.protocol import FeedbackOp, IngestOp, RateLimitState, WriteOp, WriteResult
 
 

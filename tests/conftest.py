@@ -20,6 +20,20 @@ from tests.support.server import ServerProcess
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--db", choices=["sqlite", "postgres", "both"], default=None,
                      help="storage backends for tests/storage (default: PHOSPHOBS_TEST_DB or both)")
+    parser.addoption("--interop", action="store_true",
+                     help="run the interop suite: the real libraries in cached venvs/node folders (slow)")
+    parser.addoption("--refresh-captures", action="store_true",
+                     help="with --interop: rewrite tests/interop/captures from the runs")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The interop suite installs and runs real libraries: only with --interop, never in the default run."""
+    if config.getoption("--interop"):
+        return
+    skip = pytest.mark.skip(reason="interop suite: run with --interop")
+    for item in items:
+        if item.get_closest_marker("interop") is not None:
+            item.add_marker(skip)
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ ALLOWED = {
     "exporters": {"phosphobs.exporters"},
     "storage": {"phosphobs.storage"},
     "collector": {"phosphobs.collector", "phosphobs.storage.models", "phosphobs.storage.protocol",
-                  "phosphobs.storage.enrichment", "phosphobs.storage.clock"},
+                  "phosphobs.storage.enrichment", "phosphobs.storage.clock", "phosphobs.storage.calls",
+                  "phosphobs.storage.pricing"},
     "dashboards": {"phosphobs.dashboards"},
     "api": {"phosphobs."},
 }
@@ -67,7 +68,8 @@ def _matches(name: str, prefixes: set[str]) -> bool:
 # Inside collector/: OTLP translation is pure (protobufs in, records out); receivers reach storage only
 # through the `Submit` function they are given; the collector's own core never knows its receivers.
 COLLECTOR_ALLOWED = {
-    "collector/otlp": {"phosphobs.collector.otlp", "phosphobs.storage.models", "phosphobs.storage.enrichment"},
+    "collector/otlp": {"phosphobs.collector.otlp", "phosphobs.storage.models", "phosphobs.storage.enrichment",
+                       "phosphobs.storage.calls"},  # pure: what makes spans one call, shared with storage
 }
 COLLECTOR_FORBIDDEN = {
     "collector/receivers": {"phosphobs.collector.pipeline", "phosphobs.storage.protocol"},
@@ -142,7 +144,7 @@ def test_every_setting_is_documented_in_the_readme() -> None:
 # shared records, never the other backend; the records know neither. Only the registry names backends.
 STORAGE_RECORDS = {f"phosphobs.storage.{m}" for m in (
     "models", "protocol", "rows", "sessions", "session_delta", "usage_facts", "enrichment", "dashboard_records",
-    "clock", "detection_records", "flags")}
+    "clock", "detection_records", "flags", "calls", "call_links", "pricing")}
 STORAGE_LAYERS = {
     "sql": STORAGE_RECORDS | {"phosphobs.storage.sql"},
     "sqlite": STORAGE_RECORDS | {"phosphobs.storage.sql", "phosphobs.storage.sqlite", "phosphobs.storage.registry"},

@@ -21,7 +21,7 @@ from phosphobs.collector.otlp.messages import (
     system_text,
     tool_call,
 )
-from phosphobs.storage.enrichment import last_user_text, output_text
+from phosphobs.storage.enrichment import input_text, output_text, tool_calls_text
 
 Found = list[Message] | str | None
 
@@ -45,7 +45,7 @@ def llm_content(a: SpanAttrs) -> SpanContent:
     found_in = _pick(a, plan.inputs)
     if isinstance(found_in, list):
         messages_in = found_in
-        text_in = last_user_text(found_in) if looks_like_chat(found_in) else _last_content(found_in)
+        text_in = input_text(found_in) if looks_like_chat(found_in) else _last_content(found_in)
     else:
         text_in = found_in
     found_out = _pick(a, plan.outputs)
@@ -58,17 +58,31 @@ def llm_content(a: SpanAttrs) -> SpanContent:
         text_out = found_out
     if tool_calls is None and plan.vercel_calls:
         tool_calls = _vercel_tool_calls(a)
+    if not text_out and tool_calls:  # an agent turn that answers with tool calls: they are its output
+        text_out = tool_calls_text(tool_calls)
     system = system_text(a.get(_SYSTEM) if plan.system else None, messages_in)
     return SpanContent(text_in, text_out, messages_in, messages_out, system, tool_calls)
 
 
 def tool_content(a: SpanAttrs) -> SpanContent:
-    """A tool-execution span: input is the arguments, output the result."""
-    args = a.first("gen_ai.tool.call.arguments", "ai.toolCall.args", "ai.toolCall.input", "input.value")
-    result = a.first("gen_ai.tool.call.result", "ai.toolCall.result", "ai.toolCall.output", "output.value")
+    """A tool-execution span: input is the arguments, output the result (pydantic-ai/Logfire say
+    `tool_arguments` / `tool_response`)."""
+    args = a.first("gen_ai.tool.call.arguments", "ai.toolCall.args", "ai.toolCall.input", "tool_arguments",
+                   "input.value")
+    result = a.first("gen_ai.tool.call.result", "ai.toolCall.result", "ai.toolCall.output", "tool_response",
+                     "output.value")
     args = args if args is not None else a.get("traceloop.entity.input")
     result = result if result is not None else a.get("traceloop.entity.output")
-    return SpanContent(input=clean_text(args), output=clean_text(result))
+    return SpanContent(input=clean_text(args), output=_unquoted(clean_text(result)))
+
+
+def _unquoted(text: str | None) -> str | None:
+    """A result sent as a JSON string literal (Vercel's `"Sunny"`) reads as the string itself."""
+    if text is not None and len(text) >= 2 and text[0] == '"' and text[-1] == '"':
+        parsed = parse_json(text)
+        if isinstance(parsed, str):
+            return parsed
+    return text
 
 
 def embedding_content(a: SpanAttrs) -> SpanContent:
@@ -147,7 +161,10 @@ def _raw_request(value: Any) -> Found:
 
 
 def _raw_response(value: Any) -> Found:
-    found = response_messages(value)
+    parsed = parse_json(value)
+    if isinstance(parsed, list) and len(parsed) == 1 and isinstance(parsed[0], dict):
+        parsed = parsed[0]  # the OpenAI Agents SDK's generation output: a list holding the response
+    found = response_messages(parsed)
     if found:
         return found
     return clean_text(value) if value is not None else None

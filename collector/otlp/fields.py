@@ -265,7 +265,12 @@ def _identity_text(value: Any) -> str | None:
         text = value.strip()
         if text[:1] not in _JSON_OPENERS and text not in _JSON_WORDS:
             return text or None
+        if text.startswith(_SCRUBBED):
+            return None  # Logfire's scrubber replaced the id: one such "session" would hold every conversation
     return _str(json_scalar(value))
+
+
+_SCRUBBED = "[Scrubbed due to "
 
 
 _JSON_OPENERS, _JSON_WORDS = frozenset('[{"'), frozenset(("null", "true", "false"))  # what `parse_json` tries

@@ -97,7 +97,10 @@ def message(raw: Any, role: str | None = None) -> Message | None:
             content = raw["contents"]
         out["content"] = content_text(content)
         if isinstance(content, list):
-            calls = [c for c in (tool_call(p) for p in content if _is_type(p, "tool-call")) if c]
+            calls = [c for c in (tool_call(p) for p in content if _is_type(p, "tool-call") or _is_type(p, "tool_use"))
+                     if c]
+            if out["content"] is None:
+                _tool_results(content, out)
     if isinstance(raw.get("tool_calls"), list):
         calls += [c for c in (tool_call(item) for item in raw["tool_calls"]) if c]
     if calls:
@@ -139,7 +142,35 @@ def _read_parts(parts: list[Any], out: Message, calls: list[dict[str, Any]]) -> 
     if response is not None and out["content"] is None:
         out["content"] = clean_text(response.get("response", response.get("result")))
         out["tool_call_id"] = response.get("id")
+        if response.get("name"):
+            out["name"] = response["name"]
     out["parts"] = parts
+
+
+_RESULT_TYPES = ("tool_result", "tool-result", "function_call_output")
+
+
+def _tool_results(content: list[Any], out: Message) -> None:
+    """Tool results inside a content list (Anthropic `tool_result`, Vercel `tool-result`): their text as
+    the message's content, and the call they answer."""
+    found = [p for p in content if isinstance(p, dict) and p.get("type") in _RESULT_TYPES]
+    if not found:
+        return
+    texts = []
+    for part in found:
+        value = next((part[k] for k in ("content", "output", "result") if part.get(k) is not None), None)
+        if isinstance(value, dict) and value.get("type") in ("text", "json") and "value" in value:
+            value = value["value"]  # Vercel v5 `{type, value}` outputs
+        text = content_text(value) if isinstance(value, list) else clean_text(value)
+        if text is not None:
+            texts.append(text)
+    out["content"] = "\n".join(texts) if texts else None
+    first = found[0]
+    call_id = first.get("tool_use_id") or first.get("toolCallId") or first.get("call_id")
+    if call_id is not None:
+        out["tool_call_id"] = call_id
+    if first.get("toolName"):
+        out["name"] = first["toolName"]
 
 
 def _plain_text(parts: list[Any]) -> str | None:
@@ -207,10 +238,37 @@ def response_messages(value: Any) -> list[Message] | None:
     if isinstance(value.get("message"), dict):
         msg = message(value["message"], "assistant")
         return [msg] if msg else None
+    if isinstance(value.get("output"), list):  # OpenAI Responses API: output items
+        return _response_items(value["output"])
     if isinstance(value.get("content"), list):  # Anthropic messages response
         msg = message({"role": value.get("role", "assistant"), "content": value["content"]})
         return [msg] if msg else None
     return None
+
+
+def _response_items(items: list[Any]) -> list[Message] | None:
+    """Responses API output items as one assistant message: `message` texts joined, `function_call`s as
+    tool calls."""
+    texts: list[str] = []
+    calls: list[dict[str, Any]] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        if item.get("type") == "message":
+            text = content_text(item.get("content"))
+            if text:
+                texts.append(text)
+        elif item.get("type") == "function_call":
+            call = tool_call({"id": item.get("call_id") or item.get("id"), "name": item.get("name"),
+                              "arguments": item.get("arguments")})
+            if call:
+                calls.append(call)
+    if not texts and not calls:
+        return None
+    msg: Message = {"role": "assistant", "content": "".join(texts) if texts else None}
+    if calls:
+        msg["tool_calls"] = calls
+    return [msg]
 
 
 def system_text(instructions: Any, history: list[Message] | None) -> str | None:

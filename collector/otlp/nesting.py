@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from phosphobs.collector.otlp.spans import ConvertedSpan
+from phosphobs.storage.calls import provider_rank
 from phosphobs.storage.models import Event
 
 _IDENTITY = ("model", "provider", "session_id", "user_id")
@@ -57,7 +58,7 @@ def _nearest_same_kind(item: ConvertedSpan, by_key: dict[Key, ConvertedSpan]) ->
         above = by_key.get((item.trace_id, parent))
         if above is None:
             return None
-        if above.event is not None and above.event.kind == item.event.kind:
+        if above.event is not None and above.event.kind == item.event.kind and above.event.span_id == parent:
             return (item.trace_id, parent)
         parent = above.parent_span_id
     return None
@@ -67,7 +68,9 @@ def _merge_group(root: Key, by_key: dict[Key, ConvertedSpan], children: dict[Key
     paths = _leaf_paths([root], children)
     if len(paths) == 1:
         chain = [_event(k, by_key) for k in paths[0]]  # outer → inner
-        chosen = next((i for i in range(len(chain) - 1, -1, -1) if _has_usage(chain[i])), len(chain) - 1)
+        with_usage = [i for i in range(len(chain) - 1, -1, -1) if _has_usage(chain[i])]  # innermost first
+        # nearest the provider: its own SDK's span, else the innermost span that reports usage
+        chosen = min(with_usage, key=lambda i: provider_rank(chain[i]) != 0) if with_usage else len(chain) - 1
         donors = sorted((i for i in range(len(chain)) if i != chosen), key=lambda i: (abs(i - chosen), -i))
         return [_fill(chain[chosen], [chain[i] for i in donors], full=True)]
     merged: list[Event] = []

@@ -13,10 +13,12 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
+from phosphobs.collector.otlp.agent_context import fill_failed_inputs
 from phosphobs.collector.otlp.attributes import any_value, key_values
 from phosphobs.collector.otlp.content_events import content_fields, event_name, is_content_event, order_key
 from phosphobs.collector.otlp.evaluations import EVALUATION_EVENT, evaluation
 from phosphobs.collector.otlp.nesting import collapse_nested
+from phosphobs.collector.otlp.siblings import merge_siblings
 from phosphobs.collector.otlp.spans import ConvertedSpan, convert_span, scope_metadata
 from phosphobs.storage.models import Evaluation, Event, EventPatch, TraceHint, otlp_event_id
 
@@ -68,7 +70,8 @@ def normalize_traces(req: ExportTraceServiceRequest, now_us: int) -> NormalizedB
                     continue
                 if span.events:
                     _span_evaluations(span, item, batch)
-    batch.events = collapse_nested(converted)
+    batch.events = merge_siblings(collapse_nested(converted))
+    batch.patches = fill_failed_inputs(batch.events, converted)
     batch.trace_hints = [item.hint for item in converted if item.hint is not None]
     return batch
 

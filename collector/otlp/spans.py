@@ -10,7 +10,7 @@ from typing import Any
 
 from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
-from phosphobs.collector.otlp import fields
+from phosphobs.collector.otlp import fields, litellm_raw
 from phosphobs.collector.otlp.attributes import Attrs, KeyShape, SpanAttrs, key_values, parse_json
 from phosphobs.collector.otlp.content import SpanContent, embedding_content, llm_content, tool_content
 from phosphobs.collector.otlp.content_events import content_fields, event_name, order_key
@@ -41,6 +41,7 @@ class ConvertedSpan:
     parent_span_id: str | None
     event: Event | None = None
     hint: TraceHint | None = None
+    history: Any = None  # a failed agent span's message history, raw: its failed call's input may be only there
 
 
 def convert_span(span: Span, out: ConvertedSpan, resource: Attrs, scope: Attrs, now_us: int) -> ConvertedSpan:
@@ -57,13 +58,25 @@ def convert_span(span: Span, out: ConvertedSpan, resource: Attrs, scope: Attrs, 
     if session or user:
         out.hint = TraceHint(out.trace_id, start_us, session, user)
     kind = fields.classify(span.name, a)
-    if kind is None or fields.is_pending_duplicate(a):
+    if kind is None:
+        history = a.attrs.get("pydantic_ai.all_messages")
+        if history is not None and span.status.code == Status.STATUS_CODE_ERROR:  # a run a failed call ended
+            out.history = history
         return out
+    if fields.is_pending_duplicate(a):
+        return out
+    polluted = litellm_raw.CALL_ID in a.attrs and litellm_raw.wrote_onto_app_span(a.attrs, scope, span.name)
+    if polluted and not litellm_raw.last_call_failed(a.attrs):
+        return out  # an app span LiteLLM wrote its last call onto: that call is the span's raw child
     latency_ms = (end_ns - start_ns) / 1e6 if start_ns and end_ns >= start_ns else _reported_latency_ms(a)
     event = _event(span, out, kind, a, plan, scope, start_us, latency_ms)
+    if polluted:
+        event = litellm_raw.as_failed_call(event, a.attrs)
     event.session_id, event.user_id = session, user
     if plan.legacy_events or span.events:  # the usual span carries no content beside its attributes
         event = _with_span_events(event, span)
+    if span.name == litellm_raw.SPAN_NAME:
+        litellm_raw.fill_from_raw(event, a.attrs)
     out.event = event
     return out
 

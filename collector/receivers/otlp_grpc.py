@@ -1,7 +1,8 @@
 """OTLP/gRPC receiver on its own port: TraceService, LogsService and MetricsService.
 
 Shares the normalize → submit path with OTLP/HTTP; errors map through the same error table to gRPC
-status codes (UNAUTHENTICATED, INVALID_ARGUMENT, RESOURCE_EXHAUSTED, UNAVAILABLE).
+status codes (UNAUTHENTICATED, INVALID_ARGUMENT, RESOURCE_EXHAUSTED, UNAVAILABLE); a retryable refusal
+carries its delay as RetryInfo (`retry_trailers`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
+from google.protobuf.any_pb2 import Any as AnyMessage
+from google.protobuf.duration_pb2 import Duration
+from google.rpc.error_details_pb2 import RetryInfo
+from google.rpc.status_pb2 import Status as RpcStatus
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
@@ -43,15 +48,32 @@ class _Receiver:
         except ApiError as error:
             if self.on_reject is not None:
                 self.on_reject(error.kind.status)
+            code = getattr(grpc.StatusCode, error.kind.grpc)
             retry_after = error.headers.get("Retry-After")
             if retry_after:
-                context.set_trailing_metadata((("retry-after", retry_after),))
-            await context.abort(getattr(grpc.StatusCode, error.kind.grpc), error.message)
+                context.set_trailing_metadata(retry_trailers(code, error.message, retry_after))
+            await context.abort(code, error.message)
         response = response_cls()
         if outcome.rejected:
             response.partial_success.CopyFrom(partial_cls(**{field_name: outcome.rejected,
                                                              "error_message": outcome.message}))
         return response
+
+
+def retry_trailers(code: grpc.StatusCode, message: str, retry_after: str) -> tuple[tuple[str, str | bytes], ...]:
+    """When to retry, said three ways: `retry-after` seconds, a `google.rpc.RetryInfo` in the rich status
+    (`grpc-status-details-bin`, what the OTLP spec and the Collector's exporter read), and the same
+    RetryInfo alone under `google.rpc.retryinfo-bin` (what the Python OTLP exporter reads)."""
+    try:
+        seconds = max(0, int(retry_after))
+    except ValueError:
+        return (("retry-after", retry_after),)
+    info = RetryInfo(retry_delay=Duration(seconds=seconds))
+    detail = AnyMessage()
+    detail.Pack(info)
+    status = RpcStatus(code=code.value[0], message=message, details=[detail])
+    return (("retry-after", retry_after), ("grpc-status-details-bin", status.SerializeToString()),
+            ("google.rpc.retryinfo-bin", info.SerializeToString()))
 
 
 def _bearer(context: grpc.aio.ServicerContext) -> str | None:

@@ -210,8 +210,25 @@ MIGRATIONS.append((
     FROM events WHERE latency_ms IS NOT NULL GROUP BY 1, 2, 3, 4;
     """,
 ))
+
+# Issue 13: a span merged into another span's event (same provider call) keeps its id as an alias, so
+# content that arrives later for it (log records) lands on the event that stands for the call.
 MIGRATIONS.append((
-    "0004_detection",
+    "0004_event_aliases",
+    """
+    CREATE TABLE event_aliases (
+        project_id TEXT COLLATE "C" NOT NULL,
+        event_id TEXT COLLATE "C" NOT NULL,
+        target_id TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (project_id, event_id)
+    );
+    CREATE INDEX event_aliases_by_target ON event_aliases (project_id, target_id);
+    """,
+))
+
+# Issue 15: the detection queue, detections, OTel evaluations, and each event's flag source.
+MIGRATIONS.append((
+    "0005_detection",
     """
     CREATE TABLE detection_queue (
         seq BIGINT PRIMARY KEY,

@@ -86,9 +86,9 @@ def refresh_patched(conn: Conn, project: str, event_ids: set[str], changes: Sess
         merged = apply_patches(base, patches.get(row["event_id"], []))
         conn.execute(
             "UPDATE events SET input = ?, output = ?, model = ?, provider = ?, tokens_in = ?, tokens_out = ?,"
-            " metadata = ? WHERE seq = ?",
+            " cost_cents = ?, cost_source = ?, latency_ms = ?, metadata = ? WHERE seq = ?",
             (merged.input, merged.output, merged.model, merged.provider, merged.tokens_in, merged.tokens_out,
-             dumps(merged.metadata), row["seq"]),
+             merged.cost_cents, merged.cost_source, merged.latency_ms, dumps(merged.metadata), row["seq"]),
         )
         if (merged.input, merged.output) != (row["input"], row["output"]):
             d.reindex(conn, row["seq"], (row["input"], row["output"]), (merged.input, merged.output))
@@ -96,7 +96,8 @@ def refresh_patched(conn: Conn, project: str, event_ids: set[str], changes: Sess
                 requeued.append((row["seq"], project, row["event_id"], requeue_us))
         old = facts_from_row(row)
         changes.usage(project, [old], [replace(old, model=merged.model, tokens_in=merged.tokens_in,
-                                                    tokens_out=merged.tokens_out)])
+                                                    tokens_out=merged.tokens_out, cost_cents=merged.cost_cents,
+                                                    latency_ms=merged.latency_ms)])
         if row["session_id"]:
             changes.recompute((project, row["session_id"]))
     if requeued:

@@ -10,10 +10,12 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, Protocol
 
+from phosphobs.storage.call_links import absorb, link_new_events, settle_patches
 from phosphobs.storage.models import Event, TraceHint
 from phosphobs.storage.protocol import FeedbackOp, IngestOp, RateLimitState, TouchKeyOp, WriteOp, WriteResult
 from phosphobs.storage.rows import event_row
 from phosphobs.storage.sessions import TraceContext, effective_session
+from phosphobs.storage.sql.call_links import SqlLinks
 from phosphobs.storage.sql.detection import Sql, store_evaluations
 from phosphobs.storage.sql.dialect import Conn
 from phosphobs.storage.sql.patches import merge_pending, refresh_patched, store_patches
@@ -116,10 +118,6 @@ def _ingest(conn: Conn, op: IngestOp, now_us: int, changes: SessionChanges, stat
             hooks: WriteHooks, detect: bool) -> WriteResult:
     project = op.project_id
     received = op.received_us or now_us
-    contexts = hooks.trace_contexts(conn, project, op.trace_hints, op.events, changes)
-    if op.patches:  # before the events: a span in this same op picks its patches up on insert
-        refresh_patched(conn, project, store_patches(conn, project, op.patches), changes,
-                        received if detect else None)
     ids = list(dict.fromkeys(e.event_id for e in op.events))
     stored = {r["event_id"] for r in conn.dialect.rows_in(
         conn, "SELECT event_id FROM events WHERE project_id = ? AND event_id {in}", (project,), ids)}
@@ -127,10 +125,22 @@ def _ingest(conn: Conn, op: IngestOp, now_us: int, changes: SessionChanges, stat
     for event in op.events:
         if event.event_id not in stored and event.event_id not in fresh:
             fresh[event.event_id] = event
+    links = SqlLinks(conn)
+    new, members, root_keys = absorb(links, project, list(fresh.values()))  # spans of stored calls
+    # an absorbed span's own session hint is in no event row: the trace context must keep it
+    absorbed = set(fresh) - {e.event_id for e in new} if len(new) != len(fresh) else set()
+    rowed = [e for e in op.events if e.event_id not in absorbed] if absorbed else op.events
+    contexts = hooks.trace_contexts(conn, project, op.trace_hints, rowed, changes)
+    patches = settle_patches(links, project, [*op.patches, *members])
+    if patches:  # before the events: a span in this same op picks its patches up on insert
+        refresh_patched(conn, project, store_patches(conn, project, patches), changes,
+                        received if detect else None)
     created: set[str] = set()
-    if fresh:
-        created = _insert_events(conn, project, merge_pending(conn, project, list(fresh.values())),
-                                 received, contexts, changes, hooks, detect)
+    if new:
+        link_new_events(links, project, new, root_keys)
+        created = _insert_events(conn, project, merge_pending(conn, project, new), received, contexts, changes,
+                                 hooks, detect)
+    created |= absorbed  # stored as members of the events of their calls
     if op.evaluations:
         store_evaluations(Sql(conn), project, op.evaluations, received, enqueue=detect)
     statuses: list[Any] = []

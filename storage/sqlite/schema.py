@@ -197,8 +197,27 @@ MIGRATIONS: list[tuple[str, str]] = [
             COUNT(*)
         FROM events WHERE latency_ms IS NOT NULL GROUP BY 1, 2, 3, 4;
         """,
-    ),    (
-        "0004_detection",
+    ),
+]
+
+# Issue 13: a span merged into another span's event (same provider call) keeps its id as an alias, so
+# content that arrives later for it (log records) lands on the event that stands for the call.
+MIGRATIONS.append((
+    "0004_event_aliases",
+    """
+    CREATE TABLE event_aliases (
+        project_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        target_id TEXT NOT NULL,
+        PRIMARY KEY (project_id, event_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX event_aliases_by_target ON event_aliases (project_id, target_id);
+    """,
+))
+
+# Issue 15: the detection queue, detections, OTel evaluations, and each event's flag source.
+MIGRATIONS.append((
+        "0005_detection",
         """
         CREATE TABLE detection_queue (
             seq INTEGER PRIMARY KEY,
@@ -261,5 +280,4 @@ MIGRATIONS: list[tuple[str, str]] = [
             SELECT 1 FROM feedback f WHERE f.project_id = events.project_id AND f.event_id = events.event_id);
         UPDATE events SET flag_source = 'detector' WHERE flag_source IS NULL AND flag IS NOT NULL;
         """,
-    ),
-]
+))

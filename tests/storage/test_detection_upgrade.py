@@ -1,4 +1,4 @@
-"""Upgrading to the detection schema (0004) loses nothing: a database written with the previous schema
+"""Upgrading to the detection schema (0005) loses nothing: a database written with the previous schema
 keeps every event, and its flags gain their source (feedback → user, an error span's own flag → detector)."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from phosphobs.storage.sqlite.store import SqliteStorage
 from tests.support import postgres
 from tests.support.factories import BASE_US, make_event
 
-BEFORE = "0003_dashboard"
+BEFORE = "0004_event_aliases"
 
 
 @pytest.fixture

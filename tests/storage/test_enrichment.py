@@ -89,13 +89,13 @@ def test_full_message_lists_beat_single_messages_and_choices_sort_by_index() -> 
     assert (result.input, result.output) == ("full", "first")
 
 
-def test_tool_call_only_choice_leaves_output_empty_and_keeps_the_calls() -> None:
+def test_tool_call_only_choice_shows_the_calls_as_output_and_keeps_them() -> None:
     call = {"id": "c1", "name": "weather", "arguments": {"city": "Lima"}}
     result = apply_patches(
         bare_event(),
         [patch("01", choice={"index": 0, "message": {"role": "assistant", "content": None, "tool_calls": [call]}})],
     )
-    assert result.output == "" and result.metadata["tool_calls"] == [call]
+    assert result.output == 'weather({"city": "Lima"})' and result.metadata["tool_calls"] == [call]
 
 
 def test_error_event_stays_a_failure_when_only_the_prompt_arrives() -> None:

@@ -59,7 +59,7 @@ def test_vercel_ai_sdk_counts_only_the_inner_do_generate_span() -> None:
     assert {(h.session_id, h.user_id) for h in batch.trace_hints} == {("chat-42", "u-7"), ("chat-42", None)}
 
 
-def test_vercel_tool_calls_only_output_is_empty_text_with_calls_in_metadata() -> None:
+def test_vercel_tool_calls_only_output_shows_the_calls_also_kept_in_metadata() -> None:
     calls = [{"toolCallType": "function", "toolCallId": "c1", "toolName": "weather", "args": '{"city":"Lima"}'}]
     span = make_span(
         "ai.streamText.doStream",
@@ -71,7 +71,7 @@ def test_vercel_tool_calls_only_output_is_empty_text_with_calls_in_metadata() ->
         },
     )
     event = only_event(normalize(span))
-    assert (event.input, event.output, event.provider) == ("Weather in Lima?", "", "anthropic")
+    assert (event.input, event.output, event.provider) == ("Weather in Lima?", 'weather({"city": "Lima"})', "anthropic")
     assert event.metadata["tool_calls"] == [{"id": "c1", "name": "weather", "arguments": {"city": "Lima"}}]
 
 
@@ -246,7 +246,7 @@ def test_g3_output_with_only_a_tool_call() -> None:
         },
     )
     event = only_event(normalize(span))
-    assert (event.input, event.output) == ("Weather?", "")
+    assert (event.input, event.output) == ("Weather?", 'get_weather({"city": "Paris"})')
     assert event.metadata["tool_calls"] == [{"id": "call_1", "name": "get_weather", "arguments": {"city": "Paris"}}]
     assert event.metadata["system"] == "Be nice."
 
@@ -309,7 +309,8 @@ def test_openinference_multipart_contents_and_tool_calls() -> None:
         },
     )
     event = only_event(normalize(span))
-    assert (event.input, event.output, event.provider) == ("What is in this image?", "", "mistral_ai")
+    assert (event.input, event.provider) == ("What is in this image?", "mistral_ai")
+    assert event.output == 'describe({"detail": "high"})'
     assert event.metadata["tool_calls"] == [{"id": "c9", "name": "describe", "arguments": {"detail": "high"}}]
 
 

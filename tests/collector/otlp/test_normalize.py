@@ -276,3 +276,9 @@ def test_events_built_by_position_or_by_name_are_the_same() -> None:
     values = [f"v{i}" for i in range(len(otlp_spans._EVENT_FIELDS))]
     assert otlp_spans._event_by_name(*values) == Event(**dict(zip(otlp_spans._EVENT_FIELDS, values, strict=True)))
     assert otlp_spans._new_event(*values) == otlp_spans._event_by_name(*values)
+
+
+def test_an_id_logfire_scrubbed_is_no_session_or_user() -> None:
+    span = make_span("chat", {**CHAT, "session.id": "[Scrubbed due to 'session']", "user.id": "u-1"})
+    [event] = normalize_traces(traces_request([span]), now_us=0).events
+    assert (event.session_id, event.user_id) == (None, "u-1")

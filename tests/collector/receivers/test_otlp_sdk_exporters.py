@@ -103,3 +103,29 @@ def test_grpc_port_is_freed_on_stop_and_rebound_on_start(tmp_path: Path) -> None
     server.stop()
     server.start()  # same HTTP and gRPC ports again
     server.stop()
+
+
+def test_grpc_throttling_says_when_to_retry_as_retry_info(grpc_server: ServerProcess) -> None:
+    import grpc
+    from google.rpc import error_details_pb2, status_pb2
+    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
+
+    from tests.collector.otlp_factories import make_span, traces_request
+    from tests.conftest import new_api_project
+
+    api = new_api_project(grpc_server, rate_limit=1)
+    spans = [make_span(f"chat {n}", {"gen_ai.operation.name": "chat"}) for n in range(3)]  # 3 > 1 allowed
+    with grpc.insecure_channel(f"127.0.0.1:{grpc_server.grpc_port}") as channel:
+        stub = trace_service_pb2_grpc.TraceServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as err:
+            stub.Export(traces_request(spans), metadata=(("authorization", f"Bearer {api.key}"),))
+    assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    trailers = dict(err.value.trailing_metadata())
+    seconds = int(trailers["retry-after"])
+    status = status_pb2.Status.FromString(trailers["grpc-status-details-bin"])
+    assert status.code == grpc.StatusCode.RESOURCE_EXHAUSTED.value[0] and "rate limit" in status.message
+    [detail] = status.details
+    info = error_details_pb2.RetryInfo()
+    assert detail.Unpack(info) and info.retry_delay.seconds == seconds >= 1
+    alone = error_details_pb2.RetryInfo.FromString(trailers["google.rpc.retryinfo-bin"])
+    assert alone.retry_delay.seconds == seconds

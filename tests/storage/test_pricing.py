@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from phosphobs.collector.costs import estimate_costs, price_cents
+from phosphobs.storage.pricing import estimate_costs, price_cents
 
 from tests.support.factories import BASE_US, make_event
 

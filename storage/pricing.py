@@ -1,4 +1,8 @@
-"""Cost estimation from model and token counts, using the maintained `genai-prices` tables."""
+"""Cost estimation from model and token counts, using the maintained `genai-prices` tables.
+
+In storage because an event's model or tokens may arrive later than its span (a log record, another
+span of the call): the cost is estimated again whenever they change, wherever the event is rebuilt.
+"""
 
 from __future__ import annotations
 
@@ -59,10 +63,16 @@ def estimate_costs(events: list[Event]) -> None:
         if event.cost_cents is not None:
             event.cost_source = event.cost_source or "reported"
             continue
-        if not event.model or (event.tokens_in is None and event.tokens_out is None):
-            continue
+        estimate_cost(event)
+
+
+def estimate_cost(event: Event) -> None:
+    """Set `event`'s estimated cost from its model and tokens (None when unknown); a reported cost stays."""
+    if event.cost_source == "reported" and event.cost_cents is not None:
+        return
+    cents = None
+    if event.model and (event.tokens_in is not None or event.tokens_out is not None):
         tokens_in, tokens_out = event.tokens_in or 0, event.tokens_out or 0
         cents = price_cents(event.model, event.provider, tokens_in, tokens_out, event.timestamp_us)
-        if cents is not None:
-            event.cost_cents = cents
-            event.cost_source = "estimated"
+    event.cost_cents = cents
+    event.cost_source = "estimated" if cents is not None else None

@@ -1,0 +1,73 @@
+"""Real captured payloads (see captures/README.md) against the fake provider's own log: one event per
+call with its text, tokens and model; tool calls as output; tool results said readably."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from phosphobs.collector.otlp.normalize import normalize_traces
+from phosphobs.storage.models import Event
+
+CAPTURES = Path(__file__).parent / "captures"
+# captures whose content is all on spans (log-record content needs storage: tests/collector/receivers)
+NAMES = sorted(p.name for p in CAPTURES.iterdir() if (p / "truth.json").is_file() and not any(p.glob("*_logs.bin")))
+
+
+def events_of(name: str) -> tuple[dict[str, Any], list[Event]]:
+    folder = CAPTURES / name
+    events: list[Event] = []
+    for body in sorted(folder.glob("*_traces.bin")):
+        batch = normalize_traces(ExportTraceServiceRequest.FromString(body.read_bytes()), now_us=0)
+        assert batch.rejected == 0, batch.rejection_reasons
+        events += batch.events
+    return json.loads((folder / "truth.json").read_text()), events
+
+
+def expected_input(call: dict[str, Any]) -> str:
+    if call.get("tool_result") is not None:
+        return call["tool_result"]  # said as `Tool result (name): …`, checked below
+    return call["last_user_text"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_call_is_one_event_with_the_provider_s_facts(name: str) -> None:
+    truth, events = events_of(name)
+    calls = [e for e in events if e.kind == "llm"]
+    assert len(calls) == len(truth["calls"]), [(e.input, e.output) for e in calls]
+    for call in truth["calls"]:
+        found = [e for e in calls if expected_input(call) in e.input]
+        if call.get("tool_result") is None:
+            found = [e for e in found if e.input == call["last_user_text"]]
+        if call["tool_calls"]:
+            found = [e for e in found if call["tool_calls"][0]["name"] in e.output]
+        elif call["status"] == 200:
+            found = [e for e in found if e.output == call["output_text"] or "stream-output" in truth["gaps"]]
+        assert len(found) == 1, (call["seq"], [(e.input, e.output) for e in calls])
+        [event] = found
+        if call["status"] != 200:
+            assert (event.status, event.flag) == ("error", "failure")
+            continue
+        assert (event.tokens_in, event.tokens_out) == (call["input_tokens"], call["output_tokens"])
+        assert event.model in (call["response_model"], call["request_model"])
+        if call.get("tool_result") is not None:
+            assert event.input.startswith("Tool result (")
+            texts = json.dumps(event.metadata["input_messages"])
+            assert call["last_user_text"] in texts  # the question stays reachable
+        for tool_call in call["tool_calls"]:
+            assert event.output.startswith(f"{tool_call['name']}(")
+            assert json.loads(event.output[len(tool_call["name"]) + 1 : -1]) == tool_call["arguments"]
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n in ("pydantic-ai", "vercel-ai", "openai-agents")])
+def test_agent_tool_events_carry_name_arguments_and_result(name: str) -> None:
+    truth, events = events_of(name)
+    [tool] = [e for e in events if e.kind == "tool"]
+    [asked] = [c for c in truth["calls"] if c["tool_calls"]]
+    [answered] = [c for c in truth["calls"] if c.get("tool_result") is not None]
+    assert tool.metadata["tool"]["name"] == asked["tool_calls"][0]["name"]
+    assert json.loads(tool.input) == asked["tool_calls"][0]["arguments"]
+    assert tool.output == answered["tool_result"]

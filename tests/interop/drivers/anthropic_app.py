@@ -1,0 +1,73 @@
+"""The scenario with the Anthropic Python SDK, instrumented per INTEROP_MODE.
+
+- `sdk`: the SDK alone (2.x emits its own `com.anthropic.sdk.python` spans through the global tracer provider);
+- `instrumentation`: plus `opentelemetry-instrumentation-anthropic` (sibling spans for the same calls);
+- `traceloop`: plus `traceloop-sdk`, which sets up the exporters and the session/user association properties;
+- `traceloop-events`: the same with `use_legacy_attributes=False` (content as log events).
+"""
+
+from __future__ import annotations
+
+import os
+
+import anthropic
+from common import (
+    ANTHROPIC_MODEL,
+    ANTHROPIC_URL,
+    FAIL,
+    STREAM,
+    SYSTEM,
+    TURN1,
+    TURN2,
+    conversation,
+    expect_failure,
+    flush_global_providers,
+    setup_otel,
+    setup_otel_logs,
+    traceloop_init,
+)
+
+MODE = os.environ["INTEROP_MODE"]
+
+
+def run(client: anthropic.Anthropic) -> None:
+    first = client.messages.create(model=ANTHROPIC_MODEL, max_tokens=256, system=SYSTEM,
+                                   messages=[{"role": "user", "content": TURN1}])
+    answer = "".join(block.text for block in first.content if block.type == "text")
+    client.messages.create(model=ANTHROPIC_MODEL, max_tokens=256, system=SYSTEM, messages=[
+        {"role": "user", "content": TURN1}, {"role": "assistant", "content": answer},
+        {"role": "user", "content": TURN2}])
+    stream = client.messages.create(model=ANTHROPIC_MODEL, max_tokens=256, system=SYSTEM, stream=True,
+                                    messages=[{"role": "user", "content": STREAM}])
+    for _ in stream:
+        pass
+    expect_failure(lambda: client.messages.create(model=ANTHROPIC_MODEL, max_tokens=256, system=SYSTEM,
+                                                  messages=[{"role": "user", "content": FAIL}]))
+
+
+def main() -> None:
+    if MODE in ("traceloop", "traceloop-events"):
+        options = {}
+        if MODE == "traceloop-events":
+            setup_otel_logs(f"interop-anthropic-{MODE}")  # Traceloop.init sets no global LoggerProvider
+            options["use_legacy_attributes"] = False
+        traceloop_init(f"interop-anthropic-{MODE}", **options)
+        from traceloop.sdk.decorators import workflow
+
+        client = anthropic.Anthropic(base_url=ANTHROPIC_URL, api_key="sk-ant-interop", max_retries=0)
+        workflow(name="geography_chat")(run)(client)
+        flush_global_providers()
+        return
+    close = setup_otel(f"interop-anthropic-{MODE}")
+    if MODE == "instrumentation":
+        from opentelemetry.instrumentation.anthropic import AnthropicInstrumentor
+
+        AnthropicInstrumentor().instrument()
+    client = anthropic.Anthropic(base_url=ANTHROPIC_URL, api_key="sk-ant-interop", max_retries=0)
+    with conversation():
+        run(client)
+    close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""The scenario with the official OpenAI Python SDK, instrumented per INTEROP_MODE.
+
+- `openai-v2`: opentelemetry-instrumentation-openai-v2 (content per its env settings), session/user on a parent span;
+- `openinference`: openinference-instrumentation-openai, session/user with `using_attributes`;
+- `traceloop` / `traceloop-events`: traceloop-sdk, legacy span attributes or (`use_legacy_attributes=False`) log
+  events, session/user as association properties inside a workflow;
+- `logfire`: `logfire.instrument_openai`, exporting over OTLP only, session/user on a `logfire.span`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import openai
+from common import (
+    FAIL,
+    OPENAI_MODEL,
+    OPENAI_URL,
+    SESSION_ID,
+    STREAM,
+    SYSTEM,
+    USER_ID,
+    conversation,
+    expect_failure,
+    flush_global_providers,
+    history_openai,
+    second_turn_openai,
+    setup_otel,
+    setup_otel_logs,
+    traceloop_init,
+)
+
+MODE = os.environ["INTEROP_MODE"]
+
+
+def run(client: openai.OpenAI) -> None:
+    client.chat.completions.create(model=OPENAI_MODEL, messages=history_openai(), temperature=0.2, max_tokens=128)
+    client.chat.completions.create(model=OPENAI_MODEL, messages=second_turn_openai(), temperature=0.2,
+                                   max_tokens=128)
+    stream = client.chat.completions.create(
+        model=OPENAI_MODEL, stream=True, stream_options={"include_usage": True},
+        messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": STREAM}])
+    for _ in stream:
+        pass
+    expect_failure(lambda: client.chat.completions.create(
+        model=OPENAI_MODEL, messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": FAIL}]))
+
+
+def new_client() -> openai.OpenAI:
+    return openai.OpenAI(base_url=OPENAI_URL, api_key="sk-interop", max_retries=0)
+
+
+def with_openai_v2() -> Callable[[], None]:
+    close = setup_otel("interop-openai-v2")
+    from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
+
+    OpenAIInstrumentor().instrument()
+    with conversation():
+        run(new_client())
+    return close
+
+
+def with_openinference() -> Callable[[], None]:
+    close = setup_otel("interop-openinference", logs=False)
+    from openinference.instrumentation import using_attributes
+    from openinference.instrumentation.openai import OpenAIInstrumentor
+
+    OpenAIInstrumentor().instrument()
+    with using_attributes(session_id=SESSION_ID, user_id=USER_ID):
+        run(new_client())
+    return close
+
+
+def with_traceloop() -> Callable[[], None]:
+    options: dict[str, Any] = {}
+    if MODE == "traceloop-events":
+        # Events mode emits through the *global* LoggerProvider, which Traceloop.init never sets (its own
+        # provider only carries Python logging): without this the prompts and answers are simply dropped.
+        setup_otel_logs(f"interop-{MODE}")
+        options["use_legacy_attributes"] = False
+    traceloop_init(f"interop-{MODE}", **options)
+    from traceloop.sdk.decorators import workflow
+
+    workflow(name="geography_chat")(run)(new_client())
+    return flush_global_providers
+
+
+def keep_session_id(match: Any) -> Any:
+    """Logfire's scrubbing callback: the session id is no secret (any other match stays scrubbed)."""
+    return match.value if match.path and match.path[-1] == "session.id" else None
+
+
+def with_logfire() -> Callable[[], None]:
+    import logfire
+
+    # Logfire scrubs any attribute whose name matches "session" (to "[Scrubbed due to 'session']"): keep ours,
+    # unless the scenario is about an app that kept the default.
+    scrubbing = None if os.environ.get("INTEROP_LOGFIRE_SCRUBBING") == "default" else \
+        logfire.ScrubbingOptions(callback=keep_session_id)
+    logfire.configure(send_to_logfire=False, service_name="interop-logfire", console=False, scrubbing=scrubbing)
+    client = new_client()
+    logfire.instrument_openai(client)
+    with logfire.span("conversation", **{"session.id": SESSION_ID, "user.id": USER_ID}):
+        run(client)
+    return logfire.shutdown if hasattr(logfire, "shutdown") else flush_global_providers
+
+
+MODES = {"openai-v2": with_openai_v2, "openinference": with_openinference, "traceloop": with_traceloop,
+         "traceloop-events": with_traceloop, "logfire": with_logfire}
+
+if __name__ == "__main__":
+    MODES[MODE]()()

@@ -1,0 +1,356 @@
+"""A deterministic local LLM provider: OpenAI chat completions and Anthropic Messages, JSON and SSE.
+
+The real SDKs talk to it as they would to the provider. Its request log is the interop suite's ground truth:
+what each call really sent and received (messages, answer, tool calls, token counts, response id, status), so
+the suite never judges the collector by what the collector itself stored.
+
+Answers are canned per question (else an echo); token counts follow from the words; a request whose last
+user text contains `FAIL_PLEASE` gets an HTTP 500. With tools offered, a question about the weather makes
+the model call the first tool; the tool's result then gets a text answer. Anthropic streams count output
+tokens the way the real API does: 1 in `message_start`, the cumulative total in `message_delta`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import uuid
+from dataclasses import asdict, dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from tests.interop.http_body import read_body
+
+FAIL_MARKER = "FAIL_PLEASE"
+TOOL_TRIGGER = "weather"  # with tools offered, a question about the weather makes the model call one
+ANSWERS = {
+    "What is the capital of France?": "The capital of France is Paris.",
+    "Roughly how many people live there?": "About 2.1 million people live in Paris proper.",
+    "Name three rivers in France.": "The Seine, the Loire and the Rhone.",
+}
+TOOL_ARGUMENT_VALUES = {"string": "Paris", "integer": 2, "number": 2.5, "boolean": True}
+CREATED = 1_790_000_000
+
+
+@dataclass
+class Call:
+    """One request as the provider saw it, and what it answered."""
+
+    seq: int
+    api: str  # "openai" | "anthropic"
+    stream: bool
+    request_model: str
+    response_model: str | None
+    messages: list[dict[str, Any]]
+    system: str | None
+    last_user_text: str
+    tool_result: str | None  # the content of the last message when it is a tool result
+    tools_offered: list[str]
+    output_text: str
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)  # {"id", "name", "arguments" (dict)}
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    response_id: str | None = None
+    status: int = 200
+    body_hash: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+def text_of(content: Any) -> str:
+    """Plain text of an OpenAI or Anthropic message content (a string or a list of parts)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for part in content:
+            if isinstance(part, dict) and part.get("type") == "text":
+                parts.append(str(part.get("text", "")))
+            elif isinstance(part, dict) and part.get("type") == "tool_result":
+                parts.append(text_of(part.get("content")))
+        return "".join(parts)
+    return ""
+
+
+def dated(model: str) -> str:
+    """The provider answers with a dated snapshot of the alias asked for."""
+    if model.startswith("claude"):
+        return model if model[-8:].isdigit() else f"{model}-20250929"
+    return model if model[-10:].replace("-", "").isdigit() else f"{model}-2024-07-18"
+
+
+def tool_arguments(schema: dict[str, Any]) -> dict[str, Any]:
+    """Deterministic arguments for a tool's JSON schema: every required (else every) property."""
+    props = schema.get("properties") or {}
+    names = schema.get("required") or list(props)
+    return {name: TOOL_ARGUMENT_VALUES.get((props.get(name) or {}).get("type", "string"), "Paris") for name in names}
+
+
+class Provider:
+    """The shared state of one fake server: a response-id prefix unique to this run, and the call log."""
+
+    def __init__(self) -> None:
+        self.run = uuid.uuid4().hex[:8]
+        self.calls: list[Call] = []
+        self.lock = threading.Lock()
+
+    def record(self, call: Call) -> Call:
+        with self.lock:
+            call.seq = len(self.calls) + 1
+            if call.status == 200:
+                call.response_id = call.response_id or f"{self.run}{call.seq:04d}"
+            self.calls.append(call)
+            return call
+
+    def log(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [c.to_json() for c in self.calls]
+
+
+def answer_for(last_user: str, tool_result: str | None) -> str:
+    if tool_result is not None:
+        return f"The tool says: {tool_result}"
+    return ANSWERS.get(last_user.strip(), f"Echo: {last_user.strip()}")
+
+
+def openai_call(body: dict[str, Any]) -> Call:
+    messages = body.get("messages") or []
+    system = next((text_of(m.get("content")) for m in messages if m.get("role") in ("system", "developer")), None)
+    last_user = next((text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
+    last = messages[-1] if messages else {}
+    tool_result = text_of(last.get("content")) if last.get("role") == "tool" else None
+    tools = [t.get("function", t) for t in body.get("tools") or []]
+    model = str(body.get("model", "gpt-4o-mini"))
+    call = Call(0, "openai", bool(body.get("stream")), model, dated(model), messages, system, last_user,
+                tool_result, [str(t.get("name")) for t in tools], "")
+    if tools and tool_result is None and TOOL_TRIGGER in last_user.lower():
+        tool = tools[0]
+        call.tool_calls = [{"id": "call_" + hashlib.sha1(last_user.encode()).hexdigest()[:12],
+                            "name": tool.get("name"), "arguments": tool_arguments(tool.get("parameters") or {})}]
+    else:
+        call.output_text = answer_for(last_user, tool_result)
+    call.input_tokens = 3 + sum(4 + words(text_of(m.get("content"))) for m in messages)
+    call.output_tokens = 1 + words(call.output_text) + sum(
+        3 + len(json.dumps(c["arguments"]).split()) for c in call.tool_calls)
+    return call
+
+
+def anthropic_call(body: dict[str, Any]) -> Call:
+    messages = body.get("messages") or []
+    system = body.get("system")
+    system_text = text_of(system) if system is not None else None
+    last_user = ""
+    for message in reversed(messages):
+        content = message.get("content")
+        if message.get("role") == "user" and not (isinstance(content, list) and any(
+                isinstance(p, dict) and p.get("type") == "tool_result" for p in content)):
+            last_user = text_of(content)
+            break
+    last = messages[-1] if messages else {}
+    last_parts = last.get("content") if isinstance(last.get("content"), list) else []
+    results = [p for p in last_parts if isinstance(p, dict) and p.get("type") == "tool_result"]
+    tool_result = text_of(results[-1].get("content")) if results else None
+    tools = body.get("tools") or []
+    model = str(body.get("model", "claude-sonnet-4-5"))
+    call = Call(0, "anthropic", bool(body.get("stream")), model, dated(model), messages, system_text, last_user,
+                tool_result, [str(t.get("name")) for t in tools], "")
+    if tools and tool_result is None and TOOL_TRIGGER in last_user.lower():
+        tool = tools[0]
+        call.tool_calls = [{"id": "toolu_" + hashlib.sha1(last_user.encode()).hexdigest()[:12],
+                            "name": tool.get("name"), "arguments": tool_arguments(tool.get("input_schema") or {})}]
+    else:
+        call.output_text = answer_for(last_user, tool_result)
+    call.input_tokens = 2 + words(system_text or "") + sum(3 + words(text_of(m.get("content"))) for m in messages)
+    call.output_tokens = 1 + words(call.output_text) + sum(
+        3 + len(json.dumps(c["arguments"]).split()) for c in call.tool_calls)
+    return call
+
+
+def openai_json(call: Call) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": call.output_text or None, "refusal": None}
+    if call.tool_calls:
+        message["tool_calls"] = [{"id": c["id"], "type": "function", "function": {
+            "name": c["name"], "arguments": json.dumps(c["arguments"])}} for c in call.tool_calls]
+    return {"id": f"chatcmpl-{call.response_id}", "object": "chat.completion", "created": CREATED,
+            "model": call.response_model, "system_fingerprint": "fp_interop",
+            "choices": [{"index": 0, "message": message, "logprobs": None,
+                         "finish_reason": "tool_calls" if call.tool_calls else "stop"}],
+            "usage": openai_usage(call)}
+
+
+def openai_usage(call: Call) -> dict[str, Any]:
+    return {"prompt_tokens": call.input_tokens, "completion_tokens": call.output_tokens,
+            "total_tokens": (call.input_tokens or 0) + (call.output_tokens or 0),
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0}}
+
+
+def openai_chunks(call: Call, include_usage: bool) -> list[dict[str, Any]]:
+    base = {"id": f"chatcmpl-{call.response_id}", "object": "chat.completion.chunk", "created": CREATED,
+            "model": call.response_model, "system_fingerprint": "fp_interop"}
+    usage_field = {"usage": None} if include_usage else {}
+    chunks = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
+                                    "finish_reason": None}], **usage_field}]
+    pieces = call.output_text.split(" ")
+    for i, piece in enumerate(pieces):
+        text = piece if i == 0 else " " + piece
+        chunks.append({**base, "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}],
+                       **usage_field})
+    for n, tc in enumerate(call.tool_calls):
+        chunks.append({**base, "choices": [{"index": 0, "delta": {"tool_calls": [{
+            "index": n, "id": tc["id"], "type": "function",
+            "function": {"name": tc["name"], "arguments": json.dumps(tc["arguments"])}}]}, "finish_reason": None}],
+            **usage_field})
+    chunks.append({**base, "choices": [{"index": 0, "delta": {},
+                                        "finish_reason": "tool_calls" if call.tool_calls else "stop"}],
+                   **usage_field})
+    if include_usage:
+        chunks.append({**base, "choices": [], "usage": openai_usage(call)})
+    return chunks
+
+
+def anthropic_content(call: Call) -> list[dict[str, Any]]:
+    content: list[dict[str, Any]] = []
+    if call.output_text:
+        content.append({"type": "text", "text": call.output_text})
+    content += [{"type": "tool_use", "id": c["id"], "name": c["name"], "input": c["arguments"]}
+                for c in call.tool_calls]
+    return content
+
+
+def anthropic_json(call: Call) -> dict[str, Any]:
+    return {"id": f"msg_{call.response_id}", "type": "message", "role": "assistant", "model": call.response_model,
+            "content": anthropic_content(call), "stop_reason": "tool_use" if call.tool_calls else "end_turn",
+            "stop_sequence": None,
+            "usage": {"input_tokens": call.input_tokens, "output_tokens": call.output_tokens,
+                      "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}}
+
+
+def anthropic_events(call: Call) -> list[tuple[str, dict[str, Any]]]:
+    message = {**anthropic_json(call), "content": [], "stop_reason": None,
+               "usage": {"input_tokens": call.input_tokens, "output_tokens": 1,
+                         "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}}
+    events: list[tuple[str, dict[str, Any]]] = [("message_start", {"type": "message_start", "message": message})]
+    for index, block in enumerate(anthropic_content(call)):
+        if block["type"] == "text":
+            events.append(("content_block_start", {"type": "content_block_start", "index": index,
+                                                   "content_block": {"type": "text", "text": ""}}))
+            pieces = block["text"].split(" ")
+            for i, piece in enumerate(pieces):
+                events.append(("content_block_delta", {"type": "content_block_delta", "index": index, "delta": {
+                    "type": "text_delta", "text": piece if i == 0 else " " + piece}}))
+        else:
+            events.append(("content_block_start", {"type": "content_block_start", "index": index, "content_block": {
+                "type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}}))
+            events.append(("content_block_delta", {"type": "content_block_delta", "index": index, "delta": {
+                "type": "input_json_delta", "partial_json": json.dumps(block["input"])}}))
+        events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
+    events.append(("message_delta", {"type": "message_delta", "delta": {
+        "stop_reason": "tool_use" if call.tool_calls else "end_turn", "stop_sequence": None},
+        "usage": {"output_tokens": call.output_tokens}}))
+    events.append(("message_stop", {"type": "message_stop"}))
+    return events
+
+
+def failed(call: Call) -> Call:
+    call.response_model = None
+    call.output_text = ""
+    call.tool_calls = []
+    call.input_tokens = call.output_tokens = None
+    call.status = 500
+    return call
+
+
+class _Handler(BaseHTTPRequestHandler):
+    provider: Provider
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        raw = read_body(self) or b"{}"
+        body = json.loads(raw)
+        path = self.path.split("?")[0]
+        if path.endswith("/chat/completions"):
+            call = openai_call(body)
+        elif path.endswith("/messages"):
+            call = anthropic_call(body)
+        else:
+            self._json(404, {"error": {"message": f"no route {path}", "type": "not_found"}})
+            return
+        call.body_hash = hashlib.sha256(raw).hexdigest()
+        if FAIL_MARKER in call.last_user_text:
+            self.provider.record(failed(call))
+            error = ({"type": "error", "error": {"type": "api_error", "message": "Internal server error"}}
+                     if call.api == "anthropic" else
+                     {"error": {"message": "The server had an error", "type": "server_error", "code": None}})
+            self._json(500, error)
+            return
+        self.provider.record(call)
+        if call.api == "openai":
+            if call.stream:
+                include = bool((body.get("stream_options") or {}).get("include_usage"))
+                self._sse([(None, c) for c in openai_chunks(call, include)], done=True)
+            else:
+                self._json(200, openai_json(call))
+        elif call.stream:
+            self._sse(list(anthropic_events(call)), done=False)
+        else:
+            self._json(200, anthropic_json(call))
+
+    def _json(self, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        if status >= 500:
+            self.send_header("x-should-retry", "false")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _sse(self, events: list[tuple[str | None, dict[str, Any]]], done: bool) -> None:
+        parts = []
+        for name, data in events:
+            prefix = f"event: {name}\n" if name else ""
+            parts.append(f"{prefix}data: {json.dumps(data)}\n\n")
+        if done:
+            parts.append("data: [DONE]\n\n")
+        data = "".join(parts).encode()
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+class FakeLLM:
+    """`with FakeLLM() as llm:` serves on a free loopback port; `llm.log()` is the ground truth."""
+
+    def __init__(self) -> None:
+        self.provider = Provider()
+        handler = type("Handler", (_Handler,), {"provider": self.provider})
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def log(self) -> list[dict[str, Any]]:
+        return self.provider.log()
+
+    def __enter__(self) -> FakeLLM:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

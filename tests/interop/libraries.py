@@ -1,0 +1,111 @@
+"""The real libraries the interop suite runs, each with its pinned versions, driver and settings.
+
+`constraints` names a file under `pins/` that pins the library's whole dependency tree where pip's resolver
+would otherwise backtrack for a long time (traceloop-sdk pulls in dozens of instrumentations).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PINS_DIR = Path(__file__).parent / "pins"
+OTEL = ("opentelemetry-sdk==1.45.1", "opentelemetry-exporter-otlp-proto-http==1.45.1")
+OTEL_LATEST = ("opentelemetry-sdk==1.45.2", "opentelemetry-exporter-otlp-proto-http==1.45.2")
+ANTHROPIC = "anthropic==2.17.0"
+OPENAI = "openai==3.63.0"
+TRACELOOP = "traceloop-sdk==0.62.4"
+# traceloop-sdk and openai-v2 import httpx without declaring it; the OpenAI 3.x and Anthropic 2.x SDKs moved to
+# httpx2, so an app on current SDKs must install httpx itself.
+HTTPX = "httpx==0.28.1"
+ANTHROPIC_CONTENT = {"ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE": "content"}
+
+
+@dataclass(frozen=True)
+class Library:
+    name: str
+    driver: str  # a file under drivers/
+    pins: tuple[str, ...]
+    env: dict[str, str] = field(default_factory=dict)
+    runtime: str = "python"
+    constraints: str | None = None
+    tools: bool = False  # agent libraries add one tool call
+    gaps: tuple[str, ...] = ()  # what the library never sends (see truth.Truth.gaps)
+    env_name: str = ""  # shares another library's environment when the pins are the same
+    # A class of behaviour phosphobs does not handle yet: its checks are strict xfails (an XPASS fails the run,
+    # so the entry must go when the behaviour is fixed). See docs/interop.md.
+    open_issue: str = ""
+
+    @property
+    def environment(self) -> str:
+        return self.env_name or self.name
+
+    def install_args(self) -> tuple[str, ...]:
+        if self.constraints is None:
+            return self.pins
+        return (*self.pins, "-c", str(PINS_DIR / self.constraints))
+
+    def cache_pins(self) -> tuple[str, ...]:
+        """What keys the cached environment: the pins and the constraint file's content."""
+        extra = (PINS_DIR / self.constraints).read_text() if self.constraints else ""
+        return (*self.pins, extra)
+
+
+LIBRARIES = [
+    Library("anthropic-sdk", "anthropic_app.py", (ANTHROPIC, *OTEL),
+            {"INTEROP_MODE": "sdk", **ANTHROPIC_CONTENT}, gaps=("stream-output",)),
+    Library("anthropic-instrumentation", "anthropic_app.py",
+            (ANTHROPIC, *OTEL, "opentelemetry-instrumentation-anthropic==0.62.4"),
+            {"INTEROP_MODE": "instrumentation", **ANTHROPIC_CONTENT}, constraints="traceloop.txt"),
+    Library("anthropic-traceloop", "anthropic_app.py", (ANTHROPIC, TRACELOOP, HTTPX),
+            {"INTEROP_MODE": "traceloop", **ANTHROPIC_CONTENT}, constraints="traceloop.txt"),
+    Library("openai-v2-latest", "openai_app.py",
+            (OPENAI, HTTPX, "opentelemetry-instrumentation-openai-v2==2.4b0", "opentelemetry-util-genai==1.1b0",
+             "opentelemetry-instrumentation==0.66b2", *OTEL_LATEST),
+            {"INTEROP_MODE": "openai-v2", "OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental",
+             "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "span_and_event"}),
+    Library("openai-v2-legacy", "openai_app.py",
+            (OPENAI, HTTPX, "opentelemetry-instrumentation-openai-v2==2.1b0", "opentelemetry-instrumentation==0.58b0",
+             "opentelemetry-sdk==1.37.0", "opentelemetry-exporter-otlp-proto-http==1.37.0"),
+            {"INTEROP_MODE": "openai-v2", "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true"}),
+    Library("openinference-openai", "openai_app.py",
+            (OPENAI, "openinference-instrumentation-openai==0.1.66", *OTEL_LATEST),
+            {"INTEROP_MODE": "openinference"}),
+    Library("traceloop-openai", "openai_app.py", (OPENAI, TRACELOOP, HTTPX),
+            {"INTEROP_MODE": "traceloop"}, constraints="traceloop.txt"),
+    Library("traceloop-openai-events", "openai_app.py", (OPENAI, TRACELOOP, HTTPX),
+            {"INTEROP_MODE": "traceloop-events", "TRACELOOP_LOGGING_ENABLED": "true"}, constraints="traceloop.txt",
+            env_name="traceloop-openai"),
+    Library("logfire-openai", "openai_app.py", (OPENAI, "logfire==5.4.0"), {"INTEROP_MODE": "logfire"}),
+    Library("logfire-openai-scrubbed", "openai_app.py", (OPENAI, "logfire==5.4.0"),
+            {"INTEROP_MODE": "logfire", "INTEROP_LOGFIRE_SCRUBBING": "default"}, gaps=("session",),
+            env_name="logfire-openai"),
+    Library("pydantic-ai", "pydantic_ai_app.py",
+            (OPENAI, "pydantic-ai-slim[openai]==2.78.0", *OTEL_LATEST), tools=True),
+    Library("openai-agents", "openai_agents_app.py",
+            (OPENAI, "openai-agents==0.24.0", "openinference-instrumentation-openai-agents==2.6.0",
+             *OTEL_LATEST), tools=True, gaps=("response-model",)),
+    Library("langchain-openinference", "langchain_app.py",
+            (OPENAI, "langchain-openai==1.8.1", "openinference-instrumentation-langchain==0.1.80",
+             *OTEL_LATEST),
+            open_issue="a streamed call's provider model is only in output.value generation_info.model_name"),
+    Library("vercel-ai", "vercel_ai_app.mjs",
+            ("ai@6.0.333", "@ai-sdk/openai@3.0.141", "@opentelemetry/api@1.9.1",
+             "@opentelemetry/sdk-trace-node@2.12.1", "@opentelemetry/exporter-trace-otlp-proto@0.223.1",
+             "@opentelemetry/resources@2.12.1"), runtime="node", tools=True),
+    Library("vercel-ai7", "vercel_ai7_app.mjs",
+            ("ai@7.0.185", "@ai-sdk/openai@4.0.126", "@ai-sdk/otel@1.0.185", "@opentelemetry/api@1.9.1",
+             "@opentelemetry/sdk-trace-node@2.12.1", "@opentelemetry/exporter-trace-otlp-proto@0.223.1",
+             "@opentelemetry/resources@2.12.1"), runtime="node", tools=True),
+    Library("litellm", "litellm_app.py", (OPENAI, "litellm==1.110.2", *OTEL_LATEST),
+            open_issue="inside an app span LiteLLM writes every call onto that span (each overwrites the last, "
+                       "leaving a mix), the rest only in raw_gen_ai_request children as Python-repr strings"),
+    Library("anthropic-traceloop-events", "anthropic_app.py", (ANTHROPIC, TRACELOOP, HTTPX),
+            {"INTEROP_MODE": "traceloop-events", "TRACELOOP_LOGGING_ENABLED": "true", **ANTHROPIC_CONTENT},
+            constraints="traceloop.txt", env_name="anthropic-traceloop"),
+    Library("litellm-openinference", "litellm_app.py",
+            (OPENAI, "litellm==1.110.2", "openinference-instrumentation-litellm==0.1.51", *OTEL_LATEST),
+            {"INTEROP_MODE": "openinference"}, gaps=("response-model",),
+            open_issue="llm.model_name is LiteLLM's route id openai/gpt-4o-mini, not the model the provider got"),
+]
+BY_NAME = {library.name: library for library in LIBRARIES}

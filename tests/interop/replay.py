@@ -1,0 +1,79 @@
+"""Sending recorded export requests to a real server, and reading a project's events back."""
+
+from __future__ import annotations
+
+import gzip
+import time
+from typing import Any
+
+import grpc
+import httpx
+
+from tests.interop.captures import Request
+from tests.interop.truth import Truth, problems
+
+SETTLE_LIMIT_S = 20.0
+STABLE_READS = 4  # unchanged reads, 0.25 s apart, after which the project counts as settled
+
+
+def replay(base_url: str, api_key: str, requests: list[Request]) -> None:
+    """Each request exactly as recorded (body, content type, encoding), one after the other."""
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        for request in requests:
+            headers = {"authorization": f"Bearer {api_key}", "content-type": request.content_type}
+            if request.content_encoding:
+                headers["content-encoding"] = request.content_encoding
+            response = client.post(f"/v1/{request.signal}", content=request.body, headers=headers)
+            assert response.status_code < 300, (response.status_code, response.text)
+
+
+GRPC_METHODS = {
+    "traces": "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+    "logs": "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+    "metrics": "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+}
+
+
+def replay_alternating(base_url: str, grpc_port: int, api_key: str, requests: list[Request]) -> None:
+    """Every other request over OTLP/gRPC (same protobuf body), the rest over HTTP: one app, two transports."""
+    protobuf = [r for r in requests if "protobuf" in r.content_type]
+    assert len(protobuf) == len(requests), "gRPC carries protobuf bodies only"
+    with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+        for n, request in enumerate(requests):
+            if n % 2 == 0:
+                replay(base_url, api_key, [request])
+                continue
+            body = gzip.decompress(request.body) if request.content_encoding == "gzip" else request.body
+            export = channel.unary_unary(GRPC_METHODS[request.signal])
+            export(body, metadata=[("authorization", f"Bearer {api_key}")], timeout=60)
+
+
+def project_events(base_url: str, api_key: str) -> list[dict[str, Any]]:
+    """Every event of the key's project, following `next_cursor`."""
+    found: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"limit": 100}
+    with httpx.Client(base_url=base_url, headers={"authorization": f"Bearer {api_key}"}, timeout=30) as client:
+        while True:
+            response = client.get("/api/events", params=params)
+            response.raise_for_status()
+            page = response.json()
+            found.extend(page["data"])
+            if not page.get("next_cursor"):
+                return found
+            params["cursor"] = page["next_cursor"]
+
+
+def settled_problems(base_url: str, api_key: str, truth: Truth) -> list[str]:
+    """The differences once the project's events match or stop changing (exports are durable at their 2xx,
+    but a server may apply joins of late content after answering)."""
+    deadline = time.monotonic() + SETTLE_LIMIT_S
+    previous: list[dict[str, Any]] | None = None
+    unchanged = 0
+    while True:
+        events = project_events(base_url, api_key)
+        found = problems(truth, events)
+        unchanged = unchanged + 1 if events == previous else 0
+        if not found or unchanged >= STABLE_READS or time.monotonic() > deadline:
+            return found
+        previous = events
+        time.sleep(0.25)

@@ -1,0 +1,61 @@
+"""The fake provider answers like the real APIs (the real OpenAI SDK parses it) and logs the truth."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from tests.interop.fake_llm import FakeLLM
+
+openai = pytest.importorskip("openai")
+
+SYSTEM = {"role": "system", "content": "You are terse."}
+WEATHER = {"type": "function", "function": {"name": "get_weather", "parameters": {
+    "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
+
+
+def test_openai_json_stream_tool_call_and_failure_are_logged_as_they_were_answered() -> None:
+    with FakeLLM() as llm:
+        client = openai.OpenAI(base_url=f"{llm.url}/v1", api_key="x", max_retries=0)
+        answer = client.chat.completions.create(model="gpt-4o-mini", messages=[
+            SYSTEM, {"role": "user", "content": "What is the capital of France?"}])
+        chunks = list(client.chat.completions.create(
+            model="gpt-4o-mini", stream=True, stream_options={"include_usage": True},
+            messages=[{"role": "user", "content": "Name three rivers in France."}]))
+        tool = client.chat.completions.create(model="gpt-4o-mini", tools=[WEATHER], messages=[
+            {"role": "user", "content": "What is the weather in Paris?"}])
+        with pytest.raises(openai.InternalServerError):
+            client.chat.completions.create(model="gpt-4o-mini", messages=[
+                {"role": "user", "content": "FAIL_PLEASE now"}])
+        log = llm.log()
+    assert answer.choices[0].message.content == "The capital of France is Paris."
+    assert answer.model == "gpt-4o-mini-2024-07-18"
+    streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert streamed == "The Seine, the Loire and the Rhone."
+    assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == log[1]["output_tokens"]
+    call = tool.choices[0].message.tool_calls[0]
+    assert (call.function.name, json.loads(call.function.arguments)) == ("get_weather", {"city": "Paris"})
+    assert [c["status"] for c in log] == [200, 200, 200, 500]
+    assert log[0]["response_id"] and answer.id == f"chatcmpl-{log[0]['response_id']}"
+    assert (answer.usage.prompt_tokens, answer.usage.completion_tokens) == (log[0]["input_tokens"],
+                                                                             log[0]["output_tokens"])
+    assert log[2]["tool_calls"] == [{"id": call.id, "name": "get_weather", "arguments": {"city": "Paris"}}]
+    assert log[3]["response_model"] is None and log[3]["input_tokens"] is None
+
+
+def test_anthropic_stream_counts_output_tokens_like_the_real_api() -> None:
+    with FakeLLM() as llm:
+        body = {"model": "claude-sonnet-4-5", "max_tokens": 64, "stream": True, "system": "Be brief.",
+                "messages": [{"role": "user", "content": "Name three rivers in France."}]}
+        text = httpx.post(f"{llm.url}/v1/messages", json=body, timeout=10).text
+        log = llm.log()
+    events = [json.loads(line[6:]) for line in text.splitlines() if line.startswith("data: ")]
+    start = next(e for e in events if e["type"] == "message_start")
+    delta = next(e for e in events if e["type"] == "message_delta")
+    assert start["message"]["usage"]["output_tokens"] == 1  # the real API's placeholder
+    assert delta["usage"]["output_tokens"] == log[0]["output_tokens"]  # cumulative total, not an increment
+    streamed = "".join(e["delta"]["text"] for e in events if e["type"] == "content_block_delta")
+    assert streamed == log[0]["output_text"] == "The Seine, the Loire and the Rhone."
+    assert log[0]["system"] == "Be brief." and log[0]["response_model"] == "claude-sonnet-4-5-20250929"

@@ -1,0 +1,39 @@
+"""The interop suite: each real library runs the scenario against the fake provider, exporting to a real server.
+
+Only with `--interop` (installs the libraries on first use). Ground truth is the fake provider's log. Each run
+is checked as it arrived, then replayed in reverse order into a fresh project and checked again;
+`--refresh-captures` rewrites `captures/<library>/` from the run.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import new_api_project
+from tests.interop.captures import Request, write_capture
+from tests.interop.libraries import LIBRARIES, Library
+from tests.interop.replay import replay, settled_problems
+from tests.interop.runner import run_scenario
+from tests.support.server import ServerProcess
+
+pytestmark = [pytest.mark.interop, pytest.mark.timeout(3600)]
+
+
+@pytest.mark.parametrize("library", LIBRARIES, ids=[library.name for library in LIBRARIES])
+def test_each_real_call_is_one_true_event(library: Library, server: ServerProcess,
+                                          request: pytest.FixtureRequest) -> None:
+    if library.open_issue:
+        request.applymarker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=f"open: {library.open_issue}"))
+    live = new_api_project(server)
+    outcome = run_scenario(library, server.base_url, live.key)
+    if request.config.getoption("--refresh-captures"):
+        write_capture(library.name, outcome.truth, outcome.recorded, outcome.versions)
+    assert outcome.truth.real_calls(), "the driver made no call"
+    found = settled_problems(server.base_url, live.key, outcome.truth)
+
+    reverse = new_api_project(server)
+    replay(server.base_url, reverse.key, [Request(r.signal, r.body, r.content_type, r.content_encoding)
+                                          for r in reversed(outcome.recorded)])
+    found_reversed = settled_problems(server.base_url, reverse.key, outcome.truth)
+    assert not found and not found_reversed, "\n".join(
+        ["as sent:", *found, "replayed in reverse order:", *found_reversed])
