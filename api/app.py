@@ -14,7 +14,7 @@ from phosphobs.api.errors import install_error_handlers
 from phosphobs.api.metrics import Metrics, metrics_router
 from phosphobs.api.metrics_observe import ObservedPipeline, RejectionCounter, rejection_reason
 from phosphobs.api.retention import prune_forever
-from phosphobs.api.routes import events, health, quality, sessions
+from phosphobs.api.routes import events, health, quality, sessions, traces
 from phosphobs.api.settings import Settings
 from phosphobs.api.slow_clients import BodyDeadline
 from phosphobs.collector.receivers.feedback_http import feedback_router
@@ -104,6 +104,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(events.router)
     app.include_router(sessions.router)
     app.include_router(quality.router)
+    app.include_router(traces.router)
     app.include_router(metrics_router)
     install_dashboard(app)
     return app

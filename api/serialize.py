@@ -7,12 +7,18 @@ from typing import Any
 
 from phosphobs.storage.detection_records import Detection, Evaluation
 from phosphobs.storage.protocol import FeedbackRecord, SessionRecord, StoredEvent
+from phosphobs.storage.trace_records import TraceRecord, TraceSpan, TraceSummary
 
 
 def iso(us: int | None) -> str | None:
     if us is None:
         return None
     return datetime.fromtimestamp(us / 1e6, tz=UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def cents(value: float | None) -> float | None:
+    """A cost without binary float noise (0.14400000000000002 → 0.144): 12 significant digits."""
+    return None if value is None else float(f"{value:.12g}")
 
 
 def detection_json(d: Detection) -> dict[str, Any]:
@@ -39,7 +45,7 @@ def event_json(stored: StoredEvent, detections: list[Detection] | None = None,
         "latency_ms": e.latency_ms,
         "token_count_input": e.tokens_in,
         "token_count_output": e.tokens_out,
-        "cost_cents": e.cost_cents,
+        "cost_cents": cents(e.cost_cents),
         "cost_source": e.cost_source,
         "user_id": stored.user_id,
         "tags": e.tags,
@@ -84,11 +90,63 @@ def session_json(s: SessionRecord, human: tuple[int, int] | None = None) -> dict
         "event_count": s.event_count,
         "token_count_input": s.tokens_in,
         "token_count_output": s.tokens_out,
-        "cost_cents": s.cost_cents,
+        "cost_cents": cents(s.cost_cents),
         "success_rate": (s.success_count / s.flagged_count) if s.flagged_count else None,
         "success_rate_user": (human[1] / human[0]) if human and human[0] else None,
         "success_count": s.success_count,
         "failure_count": s.failure_count,
         "models": s.models,
         "tags": s.tags,
+    }
+
+
+def span_json(s: TraceSpan) -> dict[str, Any]:
+    return {
+        "span_id": s.span_id,
+        "parent_span_id": s.parent_span_id,
+        "name": s.name,
+        "kind": s.kind,
+        "start": iso(s.start_us),
+        "end": iso(s.end_us),
+        "duration_ms": (s.end_us - s.start_us) / 1000,
+        "status": s.status,
+        "error": s.error,
+        "event_id": s.event_id,
+        "agent_name": s.agent_name,
+        "tool_name": s.tool_name,
+        "model": s.model,
+        "token_count_input": s.tokens_in,
+        "token_count_output": s.tokens_out,
+        "cost_cents": cents(s.cost_cents),
+        "attributes": s.attributes,
+    }
+
+
+def trace_json(t: TraceRecord) -> dict[str, Any]:
+    return {
+        "trace_id": t.trace_id,
+        "session_id": t.session_id,
+        "user_id": t.user_id,
+        "start": iso(t.start_us),
+        "end": iso(t.end_us),
+        "duration_ms": (t.end_us - t.start_us) / 1000,
+        "spans": [span_json(s) for s in t.spans],
+    }
+
+
+def trace_summary_json(t: TraceSummary) -> dict[str, Any]:
+    return {
+        "trace_id": t.trace_id,
+        "session_id": t.session_id,
+        "user_id": t.user_id,
+        "root_name": t.root_name,
+        "start": iso(t.start_us),
+        "end": iso(t.end_us),
+        "duration_ms": (t.end_us - t.start_us) / 1000,
+        "span_count": t.span_count,
+        "llm_call_count": t.llm_calls,
+        "token_count_input": t.tokens_in,
+        "token_count_output": t.tokens_out,
+        "cost_cents": cents(t.cost_cents),
+        "has_error": t.has_error,
     }

@@ -1,6 +1,10 @@
-"""OTLP ingest benchmark: LLM spans persisted per second (protobuf, 100 spans per request, real server).
+"""OTLP ingest benchmark: spans persisted per second (protobuf, ~100 spans per request, real server).
 
-    python bench/otlp_ingest.py [--requests 600] [--connections 8] [--workers 1]
+    python bench/otlp_ingest.py [--requests 600] [--connections 8] [--workers 1] [--shape llm|agent]
+
+`--shape llm` (default): independent LLM call spans, one per trace. `--shape agent`: agent runs
+(`otlp_agent.py`: an agent span, two LLM spans with an HTTP child each, a tool span; ~17 traces of 6
+spans per request), so the span tree is written too.
 
 Request bodies (fresh trace/span ids each, GenAI semconv attributes with ~600 bytes of messages) are
 built before the clock starts, so the measured time is the server's. Every acknowledged span is
@@ -29,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from common import Server, machine, text
 from loadgen import build_request, run_load
+from otlp_agent import SPANS_PER_TRACE, STORED_PER_TRACE, agent_request
 
 
 def kv(key: str, value: str | int) -> KeyValue:
@@ -70,7 +75,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="server processes (SQLite too: one shared file)")
     parser.add_argument("--detection", choices=["on", "off"], default="on",
                         help="queue events for detection and run the rules worker (PHOSPHOBS_DETECTION)")
+    parser.add_argument("--shape", choices=("llm", "agent"), default="llm")
     args = parser.parse_args()
+    if args.shape == "agent":
+        args.spans = args.spans // SPANS_PER_TRACE * SPANS_PER_TRACE or SPANS_PER_TRACE
     rng = random.Random(3)
     print(f"machine: {machine()}")
     print(f"building {args.requests} requests of {args.spans} spans…")
@@ -85,8 +93,12 @@ def main() -> None:
             subprocess.run([sys.executable, "-m", "phosphobs.api.cli", "projects", "set-plan", "default", "--plan",
                             "pro", "--rate-limit", "0", *db], check=True, capture_output=True)
             headers = {"Authorization": f"Bearer {server.key}", "Content-Type": "application/x-protobuf"}
-            pool = [build_request("POST", "/v1/traces", "127.0.0.1", headers, request_body(rng, args.spans))
-                    for _ in range(args.requests)]
+            def body() -> bytes:
+                if args.shape == "agent":
+                    return agent_request(rng, args.spans // SPANS_PER_TRACE, time.time_ns()).SerializeToString()
+                return request_body(rng, args.spans)
+
+            pool = [build_request("POST", "/v1/traces", "127.0.0.1", headers, body()) for _ in range(args.requests)]
             items = iter(pool)
             lock = threading.Lock()
 
@@ -102,7 +114,8 @@ def main() -> None:
             check = urllib.request.Request(f"http://127.0.0.1:{server.port}/api/events?limit=1",
                                            headers={"Authorization": f"Bearer {server.key}"})
             urllib.request.urlopen(check).read()
-            print(f"otlp: {ok * args.spans / result.elapsed:,.0f} spans/s persisted  {ok / result.elapsed:,.1f} req/s"
+            print(f"otlp ({args.shape}): {ok * args.spans / result.elapsed:,.0f} spans/s persisted"
+                  f"  {ok / result.elapsed:,.1f} req/s"
                   f"  p50 {result.percentile(50) * 1000:.1f} ms  p99 {result.percentile(99) * 1000:.1f} ms"
                   f"  conns {args.connections}  workers {args.workers}  detection {args.detection}"
                   f"  statuses {result.statuses}"
@@ -117,8 +130,13 @@ def main() -> None:
         import sqlite3
 
         if not args.database_url:
-            count = sqlite3.connect(Path(tmp) / "phosphobs.db").execute("SELECT COUNT(*) FROM events").fetchone()[0]
-            print(f"events in the database after shutdown: {count:,}")
+            db = sqlite3.connect(Path(tmp) / "phosphobs.db")
+            count = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+            rows = db.execute("SELECT COUNT(*) FROM spans WHERE pending = 0").fetchone()[0]
+            print(f"events in the database after shutdown: {count:,}; span rows: {rows:,}")
+            if args.shape == "agent":
+                expected = ok * args.spans // SPANS_PER_TRACE * STORED_PER_TRACE
+                print(f"stored tree spans: {count + rows:,} (expected {expected:,})")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 from phosphobs.collector.otlp.surrogates import without_lone_surrogates
-from phosphobs.storage.models import Event, EventPatch, TraceHint
+from phosphobs.storage.models import Event, EventPatch, SpanRecord, TraceHint
 
 MAX_DEPTH = 64  # levels of objects/arrays kept as such: far under orjson's 254 and SQLite's 1000, with
 ORJSON_MAX_DEPTH = 254  # room for the envelope of every API answer that carries metadata
@@ -161,3 +161,27 @@ def make_storable(events: list[Event], patches: list[EventPatch],
     for event in events:
         make_event_storable(event)
     return [storable_patch(p) for p in patches], [storable_hint(h) for h in hints]
+
+
+_SPAN_TEXT = ("trace_id", "span_id", "parent_span_id", "name", "error", "event_id", "agent_name", "tool_name",
+              "model", "attributes")
+
+
+def storable_span(record: SpanRecord) -> SpanRecord:
+    """A span record with text, counts and cost every backend holds (its attributes are JSON text already
+    written by `otlp/tree.py` from storable values)."""
+    changes: dict[str, Any] = {}
+    for name in _SPAN_TEXT:
+        text = getattr(record, name)
+        if text is not None and ("\x00" in text or not text.isascii()):
+            cleaned = storable_text(text)
+            if cleaned != text:
+                changes[name] = cleaned
+    for name, value in (("tokens_in", _count(record.tokens_in)), ("tokens_out", _count(record.tokens_out)),
+                        ("cost_cents", _amount(record.cost_cents))):
+        if value != getattr(record, name):
+            changes[name] = value
+    if not INT64_MIN <= record.start_us <= record.end_us <= INT64_MAX:
+        start = min(max(record.start_us, 0), INT64_MAX)
+        changes["start_us"], changes["end_us"] = start, min(max(record.end_us, start), INT64_MAX)
+    return dataclasses.replace(record, **changes) if changes else record

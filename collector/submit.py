@@ -20,7 +20,7 @@ from phosphobs.collector.principal import Principal
 from phosphobs.collector.rate_gate import RateGate
 from phosphobs.collector.storable import make_storable
 from phosphobs.storage.clock import now_us
-from phosphobs.storage.models import Evaluation, Event, EventPatch, Feedback, TraceHint
+from phosphobs.storage.models import Evaluation, Event, EventPatch, Feedback, SpanRecord, TraceHint
 from phosphobs.storage.pricing import estimate_costs
 from phosphobs.storage.protocol import FeedbackOp, IngestOp, RateLimitState, WriteOp, WriteResult
 
@@ -142,6 +142,7 @@ async def submit_ingest(
     events: list[Event],
     patches: list[EventPatch] | None = None,
     hints: list[TraceHint] | None = None,
+    spans: list[SpanRecord] | None = None,
     evaluations: list[Evaluation] | None = None,
     *,
     prepared: bool = False,
@@ -155,7 +156,8 @@ async def submit_ingest(
     received = now_us()
     op = IngestOp(
         project_id=principal.project_id, events=events, rate_limit_per_min=principal.rate_limit_per_min,
-        patches=patches, trace_hints=hints, received_us=received, evaluations=evaluations or [],
+        patches=patches, trace_hints=hints, received_us=received, spans=spans or [],
+        evaluations=evaluations or [],
     )
     result = await commit(submit, op)
     headers = rate_limit_headers(result.rate_limit, received)

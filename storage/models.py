@@ -13,6 +13,7 @@ from typing import Any, Literal
 Flag = Literal["success", "failure"]
 Source = Literal["api", "otlp"]
 Kind = Literal["llm", "embedding", "tool", "event"]
+SpanKind = Literal["llm", "embedding", "tool", "agent", "workflow", "retrieval", "other"]
 CostSource = Literal["reported", "estimated"]
 
 # Namespace for ids derived from OTLP (trace_id, span_id): retries map to the same event_id.
@@ -101,3 +102,47 @@ class Evaluation:
     explanation: str | None
     ts_us: int
     source: str = "otel"
+@dataclass(slots=True)
+class SpanRecord:
+    """A span of a trace's GenAI tree that is not itself an event (agent, workflow, retrieval, a nested
+    duplicate call, or a plain ancestor that connects the tree), or a `pending` plain span.
+
+    Spans that became events are not stored twice: the event row holds their ids, times and facts.
+    `pending` marks a plain (non-GenAI) span kept only in case a GenAI descendant arrives in a later
+    request; it is promoted (pending False) once one does, and never served while pending.
+    """
+
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    name: str
+    kind: SpanKind
+    start_us: int
+    end_us: int
+    status: Literal["ok", "error"] = "ok"
+    error: str | None = None
+    event_id: str | None = None  # the event this span was merged into (a nested duplicate call)
+    agent_name: str | None = None
+    tool_name: str | None = None
+    model: str | None = None
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    cost_cents: float | None = None
+    attributes: str = "{}"  # compact JSON text: long values cut (`collector/otlp/tree.py`)
+    pending: bool = False
+
+
+def span_of_event(event: Event, event_id: str | None, attributes: str) -> SpanRecord:
+    """The record of a call span whose event was folded into another span's (`event_id`): same facts."""
+    meta = event.metadata if isinstance(event.metadata, dict) else {}
+    start = event.timestamp_us
+    error = None
+    if event.status == "error":
+        error = (meta.get("error") or {}).get("message") or event.error_type or "error"
+    return SpanRecord(
+        trace_id=event.trace_id or "", span_id=event.span_id or "", parent_span_id=event.parent_span_id,
+        name=str((meta.get("span") or {}).get("name") or event.kind), kind=event.kind if event.kind != "event"
+        else "other", start_us=start, end_us=start + int((event.latency_ms or 0) * 1000), status=event.status,
+        error=error, event_id=event_id, tool_name=(meta.get("tool") or {}).get("name"), model=event.model,
+        tokens_in=event.tokens_in, tokens_out=event.tokens_out, cost_cents=event.cost_cents, attributes=attributes,
+    )

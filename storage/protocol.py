@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
 from phosphobs.storage.dashboard_records import (
     AdminCredentials,
@@ -30,7 +30,10 @@ from phosphobs.storage.detection_records import (
     Outcome,
     QueuedEvent,
 )
-from phosphobs.storage.models import Evaluation, Event, EventPatch, Feedback, Flag, TraceHint
+from phosphobs.storage.models import Evaluation, Event, EventPatch, Feedback, Flag, SpanRecord, TraceHint
+
+if TYPE_CHECKING:
+    from phosphobs.storage.trace_records import TraceQuery, TraceRecord, TraceSummary
 
 
 @dataclass(slots=True)
@@ -44,6 +47,7 @@ class IngestOp:
     trace_hints: list[TraceHint] = field(default_factory=list)
     received_us: int = 0
     evaluations: list[Evaluation] = field(default_factory=list)  # OTel gen_ai.evaluation.result records
+    spans: list[SpanRecord] = field(default_factory=list)  # trace spans that are not events (`sql/span_tree.py`)
 
 
 @dataclass(slots=True)
@@ -229,6 +233,11 @@ class EventReads(Protocol):
     def get_session(self, project_id: str, session_id: str) -> SessionRecord | None: ...
     def list_sessions(self, project_id: str, query: SessionQuery) -> Page[SessionRecord]: ...
     def session_events(self, project_id: str, session_id: str, limit: int) -> list[StoredEvent]: ...
+
+    # span trees (`storage/sql/trace_reads.py`)
+    def get_trace(self, project_id: str, trace_id: str) -> TraceRecord | None: ...
+    def list_traces(self, project_id: str, query: TraceQuery) -> Page[TraceSummary]: ...
+    def session_traces(self, project_id: str, session_id: str) -> list[str]: ...
 
 
 class DashboardReads(EventReads, Protocol):

@@ -9,6 +9,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from phosphobs.storage.protocol import StoredEvent
+
 FOLD_CHARS = 600  # longer text is shown folded, with its start as the summary
 
 
@@ -68,3 +70,19 @@ def turns(text: str, messages: Any = None) -> list[Turn]:
 def preview(text: str, limit: int = 140) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+@dataclass(slots=True, frozen=True)
+class TimelineItem:
+    stored: StoredEvent
+    inputs: list[Turn]
+    outputs: list[Turn]
+    extra: dict[str, Any]
+
+
+def timeline_item(stored: StoredEvent) -> TimelineItem:
+    e = stored.event
+    meta = e.metadata
+    extra = {k: v for k, v in meta.items() if k not in ("input_messages", "output_messages")}
+    return TimelineItem(stored, turns(e.input, meta.get("input_messages")),
+                        turns(e.output, meta.get("output_messages")), extra)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from phosphobs.api.dashboard.common import PageError, ProjectDep, clean, decode_cursor, encode_cursor, page, parse_time
-from phosphobs.api.dashboard.pages_sessions import timeline_item
+from phosphobs.api.dashboard.content import timeline_item
 from phosphobs.api.dashboard.render import SECURITY_HEADERS
 from phosphobs.api.enrich import events_json
 from phosphobs.api.web_auth import checked_form, safe_next

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from phosphobs.api.dashboard.charts import Series, align, bar_list, bucket_starts, line_chart
 from phosphobs.api.dashboard.common import ProjectDep, page
 from phosphobs.api.dashboard.pages_quality import quality_context
-from phosphobs.api.dashboard.render import fmt_cost, fmt_duration_ms, fmt_int
+from phosphobs.api.dashboard.render import fmt_cost, fmt_duration_ms, fmt_plural
 from phosphobs.storage.clock import now_us
 from phosphobs.storage.dashboard_records import HOUR_US
 from starlette.concurrency import run_in_threadpool
@@ -89,8 +89,8 @@ async def overview(request: Request, ctx: ProjectDep, range: str = "24h", rerun:
         line_chart("Success rate (flagged events)", starts, bucket,
                    [Series("success %", align(starts, flagged, None), "s2")], fmt=lambda v: f"{v:.0f}%", top=100),
     ]
-    model_bars = bar_list([(m.model or "(no model)", m.events, f"{fmt_int(m.events)} events · {fmt_cost(m.cost_cents)}")
-                           for m in models])
+    model_bars = bar_list([(m.model or "(no model)", m.events,
+                            f"{fmt_plural(int(m.events), 'event')} · {fmt_cost(m.cost_cents)}") for m in models])
     return page(request, ctx, "overview.html", "overview", range=range, ranges=list(RANGES), totals=totals,
                 p50=overall.p50_ms if overall else None, p95=overall.p95_ms if overall else None, charts=charts,
                 models=models, model_bars=model_bars, chart_titles=CHART_TITLES, rerun=rerun, **quality)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from fastapi import APIRouter, Request
 from phosphobs.api.dashboard.common import PageError, ProjectDep, clean, decode_cursor, encode_cursor, page, parse_time
-from phosphobs.api.dashboard.content import Turn, turns
+from phosphobs.api.dashboard.content import timeline_item
+from phosphobs.api.dashboard.waterfall import rows
 from phosphobs.storage.dashboard_records import SessionSearch
-from phosphobs.storage.protocol import StoredEvent
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -19,6 +16,7 @@ SORTS = {"activity": "Last activity", "start": "Start", "duration": "Duration", 
          "tokens": "Tokens"}
 FILTERS = ("user", "model", "tag", "failures", "since", "until", "q", "sort", "order")
 TIMELINE_LIMIT = 1000
+MAX_WATERFALLS = 20  # traces drawn on a session page; the others are linked
 
 
 @router.get("/p/{project}/sessions")
@@ -39,27 +37,24 @@ async def sessions(request: Request, ctx: ProjectDep) -> Response:
                 sorts=SORTS, next_cursor=encode_cursor(result.next_after), first_page=query.after is None)
 
 
-@dataclass(slots=True, frozen=True)
-class TimelineItem:
-    stored: StoredEvent
-    inputs: list[Turn]
-    outputs: list[Turn]
-    extra: dict[str, Any]
-
-
-def timeline_item(stored: StoredEvent) -> TimelineItem:
-    e = stored.event
-    meta = e.metadata
-    extra = {k: v for k, v in meta.items() if k not in ("input_messages", "output_messages")}
-    return TimelineItem(stored, turns(e.input, meta.get("input_messages")),
-                        turns(e.output, meta.get("output_messages")), extra)
-
-
 @router.get("/p/{project}/sessions/{session_id:path}")
 async def session_detail(request: Request, ctx: ProjectDep, session_id: str) -> Response:
     record = await run_in_threadpool(ctx.storage.get_session, ctx.project.id, session_id)
     if record is None:
         raise PageError(404, f"no session {session_id!r}")
     events = await run_in_threadpool(ctx.storage.session_events, ctx.project.id, session_id, TIMELINE_LIMIT)
-    return page(request, ctx, "session.html", "sessions", record=record, items=[timeline_item(e) for e in events],
+    trace_ids = await run_in_threadpool(ctx.storage.session_traces, ctx.project.id, session_id)
+    traces = [t for t in [await run_in_threadpool(ctx.storage.get_trace, ctx.project.id, trace_id)
+                          for trace_id in trace_ids[:MAX_WATERFALLS]] if t is not None]
+    untraced = [timeline_item(e) for e in events if not e.event.trace_id]  # native events keep the timeline
+    return page(request, ctx, "session.html", "sessions", record=record, items=untraced,
+                waterfalls=[(t, rows(t)) for t in traces], more_traces=trace_ids[MAX_WATERFALLS:],
                 truncated=len(events) >= TIMELINE_LIMIT, here=request.url.path)
+
+
+@router.get("/p/{project}/traces/{trace_id}")
+async def trace_detail(request: Request, ctx: ProjectDep, trace_id: str) -> Response:
+    trace = await run_in_threadpool(ctx.storage.get_trace, ctx.project.id, trace_id.lower()[:64])
+    if trace is None:
+        raise PageError(404, f"no trace {trace_id!r}")
+    return page(request, ctx, "trace.html", "sessions", trace=trace, rows=rows(trace), here=request.url.path)

@@ -7,6 +7,7 @@ markup built by our own code (charts) from escaped parts, and every page is sent
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,12 +35,14 @@ SECURITY_HEADERS = {
 def fmt_time(us: int | None) -> str:
     if us is None:
         return "-"
-    return datetime.fromtimestamp(us / 1e6, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.fromtimestamp(us / 1e6, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def fmt_duration_ms(ms: float | None) -> str:
     if ms is None:
         return "-"
+    if ms < 10 and ms != 0:  # fast spans of a trace: keep their digits
+        return f"{ms:.2g} ms" if ms < 1 else f"{ms:.1f} ms"
     if ms < 1000:
         return f"{ms:.0f} ms"
     if ms < 120_000:
@@ -50,9 +53,22 @@ def fmt_duration_ms(ms: float | None) -> str:
 
 
 def fmt_cost(cents: float | None) -> str:
+    """Dollars; below a cent, two significant digits ($0.000012), so tiny costs never read $0.0000."""
     if cents is None:
         return "-"
-    return f"${cents / 100:,.4f}" if cents < 100 else f"${cents / 100:,.2f}"
+    if cents == 0:
+        return "$0"
+    if cents >= 100:
+        return f"${cents / 100:,.2f}"
+    if cents >= 1:
+        return f"${cents / 100:,.4f}"
+    digits = max(2, 1 - math.floor(math.log10(cents / 100)))  # two significant digits
+    return f"${cents / 100:.{digits}f}"
+
+
+def fmt_plural(count: int, noun: str) -> str:
+    """`1 event`, `2 events`, `1,000 events`."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 def fmt_int(n: int | float | None) -> str:
@@ -75,7 +91,8 @@ def build_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(time=fmt_time, duration=fmt_duration_ms, cost=fmt_cost, int=fmt_int, json=fmt_json)
+    env.filters.update(time=fmt_time, duration=fmt_duration_ms, cost=fmt_cost, int=fmt_int, json=fmt_json,
+                       plural=fmt_plural)
     env.globals.update(rate=fmt_rate)
     return env
 

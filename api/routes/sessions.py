@@ -56,5 +56,6 @@ async def get_session(
     if record is None:
         raise ApiError(NOT_FOUND, f"no session {session_id!r} in this project")
     events = await run_in_threadpool(storage.session_events, principal.project_id, session_id, limit)
+    traces = await run_in_threadpool(storage.session_traces, principal.project_id, session_id)
     (body,) = await sessions_json(storage, principal.project_id, [record])
-    return json_response({**body, "events": await events_json(storage, principal.project_id, events)})
+    return json_response({**body, "traces": traces, "events": await events_json(storage, principal.project_id, events)})

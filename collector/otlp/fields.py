@@ -18,7 +18,7 @@ from phosphobs.collector.otlp.attributes import (
     json_scalar,
     parse_json,
 )
-from phosphobs.storage.models import Kind
+from phosphobs.storage.models import Kind, SpanKind
 
 _LLM_OPERATIONS = {"chat", "text_completion", "generate_content", "responses", "completion"}
 _EMBEDDING_OPERATIONS = {"embeddings", "embedding"}
@@ -315,3 +315,54 @@ def _str(value: Any) -> str | None:
         return None
     text = (value if type(value) is str else str(value)).strip()
     return text or None
+
+
+_OPERATION_KINDS: dict[str, SpanKind] = {
+    "invoke_agent": "agent", "create_agent": "agent", "invoke_workflow": "workflow", "retrieval": "retrieval",
+    "retrieve": "retrieval", "rerank": "other", "guardrail": "other", "evaluate": "other",
+}  # fmt: skip
+_OPENINFERENCE_KINDS: dict[str, SpanKind] = {
+    "AGENT": "agent", "CHAIN": "workflow", "RETRIEVER": "retrieval", "RERANKER": "other", "GUARDRAIL": "other",
+    "EVALUATOR": "other", "PROMPT": "other",
+}  # fmt: skip
+_TRACELOOP_KINDS: dict[str, SpanKind] = {"workflow": "workflow", "task": "workflow", "agent": "agent"}
+_LANGFUSE_KINDS: dict[str, SpanKind] = {
+    "agent": "agent", "chain": "workflow", "retriever": "retrieval", "embedding": "embedding", "span": "other",
+    "evaluator": "other", "guardrail": "other", "event": "other",
+}  # fmt: skip
+_AGENT_NAMES = ("gen_ai.agent.name", "agent_name", "agent.name", "traceloop.entity.name")
+
+
+def wrapper_kind(name: str, a: SpanAttrs) -> SpanKind | None:
+    """The GenAI kind of a span that is not a call (agent, workflow, retrieval, …); None for plain spans.
+
+    Called only when `classify` found no call, so the hot path (LLM spans) never pays for it.
+    """
+    raw = a.attrs
+    operation = str(raw.get("gen_ai.operation.name") or "").lower()
+    if operation:
+        return _OPERATION_KINDS.get(operation, "other")
+    oi_kind = raw.get("openinference.span.kind")
+    if oi_kind:
+        return _OPENINFERENCE_KINDS.get(str(oi_kind).upper(), "other")
+    traceloop_kind = raw.get("traceloop.span.kind")
+    if traceloop_kind:
+        return _TRACELOOP_KINDS.get(str(traceloop_kind).lower(), "other")
+    langfuse_type = raw.get("langfuse.observation.type")
+    if langfuse_type:
+        return _LANGFUSE_KINDS.get(str(langfuse_type).lower(), "other")
+    if "gen_ai.agent.name" in raw or "agent_name" in raw:  # pydantic-ai's `agent run` (Logfire)
+        return "agent"
+    if str(raw.get("ai.operationId") or "").startswith("ai."):  # Vercel AI SDK's outer generateText & co.
+        return "workflow"
+    if any(key.startswith("gen_ai.") for key in raw):
+        return "other"
+    return None
+
+
+def agent_name(a: SpanAttrs) -> str | None:
+    return _str(a.first(*_AGENT_NAMES))
+
+
+def tool_name(a: SpanAttrs) -> str | None:
+    return _str(a.first("gen_ai.tool.name", "tool.name", "ai.toolCall.name", "tool_name"))

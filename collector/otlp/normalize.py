@@ -20,7 +20,8 @@ from phosphobs.collector.otlp.evaluations import EVALUATION_EVENT, evaluation
 from phosphobs.collector.otlp.nesting import collapse_nested
 from phosphobs.collector.otlp.siblings import merge_siblings
 from phosphobs.collector.otlp.spans import ConvertedSpan, convert_span, scope_metadata
-from phosphobs.storage.models import Evaluation, Event, EventPatch, TraceHint, otlp_event_id
+from phosphobs.collector.otlp.tree import span_records
+from phosphobs.storage.models import Evaluation, Event, EventPatch, SpanRecord, TraceHint, otlp_event_id
 
 MAX_REASONS = 20  # enough to diagnose, small enough for a partial-success error_message
 
@@ -33,6 +34,7 @@ class NormalizedBatch:
     patches: list[EventPatch] = field(default_factory=list)
     trace_hints: list[TraceHint] = field(default_factory=list)
     evaluations: list[Evaluation] = field(default_factory=list)
+    spans: list[SpanRecord] = field(default_factory=list)  # tree spans that are not events (`otlp/tree.py`)
     rejected: int = 0
     rejection_reasons: list[str] = field(default_factory=list)
 
@@ -72,6 +74,7 @@ def normalize_traces(req: ExportTraceServiceRequest, now_us: int) -> NormalizedB
                     _span_evaluations(span, item, batch)
     batch.events = merge_siblings(collapse_nested(converted))
     batch.patches = fill_failed_inputs(batch.events, converted)
+    batch.spans = span_records(converted, batch.events)
     batch.trace_hints = [item.hint for item in converted if item.hint is not None]
     return batch
 

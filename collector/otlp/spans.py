@@ -15,7 +15,15 @@ from phosphobs.collector.otlp.attributes import Attrs, KeyShape, SpanAttrs, key_
 from phosphobs.collector.otlp.content import SpanContent, embedding_content, llm_content, tool_content
 from phosphobs.collector.otlp.content_events import content_fields, event_name, order_key
 from phosphobs.storage.enrichment import apply_patches
-from phosphobs.storage.models import OTLP_EVENT_NAMESPACE, Event, EventPatch, Kind, TraceHint, otlp_event_id
+from phosphobs.storage.models import (
+    OTLP_EVENT_NAMESPACE,
+    Event,
+    EventPatch,
+    Kind,
+    SpanKind,
+    TraceHint,
+    otlp_event_id,
+)
 
 _SPAN_KINDS = {0: "unspecified", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
 # Custom metadata that users attach through their SDK; the prefix is dropped (doc §1 metadata row).
@@ -41,6 +49,11 @@ class ConvertedSpan:
     parent_span_id: str | None
     event: Event | None = None
     hint: TraceHint | None = None
+    # Spans that are no call keep what the span tree (`otlp/tree.py`) needs to make a record of them:
+    span: Span | None = None
+    attrs: SpanAttrs | None = None
+    kind: SpanKind | None = None  # agent, workflow, …; None for a plain (HTTP, DB, …) span
+    placeholder: bool = False  # Logfire's pending span: neither an event nor part of the tree
     history: Any = None  # a failed agent span's message history, raw: its failed call's input may be only there
 
 
@@ -58,20 +71,24 @@ def convert_span(span: Span, out: ConvertedSpan, resource: Attrs, scope: Attrs, 
     if session or user:
         out.hint = TraceHint(out.trace_id, start_us, session, user)
     kind = fields.classify(span.name, a)
-    if kind is None:
+    if kind is None or fields.is_pending_duplicate(a):
+        if fields.is_pending_duplicate(a):
+            out.placeholder = True
+            return out
         history = a.attrs.get("pydantic_ai.all_messages")
         if history is not None and span.status.code == Status.STATUS_CODE_ERROR:  # a run a failed call ended
             out.history = history
-        return out
-    if fields.is_pending_duplicate(a):
+        out.span, out.attrs, out.kind = span, a, fields.wrapper_kind(span.name, a)
         return out
     polluted = litellm_raw.CALL_ID in a.attrs and litellm_raw.wrote_onto_app_span(a.attrs, scope, span.name)
     if polluted and not litellm_raw.last_call_failed(a.attrs):
+        out.span, out.attrs, out.kind = span, a, "other"  # no event, but part of the tree
         return out  # an app span LiteLLM wrote its last call onto: that call is the span's raw child
     latency_ms = (end_ns - start_ns) / 1e6 if start_ns and end_ns >= start_ns else _reported_latency_ms(a)
     event = _event(span, out, kind, a, plan, scope, start_us, latency_ms)
     if polluted:
         event = litellm_raw.as_failed_call(event, a.attrs)
+        out.span, out.attrs, out.kind = span, a, "other"  # the app span stays in the tree, over its call
     event.session_id, event.user_id = session, user
     if plan.legacy_events or span.events:  # the usual span carries no content beside its attributes
         event = _with_span_events(event, span)

@@ -24,6 +24,7 @@ from phosphobs.collector.otlp.decode import (
 )
 from phosphobs.collector.otlp.normalize import NormalizedBatch, normalize_logs, normalize_traces
 from phosphobs.collector.principal import Principal
+from phosphobs.collector.storable import storable_span
 from phosphobs.collector.submit import Intake, check_rate_gate, prepare, submit_ingest
 from phosphobs.storage.clock import now_us
 
@@ -77,6 +78,7 @@ def _normalized(kind: SignalKind, request: Any) -> NormalizedBatch:
     assert kind.normalize is not None
     batch = kind.normalize(request, now_us())
     batch.patches, batch.trace_hints = prepare(batch.events, batch.patches, batch.trace_hints)
+    batch.spans = [storable_span(s) for s in batch.spans]
     return batch
 
 
@@ -91,9 +93,9 @@ async def ingest_request(intake: Intake, principal: Principal, kind: SignalKind,
         return OtlpOutcome(0, "", {}, 0)
     check_rate_gate(intake.rate_gate, principal, 1 if items else 0)  # a spent window refuses before any work
     batch = await intake.offload(_normalized, kind, request)
-    if not (batch.events or batch.patches or batch.trace_hints or batch.evaluations):
+    if not (batch.events or batch.patches or batch.trace_hints or batch.spans or batch.evaluations):
         return OtlpOutcome(batch.rejected, batch.error_message(), {}, 0)
     check_rate_gate(intake.rate_gate, principal, len(batch.events) + len(batch.patches))
     _, headers = await submit_ingest(intake.submit, principal, batch.events, batch.patches, batch.trace_hints,
-                                     batch.evaluations, prepared=True)
+                                     batch.spans, evaluations=batch.evaluations, prepared=True)
     return OtlpOutcome(batch.rejected, batch.error_message(), headers, len(batch.events) + len(batch.patches))

@@ -68,8 +68,8 @@ class PostgresDialect(Dialect):
         return f"{column}::text"
 
     def json_field(self, column: str, *path: str) -> str:
-        steps = "".join(f" -> '{p}'" for p in path[:-1])
-        return f"({column}{steps} ->> '{path[-1]}')"
+        steps = "".join(f"->'{step}'" for step in path[:-1])
+        return f"({column}::json{steps}->>'{path[-1]}')"
 
     def merge_lists(self, column: str) -> str:
         return (f"CASE WHEN cardinality(excluded.{column}) = 0 OR excluded.{column} = sessions.{column}"

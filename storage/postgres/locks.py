@@ -9,7 +9,9 @@ one sorted order, so advisory locks alone can never deadlock.
           for it racing in two workers are serialised, so the later one sees the earlier's commit.
 - user:   (project, user_id), exclusive: 30-minute window assignment reads then writes the windows.
 - trace:  (project, trace_id). Span inserts take it shared (they read the trace context), trace
-          hints exclusive (they rewrite the context and relabel the trace's events).
+          hints exclusive (they rewrite the context and relabel the trace's events), and so do ops
+          that may change the trace's span tree (`storage/sql/span_tree.py`: spans that are not events,
+          events with a parent).
 """
 
 from __future__ import annotations

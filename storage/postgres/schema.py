@@ -226,9 +226,41 @@ MIGRATIONS.append((
     """,
 ))
 
+# The GenAI span tree's spans that are not events (`storage/sql/span_tree.py`); events are the call spans.
+MIGRATIONS.append((
+    "0005_span_tree",
+    """
+    CREATE TABLE spans (
+        project_id TEXT COLLATE "C" NOT NULL,
+        trace_id TEXT COLLATE "C" NOT NULL,
+        span_id TEXT COLLATE "C" NOT NULL,
+        parent_span_id TEXT COLLATE "C",
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        start_us BIGINT NOT NULL,
+        end_us BIGINT NOT NULL,
+        status TEXT NOT NULL,
+        error TEXT,
+        event_id TEXT COLLATE "C",
+        agent_name TEXT,
+        tool_name TEXT,
+        model TEXT COLLATE "C",
+        tokens_in BIGINT,
+        tokens_out BIGINT,
+        cost_cents DOUBLE PRECISION,
+        attributes TEXT NOT NULL DEFAULT '{}',
+        pending SMALLINT NOT NULL DEFAULT 0,
+        received_us BIGINT NOT NULL,
+        PRIMARY KEY (project_id, trace_id, span_id)
+    );
+    CREATE INDEX spans_by_end ON spans (project_id, end_us);
+    CREATE INDEX spans_pending ON spans (project_id, received_us) WHERE pending = 1;
+    """,
+))
+
 # Issue 15: the detection queue, detections, OTel evaluations, and each event's flag source.
 MIGRATIONS.append((
-    "0005_detection",
+    "0006_detection",
     """
     CREATE TABLE detection_queue (
         seq BIGINT PRIMARY KEY,

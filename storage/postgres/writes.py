@@ -21,6 +21,7 @@ from phosphobs.storage.rows import EVENT_COLUMNS
 from phosphobs.storage.sessions import TraceContext, merge_trace_hint
 from phosphobs.storage.sql.dialect import Conn
 from phosphobs.storage.sql.sessions import SessionChanges, context_of, relabel, write_contexts
+from phosphobs.storage.sql.span_tree import trace_ids_to_lock
 from phosphobs.storage.sql.writes import WINDOW_US, group_commit, op_cost
 from psycopg_pool import ConnectionPool
 
@@ -140,6 +141,8 @@ def _locks(ops: list[WriteOp], charges: dict[int, tuple[bool, RateLimitState]]) 
             p = op.project_id
             for hint in op.trace_hints:
                 locks.add("trace", p, hint.trace_id, exclusive=True)
+            for trace_id in trace_ids_to_lock(op.spans, op.events):  # the span tree reads then writes
+                locks.add("trace", p, trace_id, exclusive=True)
             for patch in op.patches:
                 locks.add("event", p, patch.event_id, exclusive=True)
             for e in op.events:

@@ -44,7 +44,7 @@ class Sql:
 
     def __init__(self, conn: Any) -> None:
         self.conn = conn
-        self.response_id = conn.dialect.json_field("metadata", "response", "id")  # read by the database
+        self.response_id = f"CAST({conn.dialect.json_field('metadata', 'response', 'id')} AS TEXT)"  # by the database
 
     def all(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
         return self.conn.execute(sql, tuple(args)).fetchall()

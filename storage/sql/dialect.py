@@ -60,8 +60,8 @@ class Dialect:
         return column
 
     def json_field(self, column: str, *path: str) -> str:
-        """A string field inside a JSON column (NULL when absent), e.g. metadata's response.id."""
-        return f"CAST(json_extract({column}, '$.{'.'.join(path)}') AS TEXT)"
+        """A text field inside a JSON column (`metadata`, "span", "name" → the span's name)."""
+        return f"json_extract({column}, '$.{'.'.join(path)}')"
 
     def merge_lists(self, column: str) -> str:
         """Upsert expression: the sorted union of a sessions list column and its `excluded` value."""

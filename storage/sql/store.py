@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from phosphobs.storage.protocol import WriteOp, WriteResult
-from phosphobs.storage.sql import accounts, analytics, reads, retention
+from phosphobs.storage.sql import accounts, analytics, reads, retention, span_tree, trace_reads
 from phosphobs.storage.sql.detection import Sql
 from phosphobs.storage.sql.detection_store import DetectionMethods
 from phosphobs.storage.sql.dialect import Conn
@@ -77,6 +77,9 @@ class SqlStorage(DetectionMethods):
             while deleted := self._runner.transaction(partial(retention.prune_batch, project_id=project.id,
                                                               older_than_us=older_than_us)):
                 total += deleted
+            while self._runner.transaction(partial(span_tree.prune_spans, project=project.id,
+                                                   older_than_us=older_than_us, batch=retention.BATCH)):
+                pass  # spans go with their events (by end time: a parent never outlives its children)
         return total
 
     create_project = _changing(accounts.create_project)
@@ -94,6 +97,9 @@ class SqlStorage(DetectionMethods):
     get_session = _reading(reads.get_session)
     list_sessions = _reading(reads.list_sessions)
     session_events = _reading(reads.session_events)
+    get_trace = _reading(trace_reads.get_trace)
+    list_traces = _reading(trace_reads.list_traces)
+    session_traces = _reading(trace_reads.session_traces)
 
     usage_series = _reading(analytics.usage_series)
     session_series = _reading(analytics.session_series)

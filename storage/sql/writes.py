@@ -20,6 +20,7 @@ from phosphobs.storage.sql.detection import Sql, store_evaluations
 from phosphobs.storage.sql.dialect import Conn
 from phosphobs.storage.sql.patches import merge_pending, refresh_patched, store_patches
 from phosphobs.storage.sql.sessions import SessionChanges, assign_user_window
+from phosphobs.storage.sql.span_tree import absorbed_spans, needs_tree_work, write_spans
 from phosphobs.storage.usage_facts import FACT_COLUMNS, facts_from_row, facts_of, with_flag
 
 WINDOW_US = 60_000_000  # rate limits count per minute
@@ -143,6 +144,12 @@ def _ingest(conn: Conn, op: IngestOp, now_us: int, changes: SessionChanges, stat
     created |= absorbed  # stored as members of the events of their calls
     if op.evaluations:
         store_evaluations(Sql(conn), project, op.evaluations, received, enqueue=detect)
+    spans = op.spans
+    if absorbed:  # a call span joined to a stored call keeps its place in the tree, pointing at that call
+        spans = [*spans, *absorbed_spans(links.aliases(project, sorted(absorbed)),
+                                         [e for e in fresh.values() if e.event_id in absorbed])]
+    if needs_tree_work(spans, op.events):
+        write_spans(conn, project, spans, op.events, op.received_us or now_us)
     statuses: list[Any] = []
     for event in op.events:
         statuses.append("created" if event.event_id in created else "duplicate")

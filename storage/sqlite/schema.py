@@ -215,9 +215,41 @@ MIGRATIONS.append((
     """,
 ))
 
+# The GenAI span tree's spans that are not events (`storage/sql/span_tree.py`); events are the call spans.
+MIGRATIONS.append((
+    "0005_span_tree",
+    """
+    CREATE TABLE spans (
+        project_id TEXT NOT NULL,
+        trace_id TEXT NOT NULL,
+        span_id TEXT NOT NULL,
+        parent_span_id TEXT,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        start_us INTEGER NOT NULL,
+        end_us INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        error TEXT,
+        event_id TEXT,
+        agent_name TEXT,
+        tool_name TEXT,
+        model TEXT,
+        tokens_in INTEGER,
+        tokens_out INTEGER,
+        cost_cents REAL,
+        attributes TEXT NOT NULL DEFAULT '{}',
+        pending INTEGER NOT NULL DEFAULT 0,
+        received_us INTEGER NOT NULL,
+        PRIMARY KEY (project_id, trace_id, span_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX spans_by_end ON spans (project_id, end_us);
+    CREATE INDEX spans_pending ON spans (project_id, received_us) WHERE pending = 1;
+    """,
+))
+
 # Issue 15: the detection queue, detections, OTel evaluations, and each event's flag source.
 MIGRATIONS.append((
-        "0005_detection",
+        "0006_detection",
         """
         CREATE TABLE detection_queue (
             seq INTEGER PRIMARY KEY,

@@ -1,6 +1,6 @@
 """How group commits cross into the SQLite writer process: pickled, each event's metadata already JSON.
 
-The one place records learn how to cross: `Event`, `EventPatch` and `TraceHint` pickle as
+The one place records learn how to cross: `Event`, `EventPatch`, `TraceHint` and `SpanRecord` pickle as
 `cls(*field values)`; the slots-dataclass default walks `fields()` in Python per object and costs
 about twice as much.
 
@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
-from phosphobs.storage.models import Event, EventPatch, TraceHint
+from phosphobs.storage.models import Event, EventPatch, SpanRecord, TraceHint
 from phosphobs.storage.rows import JsonText, dumps
 
 _FIELDS = tuple(f.name for f in fields(Event))
@@ -46,7 +46,7 @@ def _by_fields(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
 
 
 _DISPATCH = {**copyreg.dispatch_table, Event: _reduce_event, EventPatch: _by_fields(EventPatch),
-             TraceHint: _by_fields(TraceHint)}
+             TraceHint: _by_fields(TraceHint), SpanRecord: _by_fields(SpanRecord)}
 
 
 def encode(message: object) -> bytes:

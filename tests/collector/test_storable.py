@@ -92,3 +92,17 @@ def test_surrogates_only_are_replaced_before_validation() -> None:
     assert without_surrogates(document) == {"input": "a\ufffd",
                                             "metadata": {"user_id": "u\x00", "\ufffd": ["\ufffd"]}}
     assert storable_text("plain") == "plain"
+
+
+def test_span_records_become_storable_and_storable_ones_stay_the_same_object() -> None:
+    from phosphobs.collector.storable import storable_span
+    from phosphobs.storage.models import SpanRecord
+
+    fine = SpanRecord("a" * 32, "b" * 16, None, "agent run", "agent", 1, 2, tokens_in=3, cost_cents=0.5)
+    assert storable_span(fine) is fine
+    bad = SpanRecord("a" * 32, "b" * 16, None, "agent\x00 run \ud800", "agent", 5, 2, error="x\x00",
+                     tokens_in=2**60, tokens_out=-1, cost_cents=float("inf"))
+    clean = storable_span(bad)
+    assert (clean.name, clean.error) == ("agent run \ufffd", "x")
+    assert (clean.tokens_in, clean.tokens_out, clean.cost_cents) == (None, None, None)
+    assert clean.start_us <= clean.end_us

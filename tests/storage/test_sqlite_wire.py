@@ -29,3 +29,13 @@ def test_patches_and_trace_hints_arrive_equal() -> None:
     op = IngestOp("p", [], None, patches=[patch, patch], trace_hints=[hint])
     (arrived, _), = [wire.decode(wire.encode((op, 7)))]
     assert arrived.patches == [patch, patch] and arrived.trace_hints == [hint]
+
+
+def test_span_records_cross_with_every_value() -> None:
+    from phosphobs.storage.models import SpanRecord
+
+    record = SpanRecord("t" * 32, "s" * 16, None, "agent", "agent", 1, 2, "error", "boom", None, "a", None, "m", 3,
+                        4, 0.5, '{"k":1}', True)
+    op = IngestOp("p", [], None, spans=[record, record])
+    (arrived, _), = [wire.decode(wire.encode((op, 7)))]
+    assert arrived.spans == [record, record]

@@ -1,0 +1,98 @@
+"""Span-tree reads at scale: seed N stored spans of agent traces, then time GET /api/traces/{id} on a real server.
+
+    python bench/trace_read.py [--spans 1000000] [--requests 300] [--database-url postgresql://…/postgres]
+
+Seeding normalizes agent-shaped OTLP requests (`otlp_agent.py`: 4 stored spans a trace, 3 of them call
+events) and writes them through `Storage.write`, the ingest code path without HTTP. Then one client times
+random trace reads (the target: p95 < 50 ms at 1M spans) and trace listings, one request at a time.
+A Postgres URL gets a throwaway database; without one, a SQLite file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from common import Server, machine
+from otlp_agent import STORED_PER_TRACE, agent_request
+from pgdb import throwaway_database
+from phosphobs.api.bootstrap import create_key, now_us
+from phosphobs.collector.otlp.normalize import normalize_traces
+from phosphobs.storage.open import open_storage, sqlite_url
+from phosphobs.storage.protocol import IngestOp
+from query_scale import _analyze, measure
+
+TRACES_PER_OP = 250
+BASE_NS = 1_767_225_600_000_000_000
+
+
+def seed(url: str, spans: int) -> tuple[str, list[str]]:
+    storage = open_storage(url, sqlite_synchronous="NORMAL")
+    traces = max(1, spans // STORED_PER_TRACE)
+    ids: list[str] = []
+    try:
+        storage.migrate()
+        project = storage.create_project("default", "pro", now_us())
+        storage.set_project_plan(project.id, "pro", 0)
+        key, _ = create_key(storage, project, "bench")
+        rng = random.Random(1)
+        started = time.perf_counter()
+        for done in range(0, traces, TRACES_PER_OP):
+            count = min(TRACES_PER_OP, traces - done)
+            batch = normalize_traces(agent_request(rng, count, BASE_NS + done * 3_000_000_000), now_us())
+            ids += sorted({e.trace_id for e in batch.events if e.trace_id})
+            [result] = storage.write([IngestOp(project.id, batch.events, None, trace_hints=batch.trace_hints,
+                                               spans=batch.spans)], now_us())
+            assert result.ok, result.error
+            if done and done % (TRACES_PER_OP * 100) == 0:
+                print(f"  seeded {done * STORED_PER_TRACE:,} spans"
+                      f" ({done * STORED_PER_TRACE / (time.perf_counter() - started):,.0f}/s)", flush=True)
+        print(f"seeded {traces * STORED_PER_TRACE:,} stored spans ({traces:,} traces)"
+              f" in {time.perf_counter() - started:.0f} s", flush=True)
+    finally:
+        storage.close()
+    _analyze(url)
+    return key, ids
+
+
+def run(url: str, tmp: Path, spans: int, requests: int) -> None:
+    print(f"machine: {machine()}")
+    print(f"database: {'postgres' if url.startswith('postgres') else 'sqlite'}, stored spans: {spans:,}")
+    key, ids = seed(url, spans)
+    server = Server(tmp, ["--database-url", url])
+    rng = random.Random(2)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=60,
+                          headers={"Authorization": f"Bearer {key}"}) as client:
+            measure(client, "GET /api/traces/{id}", [f"/api/traces/{rng.choice(ids)}" for _ in range(requests)])
+            measure(client, "GET /api/traces", [rng.choice(["/api/traces", "/api/traces?has_errors=false",
+                                                            f"/api/traces?session_id=conv-{rng.randrange(1000)}"])
+                                                 for _ in range(max(requests // 5, 10))])
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--spans", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--database-url", help="postgresql://…/postgres: the run uses a throwaway database there")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.database_url:
+            with throwaway_database(args.database_url, "phosphobs_traces") as url:
+                run(url, Path(tmp), args.spans, args.requests)
+        else:
+            run(sqlite_url(Path(tmp)), Path(tmp), args.spans, args.requests)
+
+
+if __name__ == "__main__":
+    main()
