@@ -19,6 +19,10 @@ EVENT_COLUMNS = (
 )
 
 
+# What reads of stored events select: the inserted columns plus those detection keeps up to date.
+READ_COLUMNS = (*EVENT_COLUMNS, "flag_source", "detected_flag")
+
+
 class JsonText(str):
     """A value already encoded as JSON (event metadata sent to the SQLite writer process, `wire.py`)."""
 
@@ -105,14 +109,22 @@ def patch_from_json(event_id: str, order_key: str, text: str) -> EventPatch:
                       fields=data["fields"])
 
 
+def _optional(row: Any, key: str) -> Any:
+    """A column a query may not have selected (`READ_COLUMNS` has it)."""
+    try:
+        return row[key]
+    except (IndexError, KeyError):
+        return None
+
+
 def stored_event(row: Any) -> StoredEvent:
     flag = row["flag"]
-    source = row["flag_source"]
+    source = _optional(row, "flag_source")
     return StoredEvent(
         event=event_from_row(row), seq=row["seq"], project_id=row["project_id"], session_id=row["session_id"],
         flag=flag, received_us=row["received_us"], user_id=row["user_id"],
         flag_source=source if source is not None or flag is None else "detector",  # own flag, not yet settled
-        detected_flag=row["detected_flag"],
+        detected_flag=_optional(row, "detected_flag"),
     )
 
 

@@ -22,7 +22,7 @@ from phosphobs.storage.detection_records import (
     QueuedEvent,
 )
 from phosphobs.storage.flags import detected_flag, final_flag, label_flag
-from phosphobs.storage.rows import EVENT_COLUMNS, stored_event
+from phosphobs.storage.rows import READ_COLUMNS, stored_event
 from phosphobs.storage.sql.sessions import SessionChanges
 from phosphobs.storage.usage_facts import FACT_COLUMNS, facts_from_row, with_flag
 
@@ -30,7 +30,7 @@ CHUNK = 500
 # (project_id, facts row before the change, new flag) -> update rollups and session counters
 FlagChanged = Callable[[str, Any, "str | None"], None]
 
-EVENT_SELECT = ", ".join(f"e.{c}" for c in ("seq", *EVENT_COLUMNS, "flag_source", "detected_flag"))
+EVENT_SELECT = ", ".join(f"e.{c}" for c in ("seq", *READ_COLUMNS))
 ENQUEUE = ("INSERT INTO detection_queue (seq, project_id, event_id, enqueued_us) VALUES (?, ?, ?, ?)"
            " ON CONFLICT (seq) DO NOTHING")
 # Detect again (content changed). DO NOTHING when queued: the entry will see the new content anyway, and
