@@ -1,4 +1,4 @@
-"""Upgrading to the detection schema (0005) loses nothing: a database written with the previous schema
+"""Upgrading to the detection schema (0006_detection) loses nothing: a database written with the previous schema
 keeps every event, and its flags gain their source (feedback → user, an error span's own flag → detector)."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from phosphobs.storage.sqlite.store import SqliteStorage
 from tests.support import postgres
 from tests.support.factories import BASE_US, make_event
 
-BEFORE = "0004_event_aliases"
+STEP = "0006_detection"
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def opener(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
         url = postgres.create_database("phosphobs_upgrade")
     module, migrations = ((sqlite_store, SQLITE_MIGRATIONS) if backend == "sqlite"
                           else (pg_store, PG_MIGRATIONS))
-    cut = [m for m in migrations if m[0] <= BEFORE]
+    cut = migrations[:[name for name, _ in migrations].index(STEP)]  # the schema just before it
 
     def open_store(old: bool) -> Storage:
         monkeypatch.setattr(module, "MIGRATIONS", cut if old else migrations)

@@ -23,14 +23,13 @@ NOW = 1_800_000_000_000_000
 @pytest.fixture
 def opener(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[object, object]]:
     """(a function opening the same database each call, the module whose MIGRATIONS it applies)."""
-    # detect=False: the schema before 0004 has no detection queue (0005) for today's code to write to
     if backend == "sqlite":
         path = tmp_path / "upgrade.db"
-        yield (lambda detect=True: SqliteStorage(path, detect=detect)), sqlite_store_module
+        yield (lambda: SqliteStorage(path)), sqlite_store_module
         return
     postgres.require_postgres(explicit=False)
     url = postgres.create_database("phosphobs_upgrade")
-    yield (lambda detect=True: PostgresStorage(url, detect=detect)), pg_store_module
+    yield (lambda: PostgresStorage(url)), pg_store_module
     postgres.drop_database(url)
 
 

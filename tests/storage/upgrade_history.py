@@ -89,7 +89,7 @@ def write_history(storage: Any) -> None:
 
 
 # Fields records gained after schema 0003 (the capture could not read them); their values after an upgrade
-# are checked by the tests of the migration that added them (0005: tests/storage/test_detection_upgrade.py).
+# are checked by the tests of the migration that added them (0006_detection: tests/storage/test_detection_upgrade.py).
 LATER_FIELDS = {"flag_source", "detected_flag"}
 
 
