@@ -8,7 +8,10 @@ for what arrives later, in either order, over any transport:
 - every span merged into another's event leaves an alias (its own event id → the event's), and patches
   (log records) sent for an alias are re-keyed to the event, whether they came before or after;
 - a root call span (no parent: its siblings may each have started a trace) with a `gen_ai.response.id`
-  registers that id as an alias (`response:<id>`), so the other root spans of its call find it;
+  registers that id as an alias (`response:<id>`), so the other root spans of its call find it. A root
+  call span without one is not looked up: an inner call span stored before it stays a second event (rare:
+  the exporter must cut the batch between the two). Looking up every root would cost a query for every
+  plain, unwrapped call, the most common traffic, to catch that rare case;
 - stray content: an output-only patch (`gen_ai.choice`) sent with the id of a span that is no event
   (Traceloop's events mode uses the parent workflow span's) goes to an LLM call under that span that
   lacks its output; a failed agent run's history (pydantic-ai) to its failed call that has no input.

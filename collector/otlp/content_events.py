@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from phosphobs.collector.otlp.attributes import Attrs, SpanAttrs, as_int, parse_json
-from phosphobs.collector.otlp.fields import models, provider, tokens
+from phosphobs.collector.otlp.fields import model_and_provider, models, provider, tokens
 from phosphobs.collector.otlp.messages import message, messages, system_text
 
 DETAILS = "gen_ai.client.inference.operation.details"
@@ -87,12 +87,13 @@ def _details(attrs: Attrs) -> dict[str, Any]:
     inputs = messages(attrs.get("gen_ai.input.messages"))
     outputs = messages(attrs.get("gen_ai.output.messages"), "assistant")
     tin, tout = tokens(a)
+    model, provider_name = model_and_provider(models(a)[0], provider(a))
     return {
         "input_messages": inputs,
         "output_messages": outputs,
         "system": system_text(attrs.get("gen_ai.system_instructions"), None),
-        "model": models(a)[0],
-        "provider": provider(a),
+        "model": model,
+        "provider": provider_name,
         "tokens_in": tin,
         "tokens_out": tout,
     }

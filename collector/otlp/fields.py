@@ -81,6 +81,10 @@ def models(a: SpanAttrs) -> tuple[str | None, str | None, str | None]:
     response = raw.get("gen_ai.response.model") or raw.get("llm.response.model_name") or raw.get("llm.model_name")
     response = response or raw.get("ai.response.model")
     request = raw.get("gen_ai.request.model") or raw.get("llm.request.model_name") or raw.get("ai.model.id")
+    answered = _langchain_result_model(raw.get("output.value"))
+    if answered and not raw.get("gen_ai.response.model"):  # LangChain's request model sits in llm.model_name
+        model = answered if model == raw.get("llm.model_name") else model
+        response = answered
     for source in ("llm.invocation_parameters", "request_data"):  # e.g. an OpenInference error span
         if request or source not in raw:
             continue
@@ -88,6 +92,31 @@ def models(a: SpanAttrs) -> tuple[str | None, str | None, str | None]:
         if isinstance(params, dict) and params.get("model"):
             request = params["model"]
     return _str(model or request), _str(request), _str(response)
+
+
+def _langchain_result_model(value: Any) -> str | None:
+    """The provider's model in a LangChain `LLMResult` (OpenInference's `output.value`).
+
+    A streamed call's `llm.model_name` is the model the app asked for; the one that answered is only in the
+    result's `llm_output` or, streamed, its generation's `generation_info` / `response_metadata`.
+    """
+    if not isinstance(value, str) or '"generations"' not in value[:24]:  # only LangChain results are parsed
+        return None
+    result = parse_json(value)
+    if not isinstance(result, dict):
+        return None
+    found = (result.get("llm_output") or {}).get("model_name") if isinstance(result.get("llm_output"), dict) else None
+    generations = result.get("generations")
+    batch = generations[0] if isinstance(generations, list) and generations else None
+    first = batch[0] if isinstance(batch, list) and batch else None
+    if not found and isinstance(first, dict):
+        info = first.get("generation_info")
+        found = info.get("model_name") if isinstance(info, dict) else None
+        message = first.get("message")
+        kwargs = message.get("kwargs") if isinstance(message, dict) else None
+        metadata = kwargs.get("response_metadata") if isinstance(kwargs, dict) else None
+        found = found or (metadata.get("model_name") if isinstance(metadata, dict) else None)
+    return found if isinstance(found, str) and found else None
 
 
 # doc §6.1: G3 vocabulary; a prefix matches the value itself or `<prefix>.…` / `<prefix>-…`.
@@ -129,6 +158,39 @@ def normalize_provider(value: Any) -> str | None:
         if text == prefix or text.startswith((prefix + ".", prefix + "-")):
             return mapped
     return text
+
+
+# Route prefixes of routers and proxies (LiteLLM `openai/gpt-4o-mini`, `vertex_ai/gemini-pro`): exact names only,
+# so a Hugging Face id such as `google/gemma-2-9b` or `meta-llama/Llama-3-8B` keeps its slash.
+_ROUTES = {
+    "openai": "openai", "text-completion-openai": "openai", "anthropic": "anthropic", "azure": "azure.ai.openai",
+    "azure_ai": "azure.ai.inference", "bedrock": "aws.bedrock", "bedrock_converse": "aws.bedrock",
+    "vertex_ai": "gcp.vertex_ai", "vertex_ai_beta": "gcp.vertex_ai", "gemini": "gcp.gemini",
+    "mistral": "mistral_ai", "groq": "groq", "cohere": "cohere", "cohere_chat": "cohere", "deepseek": "deepseek",
+    "xai": "x_ai", "perplexity": "perplexity", "together_ai": "together_ai", "fireworks_ai": "fireworks_ai",
+    "openrouter": "openrouter", "ollama": "ollama", "ollama_chat": "ollama", "watsonx": "ibm.watsonx.ai",
+}  # fmt: skip
+
+
+def split_route(model: str) -> tuple[str | None, str]:
+    """(provider, model) of a router's `provider/model` id; (None, model) when the prefix names no provider."""
+    prefix, _, rest = model.partition("/")
+    routed = _ROUTES.get(prefix.strip().lower()) if rest else None
+    return (routed, rest) if routed else (None, model)
+
+
+def model_and_provider(model: str | None, provider_name: str | None) -> tuple[str | None, str | None]:
+    """The model without a router's provider prefix, and the provider that prefix names.
+
+    The prefix is split off only when it agrees with the provider the span names (or it names none): a model
+    literally called `x/y` at a provider other than `x` keeps its name.
+    """
+    if model is None or "/" not in model:  # the common case costs one substring test
+        return model, provider_name
+    routed, bare = split_route(model)
+    if routed is None or (provider_name is not None and provider_name != routed):
+        return model, provider_name
+    return bare, routed
 
 
 def provider(a: SpanAttrs) -> str | None:
@@ -277,6 +339,19 @@ _JSON_OPENERS, _JSON_WORDS = frozenset('[{"'), frozenset(("null", "true", "false
 # The span's own session id (by the Langfuse-compatible precedence, doc §1) and end-user id: bound
 # methods rather than wrapper functions, one call less for each span.
 session_id = _Identity(_SESSION_KEYS, "metadata.langfuse_session_id").read
+
+_CONVERSATION = "gen_ai.conversation.id"
+_APP_SESSION_KEYS = frozenset(key for key, _ in _SESSION_KEYS if key != _CONVERSATION)
+
+
+def session_is_library_default(a: SpanAttrs) -> bool:
+    """The span's session is only `gen_ai.conversation.id`, which agent libraries (pydantic-ai) make up per run
+    when the app passed none: it then names the trace, and any session the app set on a span around it wins
+    (the earliest span's, see storage/sessions.py)."""
+    attrs = a.attrs
+    if _CONVERSATION not in attrs:  # the common case: one dict lookup
+        return False
+    return attrs.keys().isdisjoint(_APP_SESSION_KEYS) and "session.id" not in a.resource
 user_id = _Identity(_USER_KEYS, "metadata.langfuse_user_id").read
 
 

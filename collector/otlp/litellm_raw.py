@@ -13,6 +13,7 @@ import ast
 import hashlib
 from typing import Any
 
+from phosphobs.collector.otlp.fields import normalize_provider
 from phosphobs.collector.otlp.messages import messages, response_messages
 from phosphobs.storage.enrichment import input_text, output_text
 from phosphobs.storage.models import Event, otlp_event_id
@@ -40,6 +41,8 @@ def fill_from_raw(event: Event, attrs: dict[str, Any]) -> None:
     if isinstance(usage, dict):
         event.tokens_in = event.tokens_in if event.tokens_in is not None else _int(usage.get("prompt_tokens"))
         event.tokens_out = event.tokens_out if event.tokens_out is not None else _int(usage.get("completion_tokens"))
+    if event.provider is None:  # `llm.<provider>.*`: the prefix names the provider LiteLLM called
+        event.provider = normalize_provider(next(iter(raw.values())).split(".", 2)[1])
     model = attrs.get(raw.get("model", ""))
     if isinstance(model, str) and model and not event.model:
         event.model = model
@@ -88,6 +91,9 @@ def as_failed_call(event: Event, attrs: dict[str, Any]) -> Event:
     event.parent_span_id, event.span_id = event.span_id, span_id
     event.event_id = otlp_event_id(event.trace_id or "", span_id)
     event.output, event.tokens_in, event.tokens_out, event.cost_cents, event.cost_source = "", None, None, None, None
+    if event.latency_ms is not None:  # the call was the span's last: its own start is not recorded, the
+        event.timestamp_us += int(event.latency_ms * 1000)  # span's end keeps it after the calls before it
+        event.metadata["timestamp_source"] = "app span end"
     event.latency_ms = None
     event.status, event.flag = "error", "failure"
     event.error_type = str(attrs.get("error.type") or "error")

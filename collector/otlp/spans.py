@@ -89,7 +89,8 @@ def convert_span(span: Span, out: ConvertedSpan, resource: Attrs, scope: Attrs, 
     if polluted:
         event = litellm_raw.as_failed_call(event, a.attrs)
         out.span, out.attrs, out.kind = span, a, "other"  # the app span stays in the tree, over its call
-    event.session_id, event.user_id = session, user
+    event.session_id = None if session is not None and fields.session_is_library_default(a) else session
+    event.user_id = user
     if plan.legacy_events or span.events:  # the usual span carries no content beside its attributes
         event = _with_span_events(event, span)
     if span.name == litellm_raw.SPAN_NAME:
@@ -163,7 +164,7 @@ def _event(
     cost = fields.cost_cents(a) if plan.cost else None
     status = span.status  # read once: each access of a protobuf sub-message builds a wrapper
     error = _error(span, status, a) if status.code == Status.STATUS_CODE_ERROR else None
-    provider = fields.provider(a)
+    model, provider = fields.model_and_provider(model, fields.provider(a))
     tags = fields.tags(a) if plan.tags else []
     # After every other reader: metadata keeps the attributes that none of them mapped.
     meta = _metadata(span, status, a, plan, scope, content, request_model, response_model, error, kind)

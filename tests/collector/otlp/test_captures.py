@@ -1,10 +1,10 @@
-"""Real captured payloads (see captures/README.md) against the fake provider's own log: one event per
-call with its text, tokens and model; tool calls as output; tool results said readably."""
+"""Real captured payloads (see tests/interop/captures.py) against the fake provider's own log: one event per
+call with its text, tokens and model; tool calls as output; tool results said readably. The captures are the
+interop suite's (`tests/interop/captures/`, one copy; refresh them there)."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +12,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from phosphobs.collector.otlp.normalize import normalize_traces
 from phosphobs.storage.models import Event
 
-CAPTURES = Path(__file__).parent / "captures"
+from tests.interop.captures import CAPTURES_DIR as CAPTURES
+
 # captures whose content is all on spans (log-record content needs storage: tests/collector/receivers)
 NAMES = sorted(p.name for p in CAPTURES.iterdir() if (p / "truth.json").is_file() and not any(p.glob("*_logs.bin")))
 

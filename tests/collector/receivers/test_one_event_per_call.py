@@ -7,7 +7,6 @@ import hashlib
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -19,9 +18,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
 from tests.collector.otlp_factories import BASE_NS, logs_request, make_log, make_span, traces_request
+from tests.interop.captures import CAPTURES_DIR as CAPTURES  # the interop suite's captures (one copy)
 from tests.support.server import ServerProcess, free_port
-
-CAPTURES = Path(__file__).parents[1] / "otlp" / "captures"
 
 
 @pytest.fixture(scope="module")
