@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from phosphobs.api.auth import KeyAuthenticator
 from phosphobs.api.dashboard.router import install_dashboard
+from phosphobs.api.detection.setup import build_worker
 from phosphobs.api.docs_ui import install_docs
 from phosphobs.api.errors import install_error_handlers
 from phosphobs.api.login_throttle import LoginThrottle
@@ -18,7 +19,7 @@ from phosphobs.api.metrics_observe import ObservedPipeline, RejectionCounter, re
 from phosphobs.api.nul_guard import RejectNulInUrl
 from phosphobs.api.openapi import install_openapi
 from phosphobs.api.retention import prune_forever
-from phosphobs.api.routes import events, health, sessions, traces
+from phosphobs.api.routes import events, health, quality, sessions, traces
 from phosphobs.api.settings import Settings
 from phosphobs.api.slow_clients import BodyDeadline
 from phosphobs.collector.receivers.feedback_http import feedback_router
@@ -30,9 +31,21 @@ from phosphobs.storage.open import open_backend
 from phosphobs.storage.registry import StorageOptions
 
 
+def ingest_activity(pipeline: ObservedPipeline) -> Callable[[], bool]:
+    """Whether ingest queued or committed anything since the last call (the detection worker yields then)."""
+    last = [-1]
+
+    def busy() -> bool:
+        seen, last[0] = last[0], pipeline.committed_items
+        return pipeline.queued > 0 or seen != last[0]
+
+    return busy
+
+
 def create_app(settings: Settings) -> FastAPI:
     opened = open_backend(settings.resolved_database_url,
-                          StorageOptions(settings.sqlite_synchronous, settings.sqlite_writer_process))
+                          StorageOptions(settings.sqlite_synchronous, settings.sqlite_writer_process,
+                                         detect=settings.detection))
     storage = opened.storage
     metrics = Metrics(settings.metrics_max_series)  # this app's own registry: two apps never share counts
     pipeline = ObservedPipeline(
@@ -43,6 +56,9 @@ def create_app(settings: Settings) -> FastAPI:
     limits = RequestLimits(settings.max_body_bytes, settings.max_decompressed_bytes, settings.max_spans_per_request,
                            settings.max_log_records_per_request)
     authenticate = KeyAuthenticator(storage, pipeline, settings)
+    detector = build_worker(storage, settings, ingest_activity(pipeline))
+    if detector is not None:
+        metrics.watch_detection(storage, detector.stats)
 
     grpc_server = (
         OtlpGrpcServer(pipeline, authenticate.resolve, settings.host, settings.grpc_port, limits,
@@ -56,6 +72,8 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         storage.migrate()
         pipeline.start()
+        if detector is not None:
+            detector.start()
         if grpc_server is not None:
             await grpc_server.start()
         pruner = (
@@ -70,6 +88,8 @@ def create_app(settings: Settings) -> FastAPI:
                 pruner.cancel()
             if grpc_server is not None:
                 await grpc_server.stop()
+            if detector is not None:
+                detector.stop()
             pipeline.stop()  # commits everything already accepted before closing
             storage.close()
 
@@ -83,6 +103,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.metrics = metrics
     app.state.metrics_auth = MetricsAuth(storage, settings)
     app.state.login_throttle = LoginThrottle()
+    app.state.detector = detector
     app.add_middleware(RejectionCounter, metrics=metrics)
     app.add_middleware(RejectNulInUrl)
     app.add_middleware(BodyDeadline, timeout=settings.body_timeout_seconds)  # outermost: sees every disconnect
@@ -93,6 +114,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(feedback_router(pipeline.submit, authenticate, settings.max_body_bytes))
     app.include_router(events.router)
     app.include_router(sessions.router)
+    app.include_router(quality.router)
     app.include_router(traces.router)
     app.include_router(metrics_router)
     install_dashboard(app)

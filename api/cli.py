@@ -7,13 +7,14 @@ import getpass
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import cast
 
 from phosphobs.api.bootstrap import create_key
 from phosphobs.api.serialize import iso
 from phosphobs.api.settings import PLANS, Settings, settings_from
 from phosphobs.storage.clock import now_us
 from phosphobs.storage.open import UnsupportedDatabaseUrl, open_storage
-from phosphobs.storage.protocol import Storage
+from phosphobs.storage.protocol import DetectionStore, Storage
 
 
 def _database_flags(parser: argparse.ArgumentParser) -> None:
@@ -46,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("name")
     plan.add_argument("--plan", choices=PLANS, required=True)
     plan.add_argument("--rate-limit", type=int, help="events/min overriding the plan (0 = unlimited)")
+    judge = projects.add_parser("judge", help="turn the LLM judge on or off for a project (its content then "
+                                              "leaves the server only when on)")
+    judge.add_argument("name")
+    judge.add_argument("state", choices=["on", "off", "status"])
+    _database_flags(judge)
     _database_flags(plan)
 
     keys = sub.add_parser("keys", help="manage API keys").add_subparsers(dest="action", required=True)
@@ -145,6 +151,8 @@ def _projects(args: argparse.Namespace, storage: Storage, settings: Settings) ->
         storage.set_project_plan(project.id, args.plan, args.rate_limit)
         print(f"project {project.name}: plan {args.plan}, rate limit "
               f"{settings.rate_limit_for(args.plan, args.rate_limit) or 'unlimited'} events/min")
+    elif args.action == "judge":
+        return _judge_switch(args, storage, settings)
     else:
         print(f"{'NAME':<24} {'PLAN':<9} {'EVENTS/MIN':>10}  ID")
         for p in storage.list_projects():
@@ -180,6 +188,20 @@ def _keys(args: argparse.Namespace, storage: Storage, settings: Settings) -> int
         return _fail(f"no single key matches {args.key!r} (use the key id or its prefix from 'keys list')")
     print(f"revoked key {revoked.prefix} ({revoked.name}); rejected everywhere within "
           f"{settings.key_cache_seconds:g}s")
+    return 0
+
+
+def _judge_switch(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    project = storage.get_project(args.name)
+    if project is None:
+        return _fail(f"no project {args.name!r}")
+    store = cast(DetectionStore, storage)
+    if args.state != "status":
+        store.set_judge_enabled(project.id, args.state == "on")
+    enabled = store.judge_enabled(project.id)
+    configured = bool(settings.judge_base_url and settings.judge_model)
+    print(f"project {project.name}: judge {'on' if enabled else 'off'}"
+          + ("" if configured else " (no judge configured: set PHOSPHOBS_JUDGE_BASE_URL and PHOSPHOBS_JUDGE_MODEL)"))
     return 0
 
 

@@ -8,7 +8,9 @@ Counts are per process: with several workers, Prometheus scrapes each one (or su
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, Request
 from phosphobs.api.metrics_auth import MetricsAuth
@@ -68,6 +70,37 @@ class _PipelineCollector(Collector):
                                   "Items refused because the ingest queue was full.", value=dropped)
 
 
+class _DetectionCollector(Collector):
+    """Detection lag read from the queue at scrape time, and this process's detection counters."""
+
+    def __init__(self, store: Any, stats: Any, clock: Callable[[], float]) -> None:
+        self._store = store
+        self._stats = stats
+        self._clock = clock
+
+    def collect(self):  # type: ignore[override]
+        try:
+            lag = self._store.detection_lag(None)
+        except Exception:  # the database is unreachable or not migrated yet: the other metrics still render
+            lag = None
+        if lag is not None:
+            yield GaugeMetricFamily("phosphobs_detection_queue_depth", "Events waiting for detection.",
+                                    value=lag.queued)
+            oldest = lag.oldest_enqueued_us
+            age = 0.0 if oldest is None else max(0.0, self._clock() - oldest / 1e6)
+            yield GaugeMetricFamily("phosphobs_detection_lag_seconds",
+                                    "Age of the oldest event waiting for detection (0 when none waits).", value=age)
+        done = CounterMetricFamily("phosphobs_detections", "Detections recorded by this process.",
+                                   labels=["detector", "outcome"])
+        for (detector, outcome), n in sorted(self._stats.detections.items()):
+            done.add_metric([detector, outcome], n)
+        yield done
+        tokens = CounterMetricFamily("phosphobs_judge_tokens", "Tokens used by the judge model.", labels=["type"])
+        tokens.add_metric(["input"], self._stats.judge_tokens_in)
+        tokens.add_metric(["output"], self._stats.judge_tokens_out)
+        yield tokens
+
+
 class Metrics:
     def __init__(self, max_series: int = DEFAULT_MAX_SERIES) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
@@ -105,6 +138,10 @@ class Metrics:
     def watch_pipeline(self, stats: Callable[[], tuple[int, int, int, float, int]]) -> None:
         """Export the pipeline's queue depth and commit counters, read at each scrape."""
         self.registry.register(_PipelineCollector(stats))
+
+    def watch_detection(self, store: Any, stats: Any) -> None:
+        """Export the detection queue's lag and the worker's counters, read at each scrape."""
+        self.registry.register(_DetectionCollector(store, stats, time.time))
 
     def ingested(self, project: str, events: list[Event]) -> None:
         # Resolve each labelled child once per (source, model, provider) group: `labels()` is the costly part.

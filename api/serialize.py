@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from phosphobs.storage.detection_records import Detection, Evaluation
 from phosphobs.storage.protocol import FeedbackRecord, SessionRecord, StoredEvent
 from phosphobs.storage.trace_records import TraceRecord, TraceSpan, TraceSummary
 
@@ -20,7 +21,22 @@ def cents(value: float | None) -> float | None:
     return None if value is None else float(f"{value:.12g}")
 
 
-def event_json(stored: StoredEvent) -> dict[str, Any]:
+def detection_json(d: Detection) -> dict[str, Any]:
+    out: dict[str, Any] = {"detector": d.detector, "version": d.version, "flag": d.flag, "score": d.score,
+                           "reason": d.reason, "created_at": iso(d.created_us)}
+    if d.error is not None:
+        out["error"] = d.error
+    if d.tokens_in is not None or d.tokens_out is not None:
+        out["usage"] = {"input_tokens": d.tokens_in, "output_tokens": d.tokens_out}
+    return out
+
+
+def evaluation_json(e: Evaluation) -> dict[str, Any]:
+    return {"name": e.name, "score": e.score, "label": e.label, "explanation": e.explanation, "source": e.source}
+
+
+def event_json(stored: StoredEvent, detections: list[Detection] | None = None,
+               evaluations: list[Evaluation] | None = None) -> dict[str, Any]:
     e = stored.event
     metadata: dict[str, Any] = {
         **e.metadata,
@@ -43,6 +59,10 @@ def event_json(stored: StoredEvent) -> dict[str, Any]:
         "timestamp": iso(e.timestamp_us),
         "metadata": metadata,
         "flag": stored.flag,
+        "flag_source": stored.flag_source,
+        "detected_flag": stored.detected_flag,
+        "detections": [detection_json(d) for d in detections or []],
+        "evaluations": [evaluation_json(v) for v in evaluations or []],
         "source": e.source,
         "kind": e.kind,
         "status": e.status,
@@ -58,7 +78,8 @@ def feedback_json(fb: FeedbackRecord) -> dict[str, Any]:
     return {"flag": fb.flag, "comment": fb.comment, "source": fb.source, "created_at": iso(fb.created_us)}
 
 
-def session_json(s: SessionRecord) -> dict[str, Any]:
+def session_json(s: SessionRecord, human: tuple[int, int] | None = None) -> dict[str, Any]:
+    """`human`: (human-flagged events, of which success) for `success_rate_user`."""
     return {
         "session_id": s.session_id,
         "kind": s.kind,
@@ -71,6 +92,7 @@ def session_json(s: SessionRecord) -> dict[str, Any]:
         "token_count_output": s.tokens_out,
         "cost_cents": cents(s.cost_cents),
         "success_rate": (s.success_count / s.flagged_count) if s.flagged_count else None,
+        "success_rate_user": (human[1] / human[0]) if human and human[0] else None,
         "success_count": s.success_count,
         "failure_count": s.failure_count,
         "models": s.models,

@@ -52,6 +52,14 @@ class Settings:
     metrics_token: str | None = None  # GET /metrics needs 'Authorization: Bearer <token>' (default: generated once)
     metrics_public: bool = False  # true: GET /metrics needs no token
     metrics_max_series: int = 1000  # label combinations per metric before client-given labels become "other"
+    detection: bool = True  # queue every new event for success/failure detection and run the worker
+    detection_settle_seconds: float = 5.0  # wait before judging an event (late OTLP content joins it)
+    judge_base_url: str | None = None  # OpenAI-compatible endpoint, e.g. https://api.openai.com/v1
+    judge_model: str | None = None  # the judge runs only when both base URL and model are set
+    judge_api_key: str | None = None
+    judge_max_per_minute: int = 60  # judge calls per minute, per server (split evenly across workers)
+    judge_timeout_seconds: float = 30.0
+    judge_retries: int = 2  # attempts after the first, with exponential backoff
 
     @property
     def resolved_database_url(self) -> str:

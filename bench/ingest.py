@@ -76,6 +76,8 @@ def main() -> None:
     parser.add_argument("--database-url", help="postgresql://…/postgres: the run uses a throwaway database there")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--batch-connections", type=int, default=8)
+    parser.add_argument("--detection", choices=["on", "off"], default="on",
+                        help="queue events for detection and run the rules worker (PHOSPHOBS_DETECTION)")
     args = parser.parse_args()
     if args.database_url and args.database_url.startswith("postgres"):
         with throwaway_database(args.database_url) as url:
@@ -90,7 +92,7 @@ def run(args: argparse.Namespace) -> None:
         extra = ["--workers", str(args.workers)]
         if args.database_url:
             extra += ["--database-url", args.database_url]
-        server = Server(Path(tmp), extra)
+        server = Server(Path(tmp), extra, env={"PHOSPHOBS_DETECTION": "true" if args.detection == "on" else "false"})
         try:
             db = ["--data-dir", tmp] + (["--database-url", args.database_url] if args.database_url else [])
             subprocess.run([sys.executable, "-m", "phosphobs.api.cli", "projects", "set-plan", "default", "--plan",
@@ -98,7 +100,8 @@ def run(args: argparse.Namespace) -> None:
             time.sleep(1)
             idle = server.rss_mb()
             print(f"machine: {machine()}")
-            print(f"database: {'postgres' if args.database_url else 'sqlite'}, workers: {args.workers}")
+            print(f"database: {'postgres' if args.database_url else 'sqlite'}, workers: {args.workers},"
+                  f" detection: {args.detection}")
             print(f"server idle RSS: {idle:.0f} MB")
             for kind, connections in (("batch", args.batch_connections), ("single", 32)):
                 r = scenario(server, kind, connections, args.seconds)

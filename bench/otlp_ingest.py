@@ -73,6 +73,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--database-url")
     parser.add_argument("--workers", type=int, default=1, help="server processes (SQLite too: one shared file)")
+    parser.add_argument("--detection", choices=["on", "off"], default="on",
+                        help="queue events for detection and run the rules worker (PHOSPHOBS_DETECTION)")
     parser.add_argument("--shape", choices=("llm", "agent"), default="llm")
     args = parser.parse_args()
     if args.shape == "agent":
@@ -82,7 +84,8 @@ def main() -> None:
     print(f"building {args.requests} requests of {args.spans} spans…")
     with tempfile.TemporaryDirectory() as tmp:
         extra = ["--database-url", args.database_url] if args.database_url else []
-        server = Server(Path(tmp), [*extra, "--workers", str(args.workers)])
+        server = Server(Path(tmp), [*extra, "--workers", str(args.workers)],
+                        env={"PHOSPHOBS_DETECTION": "true" if args.detection == "on" else "false"})
         try:
             import subprocess
 
@@ -114,7 +117,8 @@ def main() -> None:
             print(f"otlp ({args.shape}): {ok * args.spans / result.elapsed:,.0f} spans/s persisted"
                   f"  {ok / result.elapsed:,.1f} req/s"
                   f"  p50 {result.percentile(50) * 1000:.1f} ms  p99 {result.percentile(99) * 1000:.1f} ms"
-                  f"  conns {args.connections}  workers {args.workers}  statuses {result.statuses}"
+                  f"  conns {args.connections}  workers {args.workers}  detection {args.detection}"
+                  f"  statuses {result.statuses}"
                   f"  RSS {server.rss_mb():.0f} MB")
             spans = max(ok * args.spans, 1)
             per_process = "  ".join(f"pid {pid} {(cpu_after[pid] - cpu_before.get(pid, 0.0)) / spans * 1e6:.0f}"

@@ -34,6 +34,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--spans", type=int, default=100)
     parser.add_argument("--per-commit", type=int, default=8)
+    parser.add_argument("--detection", choices=["on", "off"], default="on",
+                        help="queue every new event for detection in the write transaction (its only write-path cost)")
     args = parser.parse_args()
     rng = random.Random(5)
     now = now_us()
@@ -47,7 +49,7 @@ def main() -> None:
                             trace_hints=batch.trace_hints, received_us=now))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.db"
-        storage = SqliteStorage(path)
+        storage = SqliteStorage(path, detect=args.detection == "on")
         storage.migrate()
         wal = path.with_name(path.name + "-wal")
         written = 0
@@ -59,7 +61,7 @@ def main() -> None:
         spans = args.requests * args.spans
         storage.close()  # checkpoints the WAL into the file, so its size counts everything
         size = path.stat().st_size
-    print(f"write: {elapsed / spans * 1e6:.1f} us/span ({spans / elapsed:,.0f} spans/s),"
+    print(f"detection {args.detection}  write: {elapsed / spans * 1e6:.1f} us/span ({spans / elapsed:,.0f} spans/s),"
           f" CPU {cpu / spans * 1e6:.1f} us/span  db {size / spans:,.0f} B/span  wal file {written / 1e6:.0f} MB")
 
 

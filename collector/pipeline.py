@@ -58,7 +58,7 @@ class _Item:
 
 
 def _op_size(op: WriteOp) -> int:
-    return len(op.events) + len(op.patches) if isinstance(op, IngestOp) else 1
+    return len(op.events) + len(op.patches) + len(op.evaluations) if isinstance(op, IngestOp) else 1
 
 
 class IngestPipeline:

@@ -20,7 +20,7 @@ from phosphobs.collector.principal import Principal
 from phosphobs.collector.rate_gate import RateGate
 from phosphobs.collector.storable import make_storable
 from phosphobs.storage.clock import now_us
-from phosphobs.storage.models import Event, EventPatch, Feedback, SpanRecord, TraceHint
+from phosphobs.storage.models import Evaluation, Event, EventPatch, Feedback, SpanRecord, TraceHint
 from phosphobs.storage.pricing import estimate_costs
 from phosphobs.storage.protocol import FeedbackOp, IngestOp, RateLimitState, WriteOp, WriteResult
 
@@ -143,6 +143,7 @@ async def submit_ingest(
     patches: list[EventPatch] | None = None,
     hints: list[TraceHint] | None = None,
     spans: list[SpanRecord] | None = None,
+    evaluations: list[Evaluation] | None = None,
     *,
     prepared: bool = False,
 ) -> tuple[WriteResult, dict[str, str]]:
@@ -156,6 +157,7 @@ async def submit_ingest(
     op = IngestOp(
         project_id=principal.project_id, events=events, rate_limit_per_min=principal.rate_limit_per_min,
         patches=patches, trace_hints=hints, received_us=received, spans=spans or [],
+        evaluations=evaluations or [],
     )
     result = await commit(submit, op)
     headers = rate_limit_headers(result.rate_limit, received)

@@ -89,6 +89,19 @@ class TraceHint:
     user_id: str | None = None
 
 
+@dataclass(slots=True, frozen=True)
+class Evaluation:
+    """An evaluation result that arrived over OTel (`gen_ai.evaluation.result`)."""
+
+    eval_key: str  # stable per record, so exporter retries never duplicate
+    event_id: str | None  # the evaluated span's event, when parented to it
+    response_id: str | None  # `gen_ai.response.id`, to match when there is no parent
+    name: str | None
+    score: float | None
+    label: str | None
+    explanation: str | None
+    ts_us: int
+    source: str = "otel"
 @dataclass(slots=True)
 class SpanRecord:
     """A span of a trace's GenAI tree that is not itself an event (agent, workflow, retrieval, a nested

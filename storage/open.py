@@ -19,5 +19,6 @@ def open_backend(url: str, options: StorageOptions | None = None) -> OpenedStora
     return builtin_backends().open(url, options)
 
 
-def open_storage(url: str, *, sqlite_synchronous: str = "FULL", sqlite_writer_process: bool = False) -> Storage:
-    return open_backend(url, StorageOptions(sqlite_synchronous, sqlite_writer_process)).storage
+def open_storage(url: str, *, sqlite_synchronous: str = "FULL", sqlite_writer_process: bool = False,
+                 detect: bool = True) -> Storage:
+    return open_backend(url, StorageOptions(sqlite_synchronous, sqlite_writer_process, detect)).storage

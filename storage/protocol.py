@@ -7,6 +7,7 @@ commits may be in flight) are not part of it: see `phosphobs.storage.registry`.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
@@ -21,7 +22,15 @@ from phosphobs.storage.dashboard_records import (
     UserSummary,
     WebSession,
 )
-from phosphobs.storage.models import Event, EventPatch, Feedback, Flag, SpanRecord, TraceHint
+from phosphobs.storage.detection_records import (
+    AgreementCounts,
+    Detection,
+    DetectionLag,
+    Disagreement,
+    Outcome,
+    QueuedEvent,
+)
+from phosphobs.storage.models import Evaluation, Event, EventPatch, Feedback, Flag, SpanRecord, TraceHint
 
 if TYPE_CHECKING:
     from phosphobs.storage.trace_records import TraceQuery, TraceRecord, TraceSummary
@@ -37,6 +46,7 @@ class IngestOp:
     patches: list[EventPatch] = field(default_factory=list)
     trace_hints: list[TraceHint] = field(default_factory=list)
     received_us: int = 0
+    evaluations: list[Evaluation] = field(default_factory=list)  # OTel gen_ai.evaluation.result records
     spans: list[SpanRecord] = field(default_factory=list)  # trace spans that are not events (`sql/span_tree.py`)
 
 
@@ -114,6 +124,8 @@ class EventQuery:
     tag: str | None = None
     flag: Flag | None = None
     kind: str | None = None
+    flag_source: str | None = None  # user | detector | otel | none
+    detected_flag: Flag | None = None
     since_us: int | None = None
     until_us: int | None = None
     text: str | None = None
@@ -127,6 +139,8 @@ class SessionQuery:
     model: str | None = None
     tag: str | None = None
     has_failures: bool | None = None
+    flag_source: str | None = None  # sessions with an event whose final flag came from there
+    detected_flag: Flag | None = None  # sessions with an event detected so
     since_us: int | None = None
     until_us: int | None = None
     after: tuple[int, str] | None = None  # keyset cursor: (end_us, session_id)
@@ -142,6 +156,8 @@ class StoredEvent:
     flag: Flag | None  # effective flag: latest feedback, else the event's own
     received_us: int
     user_id: str | None = None  # effective user: the event's own, else its trace's
+    flag_source: str | None = None  # user | detector | otel
+    detected_flag: Flag | None = None
 
 
 @dataclass(slots=True)
@@ -315,3 +331,30 @@ class Maintenance(Protocol):
 
 class Storage(EventWriter, AdminConsole, WebAdmins, ServerSecrets, Maintenance, Protocol):
     """Every role: what a backend implements and the process edge opens."""
+
+
+# detection (issue 15): the worker, the quality API and the dashboard's quality card
+class DetectionClaim(Protocol):
+    """A claimed batch: nobody else works on `items` until `complete` commits or the claim ends."""
+
+    items: list[QueuedEvent]
+
+    def complete(self, outcomes: list[Outcome], now_us: int) -> None: ...
+
+
+class DetectionStore(Protocol):
+    def claim_detections(self, limit: int, ready_us: int) -> AbstractContextManager[DetectionClaim]: ...
+    def judge_examples(self, project_id: str, limit: int) -> list[tuple[str, str, str]]: ...
+    def session_neighbours(self, project_id: str, session_id: str, ts_us: int, seq: int,
+                           before: int) -> tuple[list[Any], Any | None]: ...
+    def judge_enabled(self, project_id: str) -> bool: ...
+    def set_judge_enabled(self, project_id: str, enabled: bool) -> None: ...
+    def detections_for(self, project_id: str, event_ids: list[str]) -> dict[str, list[Detection]]: ...
+    def evaluations_for(self, project_id: str,
+                        keys: list[tuple[str, str | None]]) -> dict[str, list[Evaluation]]: ...
+    def human_rates(self, project_id: str, session_ids: list[str]) -> dict[str, tuple[int, int]]: ...
+    def quality(self, project_id: str, since_us: int, until_us: int) -> list[AgreementCounts]: ...
+    def disagreements(self, project_id: str, since_us: int, until_us: int, limit: int) -> list[Disagreement]: ...
+    def rerun_detection(self, project_id: str, since_us: int, until_us: int, now_us: int, limit: int) -> int: ...
+    def human_totals(self, project_id: str, since_us: int, until_us: int) -> tuple[int, int]: ...
+    def detection_lag(self, project_id: str | None = None) -> DetectionLag: ...

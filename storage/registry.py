@@ -19,6 +19,7 @@ class StorageOptions:
 
     sqlite_synchronous: str = "FULL"
     sqlite_writer_process: bool = False  # servers: group commits run in a child process (no GIL contention)
+    detect: bool = True  # queue every new event for detection in its ingest transaction
 
 
 @dataclass(frozen=True, slots=True)

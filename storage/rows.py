@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any
 
 import orjson
@@ -18,6 +17,10 @@ EVENT_COLUMNS = (
     "cost_source", "tags", "metadata", "source", "kind", "status", "error_type", "own_flag", "flag",
     "trace_id", "span_id", "parent_span_id", "received_us",
 )
+
+
+# What reads of stored events select: the inserted columns plus those detection keeps up to date.
+READ_COLUMNS = (*EVENT_COLUMNS, "flag_source", "detected_flag")
 
 
 class JsonText(str):
@@ -71,8 +74,8 @@ def event_from_row(row: Any) -> Event:
         tokens_out=row["tokens_out"],
         cost_cents=row["cost_cents"],
         cost_source=row["cost_source"],
-        tags=json.loads(tags) if isinstance(tags, str) else list(tags or []),
-        metadata=json.loads(metadata) if isinstance(metadata, str) else dict(metadata or {}),
+        tags=orjson.loads(tags) if isinstance(tags, str) else list(tags or []),
+        metadata=orjson.loads(metadata) if isinstance(metadata, str) else dict(metadata or {}),
         source=row["source"],
         kind=row["kind"],
         status=row["status"],
@@ -106,10 +109,22 @@ def patch_from_json(event_id: str, order_key: str, text: str) -> EventPatch:
                       fields=data["fields"])
 
 
+def _optional(row: Any, key: str) -> Any:
+    """A column a query may not have selected (`READ_COLUMNS` has it)."""
+    try:
+        return row[key]
+    except (IndexError, KeyError):
+        return None
+
+
 def stored_event(row: Any) -> StoredEvent:
+    flag = row["flag"]
+    source = _optional(row, "flag_source")
     return StoredEvent(
         event=event_from_row(row), seq=row["seq"], project_id=row["project_id"], session_id=row["session_id"],
-        flag=row["flag"], received_us=row["received_us"], user_id=row["user_id"],
+        flag=flag, received_us=row["received_us"], user_id=row["user_id"],
+        flag_source=source if source is not None or flag is None else "detector",  # own flag, not yet settled
+        detected_flag=_optional(row, "detected_flag"),
     )
 
 

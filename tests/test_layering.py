@@ -144,7 +144,7 @@ def test_every_setting_is_documented_in_the_readme() -> None:
 # shared records, never the other backend; the records know neither. Only the registry names backends.
 STORAGE_RECORDS = {f"phosphobs.storage.{m}" for m in (
     "models", "protocol", "rows", "sessions", "session_delta", "usage_facts", "enrichment", "dashboard_records",
-    "clock", "calls", "call_links", "pricing", "trace_records")}
+    "clock", "detection_records", "flags", "calls", "call_links", "pricing", "trace_records")}
 STORAGE_LAYERS = {
     "sql": STORAGE_RECORDS | {"phosphobs.storage.sql"},
     "sqlite": STORAGE_RECORDS | {"phosphobs.storage.sql", "phosphobs.storage.sqlite", "phosphobs.storage.registry"},

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from phosphobs.api.dashboard.common import PageError, ProjectDep, clean, page, page_cursor, parse_time
 from phosphobs.api.dashboard.content import timeline_item
 from phosphobs.api.dashboard.render import SECURITY_HEADERS
+from phosphobs.api.enrich import events_json
 from phosphobs.api.pagination import encode_cursor
 from phosphobs.api.web_auth import checked_form, safe_next
 from phosphobs.collector.errors import ApiError
@@ -44,8 +45,9 @@ async def event_detail(request: Request, ctx: ProjectDep, event_id: str) -> Resp
     if stored is None:
         raise PageError(404, f"no event {event_id!r}")
     feedback = await run_in_threadpool(ctx.storage.list_feedback, ctx.project.id, event_id)
+    (shown,) = await events_json(ctx.storage, ctx.project.id, [stored])
     return page(request, ctx, "event.html", "events", item=timeline_item(stored), feedback=feedback,
-                here=request.url.path)
+                here=request.url.path, quality=shown)
 
 
 @router.post("/p/{project}/events/{event_id}/feedback")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from phosphobs.api.dashboard.charts import Series, align, bar_list, bucket_starts, line_chart
 from phosphobs.api.dashboard.common import ProjectDep, page
+from phosphobs.api.dashboard.pages_quality import quality_context
 from phosphobs.api.dashboard.render import fmt_cost, fmt_duration_ms, fmt_plural
 from phosphobs.storage.clock import now_us
 from phosphobs.storage.dashboard_records import HOUR_US
@@ -21,7 +22,7 @@ RANGES = {"24h": (DAY_US, HOUR_US), "7d": (7 * DAY_US, 6 * HOUR_US), "30d": (30 
 
 
 CHART_TITLES = ("Events and errors", "Sessions and users", "Tokens in / out", "Cost", "Latency p50 / p95",
-                "Success rate (flagged events)")
+                "Success rate (final flags: human, else OTel evaluation, else detected)")
 
 
 @dataclass(slots=True)
@@ -42,7 +43,7 @@ async def project_home(project: str) -> Response:
 
 
 @router.get("/p/{project}/overview")
-async def overview(request: Request, ctx: ProjectDep, range: str = "24h") -> Response:
+async def overview(request: Request, ctx: ProjectDep, range: str = "24h", rerun: int | None = None) -> Response:
     if range not in RANGES:
         range = "24h"
     span, bucket = RANGES[range]
@@ -54,6 +55,7 @@ async def overview(request: Request, ctx: ProjectDep, range: str = "24h") -> Res
     latency = await run_in_threadpool(storage.latency_percentiles, pid, since, until, bucket)
     [overall] = await run_in_threadpool(storage.latency_percentiles, pid, since, until, span) or [None]
     models = await run_in_threadpool(storage.top_models, pid, since, until, 10)
+    quality = await quality_context(ctx, since, until)
 
     starts = bucket_starts(since, until, bucket)
     totals = Totals(sessions=sum(s.sessions for s in sessions))
@@ -91,4 +93,4 @@ async def overview(request: Request, ctx: ProjectDep, range: str = "24h") -> Res
                             f"{fmt_plural(int(m.events), 'event')} · {fmt_cost(m.cost_cents)}") for m in models])
     return page(request, ctx, "overview.html", "overview", range=range, ranges=list(RANGES), totals=totals,
                 p50=overall.p50_ms if overall else None, p95=overall.p95_ms if overall else None, charts=charts,
-                models=models, model_bars=model_bars, chart_titles=CHART_TITLES)
+                models=models, model_bars=model_bars, chart_titles=CHART_TITLES, rerun=rerun, **quality)

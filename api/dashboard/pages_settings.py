@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from fastapi import APIRouter, Request
 from phosphobs.api.bootstrap import create_key
 from phosphobs.api.dashboard.common import PageError, ProjectDep, clean, page
 from phosphobs.api.dashboard.render import SECURITY_HEADERS
 from phosphobs.api.settings import PLANS
 from phosphobs.api.web_auth import checked_form, now_us
+from phosphobs.storage.protocol import DetectionStore
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
@@ -18,8 +21,11 @@ async def _settings_page(request: Request, ctx: ProjectDep, **extra: object) -> 
     keys = await run_in_threadpool(ctx.storage.list_keys, ctx.project.id)
     settings = request.app.state.settings
     limit = settings.rate_limit_for(ctx.project.plan, ctx.project.rate_limit_per_min)
+    judge_on = await run_in_threadpool(cast(DetectionStore, ctx.storage).judge_enabled, ctx.project.id)
     return page(request, ctx, "settings.html", "settings", keys=sorted(keys, key=lambda k: -k.created_us),
-                rate_limit=limit, plans=PLANS, **extra)
+                rate_limit=limit, plans=PLANS, judge_on=judge_on,
+                judge_configured=bool(settings.judge_base_url and settings.judge_model),
+                judge_model=settings.judge_model, **extra)
 
 
 @router.get("/p/{project}/settings")

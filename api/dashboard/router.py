@@ -7,6 +7,7 @@ from phosphobs.api.dashboard import (
     pages_auth,
     pages_events,
     pages_overview,
+    pages_quality,
     pages_sessions,
     pages_settings,
     pages_users,
@@ -50,7 +51,8 @@ async def _page_error(request: Request, exc: Exception) -> Response:
 
 def install_dashboard(app: FastAPI) -> None:
     app.state.templates = build_environment()
-    for module in (pages_auth, pages_overview, pages_sessions, pages_events, pages_users, pages_settings):
+    for module in (pages_auth, pages_overview, pages_quality, pages_sessions, pages_events, pages_users,
+                   pages_settings):
         app.include_router(module.router)
     app.mount("/static", SecureStaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(LoginRequired, _login_required)

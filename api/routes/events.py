@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from phosphobs.api.deps import PrincipalDep, StorageDep, run_in_threadpool
+from phosphobs.api.enrich import events_json
 from phosphobs.api.pagination import decode_cursor, encode_cursor
-from phosphobs.api.serialize import event_json, feedback_json
+from phosphobs.api.serialize import feedback_json
 from phosphobs.collector.errors import NOT_FOUND, ApiError
 from phosphobs.collector.native import to_timestamp_us
 from phosphobs.collector.responses import json_response
@@ -18,6 +19,9 @@ from starlette.responses import Response
 router = APIRouter(tags=["events"])
 
 Text = Annotated[str | None, Query(max_length=512)]
+FlagSourceParam = Annotated[Literal["user", "detector", "otel", "none"] | None,
+                            Query(description="where the final flag came from; none: no flag")]
+DetectedFlagParam = Annotated[Literal["success", "failure"] | None, Query(description="the detectors' flag")]
 
 
 def time_bound(value: datetime | None) -> int | None:
@@ -35,6 +39,8 @@ async def list_events(
     tag: Text = None,
     flag: Literal["success", "failure"] | None = None,
     kind: Literal["llm", "embedding", "tool", "event"] | None = None,
+    flag_source: FlagSourceParam = None,
+    detected_flag: DetectedFlagParam = None,
     since: datetime | None = None,
     until: datetime | None = None,
     q: Annotated[str | None, Query(max_length=1000, description="full-text search over input and output")] = None,
@@ -43,12 +49,14 @@ async def list_events(
 ) -> Response:
     query = EventQuery(
         session_id=session_id, user_id=user_id, model=model, provider=provider, tag=tag, flag=flag, kind=kind,
-        since_us=time_bound(since), until_us=time_bound(until), text=q,
+        flag_source=flag_source, detected_flag=detected_flag, since_us=time_bound(since),
+        until_us=time_bound(until), text=q,
         after=decode_cursor(cursor, ("int", "int")), limit=limit,  # type: ignore[arg-type]
     )
     page = await run_in_threadpool(storage.list_events, principal.project_id, query)
     return json_response(
-        {"data": [event_json(e) for e in page.items], "next_cursor": encode_cursor(page.next_after)}
+        {"data": await events_json(storage, principal.project_id, page.items),
+         "next_cursor": encode_cursor(page.next_after)}
     )
 
 
@@ -59,4 +67,5 @@ async def get_event(event_id: Annotated[str, Path(max_length=256)], storage: Sto
     if stored is None:
         raise ApiError(NOT_FOUND, f"no event {event_id!r} in this project")
     feedback = await run_in_threadpool(storage.list_feedback, principal.project_id, event_id)
-    return json_response({**event_json(stored), "feedback": [feedback_json(f) for f in feedback]})
+    (body,) = await events_json(storage, principal.project_id, [stored])
+    return json_response({**body, "feedback": [feedback_json(f) for f in feedback]})

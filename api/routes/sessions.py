@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from phosphobs.api.deps import PrincipalDep, StorageDep, run_in_threadpool
+from phosphobs.api.enrich import events_json, sessions_json
 from phosphobs.api.pagination import decode_cursor, encode_cursor
-from phosphobs.api.routes.events import Text, time_bound
-from phosphobs.api.serialize import event_json, session_json
+from phosphobs.api.routes.events import DetectedFlagParam, FlagSourceParam, Text, time_bound
 from phosphobs.collector.errors import NOT_FOUND, ApiError
 from phosphobs.collector.responses import json_response
 from phosphobs.storage.protocol import SessionQuery
@@ -26,18 +26,22 @@ async def list_sessions(
     model: Text = None,
     tag: Text = None,
     has_failures: bool | None = None,
+    flag_source: FlagSourceParam = None,
+    detected_flag: DetectedFlagParam = None,
     since: datetime | None = None,
     until: datetime | None = None,
     cursor: Text = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Response:
     query = SessionQuery(
-        user_id=user_id, model=model, tag=tag, has_failures=has_failures, since_us=time_bound(since),
+        user_id=user_id, model=model, tag=tag, has_failures=has_failures, flag_source=flag_source,
+        detected_flag=detected_flag, since_us=time_bound(since),
         until_us=time_bound(until), after=decode_cursor(cursor, ("int", "str")), limit=limit,  # type: ignore[arg-type]
     )
     page = await run_in_threadpool(storage.list_sessions, principal.project_id, query)
     return json_response(
-        {"data": [session_json(s) for s in page.items], "next_cursor": encode_cursor(page.next_after)}
+        {"data": await sessions_json(storage, principal.project_id, page.items),
+         "next_cursor": encode_cursor(page.next_after)}
     )
 
 
@@ -53,4 +57,5 @@ async def get_session(
         raise ApiError(NOT_FOUND, f"no session {session_id!r} in this project")
     events = await run_in_threadpool(storage.session_events, principal.project_id, session_id, limit)
     traces = await run_in_threadpool(storage.session_traces, principal.project_id, session_id)
-    return json_response({**session_json(record), "traces": traces, "events": [event_json(e) for e in events]})
+    (body,) = await sessions_json(storage, principal.project_id, [record])
+    return json_response({**body, "traces": traces, "events": await events_json(storage, principal.project_id, events)})

@@ -16,11 +16,12 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from phosphobs.collector.otlp.agent_context import fill_failed_inputs
 from phosphobs.collector.otlp.attributes import any_value, key_values
 from phosphobs.collector.otlp.content_events import content_fields, event_name, is_content_event, order_key
+from phosphobs.collector.otlp.evaluations import EVALUATION_EVENT, evaluation
 from phosphobs.collector.otlp.nesting import collapse_nested
 from phosphobs.collector.otlp.siblings import merge_siblings
 from phosphobs.collector.otlp.spans import ConvertedSpan, convert_span, scope_metadata
 from phosphobs.collector.otlp.tree import span_records
-from phosphobs.storage.models import Event, EventPatch, SpanRecord, TraceHint, otlp_event_id
+from phosphobs.storage.models import Evaluation, Event, EventPatch, SpanRecord, TraceHint, otlp_event_id
 
 MAX_REASONS = 20  # enough to diagnose, small enough for a partial-success error_message
 
@@ -32,6 +33,7 @@ class NormalizedBatch:
     events: list[Event] = field(default_factory=list)
     patches: list[EventPatch] = field(default_factory=list)
     trace_hints: list[TraceHint] = field(default_factory=list)
+    evaluations: list[Evaluation] = field(default_factory=list)
     spans: list[SpanRecord] = field(default_factory=list)  # tree spans that are not events (`otlp/tree.py`)
     rejected: int = 0
     rejection_reasons: list[str] = field(default_factory=list)
@@ -67,6 +69,9 @@ def normalize_traces(req: ExportTraceServiceRequest, now_us: int) -> NormalizedB
                     converted.append(convert_span(span, item, resource, scope, now_us))
                 except Exception as exc:  # a surprise in one span must not cost the others
                     batch.reject(f"span {span.name!r} ({span_id}): {type(exc).__name__}: {exc}")
+                    continue
+                if span.events:
+                    _span_evaluations(span, item, batch)
     batch.events = merge_siblings(collapse_nested(converted))
     batch.patches = fill_failed_inputs(batch.events, converted)
     batch.spans = span_records(converted, batch.events)
@@ -85,6 +90,9 @@ def normalize_logs(req: ExportLogsServiceRequest, now_us: int) -> NormalizedBatc
             for record in scope_logs.log_records:
                 attrs = key_values(record.attributes)
                 name = event_name(record.event_name, attrs)
+                if name == EVALUATION_EVENT:
+                    _log_evaluation(record, attrs, batch)
+                    continue
                 if not is_content_event(name):
                     continue
                 try:
@@ -96,6 +104,33 @@ def normalize_logs(req: ExportLogsServiceRequest, now_us: int) -> NormalizedBatc
                 elif patch is not None:
                     batch.patches.append(patch)
     return batch
+
+
+def _span_evaluations(span: Span, item: ConvertedSpan, batch: NormalizedBatch) -> None:
+    """Evaluation span events: they evaluate the span they are on when it is a call, else its parent."""
+    target = item.span_id if item.event is not None else item.parent_span_id
+    for span_event in span.events:
+        if span_event.name != EVALUATION_EVENT:
+            continue
+        found, reason = evaluation(key_values(span_event.attributes), item.trace_id, target,
+                                   span_event.time_unix_nano)
+        if found is not None:
+            batch.evaluations.append(found)
+        elif reason:
+            batch.reject(reason)
+
+
+def _log_evaluation(record: LogRecord, attrs: dict[str, Any], batch: NormalizedBatch) -> None:
+    try:
+        body = any_value(record.body) if record.HasField("body") else None
+        found, reason = evaluation(attrs, _hex_id(record.trace_id, 16), _hex_id(record.span_id, 8),
+                                   record.time_unix_nano or record.observed_time_unix_nano, body)
+    except Exception as exc:  # one odd record must not cost the others
+        found, reason = None, f"log record {EVALUATION_EVENT!r}: {type(exc).__name__}: {exc}"
+    if found is not None:
+        batch.evaluations.append(found)
+    elif reason:
+        batch.reject(reason)
 
 
 def _patch(record: LogRecord, name: str, attrs: dict[str, Any]) -> tuple[EventPatch | None, str | None]:

@@ -93,9 +93,9 @@ async def ingest_request(intake: Intake, principal: Principal, kind: SignalKind,
         return OtlpOutcome(0, "", {}, 0)
     check_rate_gate(intake.rate_gate, principal, 1 if items else 0)  # a spent window refuses before any work
     batch = await intake.offload(_normalized, kind, request)
-    if not (batch.events or batch.patches or batch.trace_hints or batch.spans):
+    if not (batch.events or batch.patches or batch.trace_hints or batch.spans or batch.evaluations):
         return OtlpOutcome(batch.rejected, batch.error_message(), {}, 0)
     check_rate_gate(intake.rate_gate, principal, len(batch.events) + len(batch.patches))
     _, headers = await submit_ingest(intake.submit, principal, batch.events, batch.patches, batch.trace_hints,
-                                     batch.spans, prepared=True)
+                                     batch.spans, evaluations=batch.evaluations, prepared=True)
     return OtlpOutcome(batch.rejected, batch.error_message(), headers, len(batch.events) + len(batch.patches))

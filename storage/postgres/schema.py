@@ -258,9 +258,76 @@ MIGRATIONS.append((
     """,
 ))
 
+# Issue 15: the detection queue, detections, OTel evaluations, and each event's flag source.
+MIGRATIONS.append((
+    "0006_detection",
+    """
+    CREATE TABLE detection_queue (
+        seq BIGINT PRIMARY KEY,
+        project_id TEXT COLLATE "C" NOT NULL,
+        event_id TEXT COLLATE "C" NOT NULL,
+        enqueued_us BIGINT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        rerun INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX detection_queue_by_age ON detection_queue (enqueued_us, seq);
+    CREATE TABLE detections (
+        project_id TEXT COLLATE "C" NOT NULL,
+        event_id TEXT COLLATE "C" NOT NULL,
+        detector TEXT COLLATE "C" NOT NULL,
+        version TEXT COLLATE "C" NOT NULL,
+        ts_us BIGINT NOT NULL,
+        flag TEXT,
+        score DOUBLE PRECISION,
+        reason TEXT,
+        evidence TEXT,
+        error TEXT,
+        tokens_in BIGINT,
+        tokens_out BIGINT,
+        created_us BIGINT NOT NULL,
+        PRIMARY KEY (project_id, event_id, detector, version)
+    );
+    CREATE INDEX detections_by_time ON detections (project_id, ts_us);
+    CREATE TABLE evaluations (
+        project_id TEXT COLLATE "C" NOT NULL,
+        eval_key TEXT COLLATE "C" NOT NULL,
+        event_id TEXT COLLATE "C",
+        response_id TEXT COLLATE "C",
+        name TEXT,
+        score DOUBLE PRECISION,
+        label TEXT,
+        explanation TEXT,
+        source TEXT NOT NULL DEFAULT 'otel',
+        ts_us BIGINT NOT NULL,
+        created_us BIGINT NOT NULL,
+        PRIMARY KEY (project_id, eval_key)
+    );
+    CREATE INDEX evaluations_by_event ON evaluations (project_id, event_id);
+    CREATE INDEX evaluations_by_response ON evaluations (project_id, response_id);
+    CREATE TABLE response_events (
+        project_id TEXT COLLATE "C" NOT NULL,
+        response_id TEXT COLLATE "C" NOT NULL,
+        event_id TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (project_id, response_id)
+    );
+    CREATE TABLE detection_settings (
+        project_id TEXT COLLATE "C" PRIMARY KEY,
+        judge_enabled INTEGER NOT NULL
+    );
+    ALTER TABLE events ADD COLUMN flag_source TEXT;
+    ALTER TABLE events ADD COLUMN detected_flag TEXT;
+    ALTER TABLE events ADD COLUMN eval_flag TEXT;
+    CREATE INDEX events_human_flags ON events (project_id, session_id) WHERE flag_source = 'user';
+    CREATE INDEX events_human_by_time ON events (project_id, ts_us) WHERE flag_source = 'user';
+    UPDATE events SET flag_source = 'user' WHERE EXISTS (
+        SELECT 1 FROM feedback f WHERE f.project_id = events.project_id AND f.event_id = events.event_id);
+    UPDATE events SET flag_source = 'detector' WHERE flag_source IS NULL AND flag IS NOT NULL;
+    """,
+))
+
 # Issue 11: hashes of server-wide secrets (the /metrics scrape token), created once at first start.
 MIGRATIONS.append((
-    "0006_server_secrets",
+    "0007_server_secrets",
     """
     CREATE TABLE server_secrets (
         name TEXT COLLATE "C" PRIMARY KEY,

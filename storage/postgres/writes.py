@@ -44,7 +44,7 @@ _INSERT_EVENTS = (
 _NUMERIC = {EVENT_COLUMNS.index(c): (float if _TYPES[c] == "float8" else int) for c in _TYPES}
 
 
-def write_ops(pool: ConnectionPool, ops: list[WriteOp], now_us: int) -> list[WriteResult]:
+def write_ops(pool: ConnectionPool, ops: list[WriteOp], now_us: int, detect: bool = True) -> list[WriteResult]:
     hooks = _Hooks(_charge_all(pool, ops, now_us))
 
     def locked(fn: Callable[[Conn], list[WriteResult]]) -> list[WriteResult]:
@@ -54,7 +54,7 @@ def write_ops(pool: ConnectionPool, ops: list[WriteOp], now_us: int) -> list[Wri
         return in_transaction(pool, run)
 
     try:
-        results = group_commit(locked, ops, now_us, hooks)
+        results = group_commit(locked, ops, now_us, hooks, detect)
     except BaseException:
         _refund(pool, ops, now_us, hooks.charges, [True] * len(ops))
         raise

@@ -25,6 +25,15 @@ def session_where(project_id: str, q: SessionQuery | SessionSearch, d: Dialect) 
             args.append(value)
     if q.has_failures is not None:
         where.append("s.failure_count > 0" if q.has_failures else "s.failure_count = 0")
+    if isinstance(q, SessionQuery) and (q.flag_source is not None or q.detected_flag is not None):
+        inner = ["e.project_id = s.project_id", "e.session_id = s.session_id"]
+        if q.flag_source is not None:
+            inner.append(_source_condition("e", q.flag_source))
+            args += [] if q.flag_source in ("none", "detector") else [q.flag_source]
+        if q.detected_flag is not None:
+            inner.append("e.detected_flag = ?")
+            args.append(q.detected_flag)
+        where.append(f"EXISTS (SELECT 1 FROM events e WHERE {' AND '.join(inner)})")
     if isinstance(q, SessionQuery) and q.after is not None:
         where.append("(s.end_us, s.session_id) < (?, ?)")
         args += list(q.after)
@@ -36,9 +45,21 @@ def event_field_where(project_id: str, q: EventQuery) -> tuple[list[str], list[A
     where, args = ["e.project_id = ?"], [project_id]
     for column, value in (
         ("session_id", q.session_id), ("user_id", q.user_id), ("model", q.model),
-        ("provider", q.provider), ("flag", q.flag), ("kind", q.kind),
+        ("provider", q.provider), ("flag", q.flag), ("kind", q.kind), ("detected_flag", q.detected_flag),
     ):
         if value is not None:
             where.append(f"e.{column} = ?")
             args.append(value)
+    if q.flag_source is not None:
+        where.append(_source_condition("e", q.flag_source))
+        args += [] if q.flag_source in ("none", "detector") else [q.flag_source]
     return where, args
+
+
+def _source_condition(alias: str, source: str) -> str:
+    """An event's flag source; an own flag (error span) not yet settled by the worker counts as detector."""
+    if source == "none":
+        return f"{alias}.flag IS NULL"
+    if source == "detector":
+        return f"({alias}.flag_source = 'detector' OR ({alias}.flag_source IS NULL AND {alias}.flag IS NOT NULL))"
+    return f"{alias}.flag_source = ?"

@@ -22,6 +22,7 @@ from phosphobs.storage.rows import (
     patch_to_json,
     with_decoded_metadata,
 )
+from phosphobs.storage.sql.detection import REQUEUE
 from phosphobs.storage.sql.dialect import Conn
 from phosphobs.storage.sql.sessions import SessionChanges
 from phosphobs.storage.usage_facts import facts_from_row
@@ -62,8 +63,13 @@ def merge_pending(conn: Conn, project: str, events: list[Event]) -> list[Event]:
     return [apply_patches(e, pending[e.event_id]) if e.event_id in pending else e for e in events]
 
 
-def refresh_patched(conn: Conn, project: str, event_ids: set[str], changes: SessionChanges) -> None:
-    """Rewrite already-stored events that just received new patches."""
+def refresh_patched(conn: Conn, project: str, event_ids: set[str], changes: SessionChanges,
+                    requeue_us: int | None = None) -> None:
+    """Rewrite already-stored events that just received new patches.
+
+    `requeue_us`: an event whose input or output changed is queued for detection again (at that time),
+    so detectors never keep a verdict on content that was still on its way."""
+    requeued: list[tuple[int, str, str, int]] = []
     ids = sorted(event_ids)
     patches = patches_for(conn, project, ids)
     d = conn.dialect
@@ -86,9 +92,13 @@ def refresh_patched(conn: Conn, project: str, event_ids: set[str], changes: Sess
         )
         if (merged.input, merged.output) != (row["input"], row["output"]):
             d.reindex(conn, row["seq"], (row["input"], row["output"]), (merged.input, merged.output))
+            if requeue_us is not None:
+                requeued.append((row["seq"], project, row["event_id"], requeue_us))
         old = facts_from_row(row)
         changes.usage(project, [old], [replace(old, model=merged.model, tokens_in=merged.tokens_in,
                                                     tokens_out=merged.tokens_out, cost_cents=merged.cost_cents,
                                                     latency_ms=merged.latency_ms)])
         if row["session_id"]:
             changes.recompute((project, row["session_id"]))
+    if requeued:
+        conn.executemany(REQUEUE, requeued)

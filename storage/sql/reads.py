@@ -12,11 +12,11 @@ from phosphobs.storage.protocol import (
     SessionRecord,
     StoredEvent,
 )
-from phosphobs.storage.rows import EVENT_COLUMNS, session_record, stored_event
+from phosphobs.storage.rows import READ_COLUMNS, session_record, stored_event
 from phosphobs.storage.sql.dialect import Conn
 from phosphobs.storage.sql.filters import event_field_where, session_where
 
-EVENT_SELECT = "e.seq, " + ", ".join(f"e.{c}" for c in EVENT_COLUMNS)  # never Postgres' search column
+EVENT_SELECT = "e.seq, " + ", ".join(f"e.{c}" for c in READ_COLUMNS)  # never Postgres' search column
 
 
 def get_event(conn: Conn, project_id: str, event_id: str) -> StoredEvent | None:

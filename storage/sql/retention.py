@@ -27,7 +27,7 @@ def prune_batch(conn: Conn, project_id: str, older_than_us: int) -> int:
     conn.executemany("DELETE FROM event_tags WHERE project_id = ? AND tag = ? AND ts_us = ? AND seq = ?",
                      [(project_id, tag, r["ts_us"], r["seq"]) for r in rows for tag in set(listed(r["tags"]))])
     ids = [(project_id, r["event_id"]) for r in rows]
-    for table in ("feedback", "event_bases", "event_patches"):
+    for table in ("feedback", "event_bases", "event_patches", "detections", "evaluations", "response_events"):
         conn.executemany(f"DELETE FROM {table} WHERE project_id = ? AND event_id = ?", ids)
     conn.executemany("DELETE FROM event_aliases WHERE project_id = ? AND target_id = ?", ids)
     conn.executemany("DELETE FROM events WHERE seq = ?", [(r["seq"],) for r in rows])

@@ -8,6 +8,8 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from phosphobs.storage.protocol import WriteOp, WriteResult
 from phosphobs.storage.sql import accounts, analytics, reads, retention, server_secrets, span_tree, trace_reads
+from phosphobs.storage.sql.detection import Sql
+from phosphobs.storage.sql.detection_store import DetectionMethods
 from phosphobs.storage.sql.dialect import Conn
 
 T = TypeVar("T")
@@ -43,12 +45,19 @@ def _bind(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -
     return lambda conn: fn(conn, *args, **kwargs)
 
 
-class SqlStorage:
+class SqlStorage(DetectionMethods):
     """Every role of `phosphobs.storage.protocol`: each method runs its shared query on the runner,
-    reads on a reader, changes in a short transaction. Blocking: call them off the event loop."""
+    reads on a reader, changes in a short transaction. Blocking: call them off the event loop.
+    The detection queries (`DetectionMethods`) run the same way; a backend adds its `claim_detections`."""
 
     def __init__(self, runner: Runner) -> None:
         self._runner = runner
+
+    def _det_read(self, fn: Callable[..., T], *args: Any) -> T:
+        return self._runner.read(lambda conn: fn(Sql(conn), *args))
+
+    def _det_write(self, fn: Callable[..., T], *args: Any) -> T:
+        return self._runner.transaction(lambda conn: fn(Sql(conn), *args))
 
     def _admin(self, fn: Callable[[Conn], T]) -> T:
         return self._runner.transaction(fn)

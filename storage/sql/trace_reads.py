@@ -14,14 +14,14 @@ from typing import Any
 
 import orjson
 from phosphobs.storage.protocol import Page, StoredEvent
-from phosphobs.storage.rows import EVENT_COLUMNS, stored_event
+from phosphobs.storage.rows import READ_COLUMNS, stored_event
 from phosphobs.storage.sql.dialect import Conn
 from phosphobs.storage.sql.span_tree import chunks, fetch, marks
 from phosphobs.storage.trace_records import TraceQuery, TraceRecord, TraceSpan, TraceSummary
 
 MAX_SCAN = 5_000  # events one listing request reads at most
 _SCAN_CHUNK = 500
-_EVENT_SELECT = f"SELECT seq, {', '.join(EVENT_COLUMNS)} FROM events"
+_EVENT_SELECT = f"SELECT seq, {', '.join(READ_COLUMNS)} FROM events"
 
 
 def get_trace(conn: Conn, project: str, trace_id: str) -> TraceRecord | None:

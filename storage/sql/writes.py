@@ -16,6 +16,7 @@ from phosphobs.storage.protocol import FeedbackOp, IngestOp, RateLimitState, Tou
 from phosphobs.storage.rows import event_row
 from phosphobs.storage.sessions import TraceContext, effective_session
 from phosphobs.storage.sql.call_links import SqlLinks
+from phosphobs.storage.sql.detection import Sql, store_evaluations
 from phosphobs.storage.sql.dialect import Conn
 from phosphobs.storage.sql.patches import merge_pending, refresh_patched, store_patches
 from phosphobs.storage.sql.sessions import SessionChanges, assign_user_window
@@ -25,6 +26,7 @@ from phosphobs.storage.usage_facts import FACT_COLUMNS, facts_from_row, facts_of
 WINDOW_US = 60_000_000  # rate limits count per minute
 KEY_TOUCH_EVERY_US = 60_000_000  # a key's last use is written at most once a minute
 TAG_COLUMNS = (("project_id", "text"), ("tag", "text"), ("ts_us", "bigint"), ("seq", "bigint"))
+QUEUE_COLUMNS = (("seq", "bigint"), ("project_id", "text"), ("event_id", "text"), ("enqueued_us", "bigint"))
 
 class WriteHooks(Protocol):
     """What a backend's write transaction brings to the shared ops."""
@@ -48,25 +50,29 @@ class OpFailed(Exception):
 
 
 def group_commit(transaction: Callable[[Callable[[Conn], list[WriteResult]]], list[WriteResult]],
-                 ops: list[WriteOp], now_us: int, hooks: WriteHooks) -> list[WriteResult]:
+                 ops: list[WriteOp], now_us: int, hooks: WriteHooks, detect: bool = True) -> list[WriteResult]:
     """All ops in one `transaction`, each succeeding or failing alone, with the sessions and rollups they
     changed written once. Optimistic first, without savepoints: one per op costs ~5 % of the SQLite writer
     and each is a subtransaction on Postgres. Only if an op raises is the commit redone with a savepoint
-    around each op, so that op alone fails."""
+    around each op, so that op alone fails.
+
+    `detect`: every new event is queued for detection in this same transaction (a 2xx implies it will be
+    evaluated); content that changes a stored event queues it again."""
     try:
-        return transaction(partial(_apply_all, ops=ops, now_us=now_us, hooks=hooks, isolate=False))
+        return transaction(partial(_apply_all, ops=ops, now_us=now_us, hooks=hooks, isolate=False, detect=detect))
     except OpFailed:
-        return transaction(partial(_apply_all, ops=ops, now_us=now_us, hooks=hooks, isolate=True))
+        return transaction(partial(_apply_all, ops=ops, now_us=now_us, hooks=hooks, isolate=True, detect=detect))
 
 
-def _apply_all(conn: Conn, ops: list[WriteOp], now_us: int, hooks: WriteHooks, isolate: bool) -> list[WriteResult]:
+def _apply_all(conn: Conn, ops: list[WriteOp], now_us: int, hooks: WriteHooks, isolate: bool,
+               detect: bool) -> list[WriteResult]:
     results: list[WriteResult] = []
     committed = SessionChanges()  # what the ops that succeeded did
     retryable = conn.dialect.retryable
     for i, op in enumerate(ops):
         if not isolate:
             try:
-                results.append(_apply(conn, i, op, now_us, committed, hooks))
+                results.append(_apply(conn, i, op, now_us, committed, hooks, detect))
             except retryable:
                 raise
             except Exception as exc:
@@ -75,7 +81,7 @@ def _apply_all(conn: Conn, ops: list[WriteOp], now_us: int, hooks: WriteHooks, i
         conn.execute("SAVEPOINT op")
         changes = SessionChanges()
         try:
-            results.append(_apply(conn, i, op, now_us, changes, hooks))
+            results.append(_apply(conn, i, op, now_us, changes, hooks, detect))
             conn.execute("RELEASE op")
             committed.absorb(changes)  # a failed op's changes are dropped with its savepoint
         except retryable:
@@ -88,12 +94,13 @@ def _apply_all(conn: Conn, ops: list[WriteOp], now_us: int, hooks: WriteHooks, i
     return results
 
 
-def _apply(conn: Conn, i: int, op: WriteOp, now_us: int, changes: SessionChanges, hooks: WriteHooks) -> WriteResult:
+def _apply(conn: Conn, i: int, op: WriteOp, now_us: int, changes: SessionChanges, hooks: WriteHooks,
+           detect: bool) -> WriteResult:
     if isinstance(op, IngestOp):
         allowed, state = hooks.charge(conn, i, op, now_us)
         if not allowed:
             return WriteResult(ok=False, rate_limited=True, rate_limit=state)
-        return _ingest(conn, op, now_us, changes, state, hooks)
+        return _ingest(conn, op, now_us, changes, state, hooks, detect)
     if isinstance(op, FeedbackOp):
         return _feedback(conn, op, now_us, changes)
     if isinstance(op, TouchKeyOp):
@@ -109,8 +116,9 @@ def op_cost(op: IngestOp) -> int:
 
 
 def _ingest(conn: Conn, op: IngestOp, now_us: int, changes: SessionChanges, state: RateLimitState | None,
-            hooks: WriteHooks) -> WriteResult:
+            hooks: WriteHooks, detect: bool) -> WriteResult:
     project = op.project_id
+    received = op.received_us or now_us
     ids = list(dict.fromkeys(e.event_id for e in op.events))
     stored = {r["event_id"] for r in conn.dialect.rows_in(
         conn, "SELECT event_id FROM events WHERE project_id = ? AND event_id {in}", (project,), ids)}
@@ -126,13 +134,16 @@ def _ingest(conn: Conn, op: IngestOp, now_us: int, changes: SessionChanges, stat
     contexts = hooks.trace_contexts(conn, project, op.trace_hints, rowed, changes)
     patches = settle_patches(links, project, [*op.patches, *members])
     if patches:  # before the events: a span in this same op picks its patches up on insert
-        refresh_patched(conn, project, store_patches(conn, project, patches), changes)
+        refresh_patched(conn, project, store_patches(conn, project, patches), changes,
+                        received if detect else None)
     created: set[str] = set()
     if new:
         link_new_events(links, project, new, root_keys)
-        created = _insert_events(conn, project, merge_pending(conn, project, new), op.received_us or now_us,
-                                 contexts, changes, hooks)
+        created = _insert_events(conn, project, merge_pending(conn, project, new), received, contexts, changes,
+                                 hooks, detect)
     created |= absorbed  # stored as members of the events of their calls
+    if op.evaluations:
+        store_evaluations(Sql(conn), project, op.evaluations, received, enqueue=detect)
     spans = op.spans
     if absorbed:  # a call span joined to a stored call keeps its place in the tree, pointing at that call
         spans = [*spans, *absorbed_spans(links.aliases(project, sorted(absorbed)),
@@ -148,7 +159,7 @@ def _ingest(conn: Conn, op: IngestOp, now_us: int, changes: SessionChanges, stat
 
 def _insert_events(conn: Conn, project: str, events: list[Event], received_us: int,
                    contexts: dict[str, TraceContext | None], changes: SessionChanges,
-                   hooks: WriteHooks) -> set[str]:
+                   hooks: WriteHooks, detect: bool) -> set[str]:
     """Insert new events with their effective session, user and flag (the latest feedback wins over the
     event's own); then their tags, rollup facts and sessions. Returns the ids actually inserted."""
     flags = {r["event_id"]: r["flag"] for r in conn.dialect.rows_in(
@@ -177,6 +188,13 @@ def _insert_events(conn: Conn, project: str, events: list[Event], received_us: i
             windowed.append((event.timestamp_us, seq, user_id, flag, event))
     changes.usage(project, [], facts)
     conn.dialect.insert_many(conn, "event_tags", TAG_COLUMNS, tags)
+    if detect:  # queued in this transaction: a 2xx implies the event will be evaluated
+        conn.dialect.insert_many(conn, "detection_queue", QUEUE_COLUMNS, [
+            (seq, project, event.event_id, received_us) for event, seq in zip(events, seqs, strict=True)
+            if seq is not None])
+    preflagged = [(project, event_id) for event_id in created if event_id in flags]
+    if preflagged:  # feedback that arrived first: the human flag is the final one
+        conn.executemany("UPDATE events SET flag_source = 'user' WHERE project_id = ? AND event_id = ?", preflagged)
     for ts_us, seq, user_id, flag, event in sorted(windowed, key=lambda w: (w[0], w[1])):
         session_id = assign_user_window(conn, project, user_id, seq, ts_us, changes)
         _count(changes, project, session_id, "user", user_id, flag, event)
@@ -199,7 +217,7 @@ def _feedback(conn: Conn, op: FeedbackOp, now_us: int, changes: SessionChanges) 
     row = conn.execute(f"SELECT seq, session_id, {FACT_COLUMNS} FROM events WHERE project_id = ? AND event_id = ?"
                        f"{conn.dialect.for_update}", (op.project_id, fb.event_id)).fetchone()
     if row is not None:
-        conn.execute("UPDATE events SET flag = ? WHERE seq = ?", (fb.flag, row["seq"]))
+        conn.execute("UPDATE events SET flag = ?, flag_source = 'user' WHERE seq = ?", (fb.flag, row["seq"]))
         old = facts_from_row(row)
         changes.usage(op.project_id, [old], [with_flag(old, fb.flag)])
         if row["session_id"]:

@@ -247,9 +247,76 @@ MIGRATIONS.append((
     """,
 ))
 
+# Issue 15: the detection queue, detections, OTel evaluations, and each event's flag source.
+MIGRATIONS.append((
+        "0006_detection",
+        """
+        CREATE TABLE detection_queue (
+            seq INTEGER PRIMARY KEY,
+            project_id TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            enqueued_us INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            rerun INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX detection_queue_by_age ON detection_queue (enqueued_us, seq);
+        CREATE TABLE detections (
+            project_id TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            detector TEXT NOT NULL,
+            version TEXT NOT NULL,
+            ts_us INTEGER NOT NULL,
+            flag TEXT,
+            score REAL,
+            reason TEXT,
+            evidence TEXT,
+            error TEXT,
+            tokens_in INTEGER,
+            tokens_out INTEGER,
+            created_us INTEGER NOT NULL,
+            PRIMARY KEY (project_id, event_id, detector, version)
+        );
+        CREATE INDEX detections_by_time ON detections (project_id, ts_us);
+        CREATE TABLE evaluations (
+            project_id TEXT NOT NULL,
+            eval_key TEXT NOT NULL,
+            event_id TEXT,
+            response_id TEXT,
+            name TEXT,
+            score REAL,
+            label TEXT,
+            explanation TEXT,
+            source TEXT NOT NULL DEFAULT 'otel',
+            ts_us INTEGER NOT NULL,
+            created_us INTEGER NOT NULL,
+            PRIMARY KEY (project_id, eval_key)
+        );
+        CREATE INDEX evaluations_by_event ON evaluations (project_id, event_id);
+        CREATE INDEX evaluations_by_response ON evaluations (project_id, response_id);
+        CREATE TABLE response_events (
+            project_id TEXT NOT NULL,
+            response_id TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            PRIMARY KEY (project_id, response_id)
+        );
+        CREATE TABLE detection_settings (
+            project_id TEXT PRIMARY KEY,
+            judge_enabled INTEGER NOT NULL
+        );
+        ALTER TABLE events ADD COLUMN flag_source TEXT;
+        ALTER TABLE events ADD COLUMN detected_flag TEXT;
+        ALTER TABLE events ADD COLUMN eval_flag TEXT;
+        CREATE INDEX events_human_flags ON events (project_id, session_id) WHERE flag_source = 'user';
+        CREATE INDEX events_human_by_time ON events (project_id, ts_us) WHERE flag_source = 'user';
+        UPDATE events SET flag_source = 'user' WHERE EXISTS (
+            SELECT 1 FROM feedback f WHERE f.project_id = events.project_id AND f.event_id = events.event_id);
+        UPDATE events SET flag_source = 'detector' WHERE flag_source IS NULL AND flag IS NOT NULL;
+        """,
+))
+
 # Issue 11: hashes of server-wide secrets (the /metrics scrape token), created once at first start.
 MIGRATIONS.append((
-    "0006_server_secrets",
+    "0007_server_secrets",
     """
     CREATE TABLE server_secrets (
         name TEXT PRIMARY KEY,

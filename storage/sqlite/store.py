@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -12,6 +13,7 @@ from phosphobs.storage.registry import BackendRegistry, OpenedStorage, StorageOp
 from phosphobs.storage.sql.dialect import Conn
 from phosphobs.storage.sql.migrations import apply_migrations
 from phosphobs.storage.sql.store import SqlStorage
+from phosphobs.storage.sqlite import detection
 from phosphobs.storage.sqlite.connection import SqliteConnection, connect, connect_writer, in_transaction
 from phosphobs.storage.sqlite.schema import MIGRATIONS
 from phosphobs.storage.sqlite.writer_lock import WriterLock
@@ -26,14 +28,17 @@ class SqliteRunner:
     the server) that also serialises writers of other processes on the same file; each reading thread
     gets its own connection."""
 
-    def __init__(self, path: Path, synchronous: str = "FULL", *, writer_process: bool = False) -> None:
-        """`writer_process`: run group commits (`write`) in a child process; see `writer_process.py`."""
+    def __init__(self, path: Path, synchronous: str = "FULL", *, writer_process: bool = False,
+                 detect: bool = True) -> None:
+        """`writer_process`: run group commits (`write`) in a child process; see `writer_process.py`.
+        `detect`: queue new events for detection in their ingest transaction."""
         self.path = path
         self._synchronous = synchronous
+        self._detect = detect
         path.parent.mkdir(parents=True, exist_ok=True)
         self._write_conn = connect_writer(path, synchronous)
         self._write_lock = WriterLock(path)
-        self._writer = WriterProcess(path, synchronous) if writer_process else None
+        self._writer = WriterProcess(path, synchronous, detect) if writer_process else None
         self._local = threading.local()
         self._readers: list[SqliteConnection] = []
         self._readers_lock = threading.Lock()
@@ -56,7 +61,7 @@ class SqliteRunner:
         if self._writer is not None:
             return self._writer.write(ops, now_us)
         with self._write_lock:
-            return write_ops(self._write_conn, ops, now_us)
+            return write_ops(self._write_conn, ops, now_us, self._detect)
 
     def migrate(self) -> list[str]:
         return apply_migrations(self.transaction, MIGRATIONS)
@@ -74,10 +79,23 @@ class SqliteRunner:
 
 
 class SqliteStorage(SqlStorage):
-    def __init__(self, path: Path, synchronous: str = "FULL", *, writer_process: bool = False) -> None:
+    def __init__(self, path: Path, synchronous: str = "FULL", *, writer_process: bool = False,
+                 detect: bool = True) -> None:
         self.path = path
-        self._runner: SqliteRunner = SqliteRunner(path, synchronous, writer_process=writer_process)
+        self._runner: SqliteRunner = SqliteRunner(path, synchronous, writer_process=writer_process, detect=detect)
+        self._drainer = detection.DrainerLock(path)
         super().__init__(self._runner)
+
+    def close(self) -> None:
+        self._drainer.close()
+        super().close()
+
+    @contextmanager
+    def claim_detections(self, limit: int, ready_us: int) -> Iterator[detection.SqliteClaim]:
+        """One drainer per file (see `sqlite/detection.py`); other processes get empty claims."""
+        with detection.claim(self._drainer, self._runner.read, self._runner.transaction, limit,
+                             ready_us) as claimed:
+            yield claimed
 
     @property
     def _writer(self) -> WriterProcess | None:
@@ -99,5 +117,5 @@ def _open(url: str, options: StorageOptions) -> OpenedStorage:
     if not url.startswith("sqlite:///"):
         raise UnsupportedDatabaseUrl(f"a SQLite URL names a file: sqlite:///path/to/file.db, not {url!r}")
     store = SqliteStorage(Path(url.removeprefix("sqlite:///")), options.sqlite_synchronous,
-                          writer_process=options.sqlite_writer_process)
+                          writer_process=options.sqlite_writer_process, detect=options.detect)
     return OpenedStorage(store, store.commits_in_flight)

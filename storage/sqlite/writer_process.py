@@ -48,9 +48,10 @@ class WriterProcess:
     the parent to collect replies, resolve futures, gather and pickle the next batch (measured: the
     child was idle ~18 % of the time with one commit in flight)."""
 
-    def __init__(self, path: Path, synchronous: str) -> None:
+    def __init__(self, path: Path, synchronous: str, detect: bool = True) -> None:
         self._path = path
         self._synchronous = synchronous
+        self._detect = detect
         self._send_lock = threading.Lock()  # one message on the pipe at a time; also guards _channel
         self._turn = threading.Condition()  # replies are taken in ticket order
         # started now, not at the first write: starting an interpreter takes ~0.5 s
@@ -59,7 +60,7 @@ class WriterProcess:
     def _start(self) -> _Channel:
         context = multiprocessing.get_context("spawn")  # fork would copy the parent's threads' locks
         parent, child = context.Pipe()
-        process = context.Process(target=serve, args=(str(self._path), self._synchronous, child),
+        process = context.Process(target=serve, args=(str(self._path), self._synchronous, child, self._detect),
                                   name="phosphobs-sqlite-writer", daemon=True)
         process.start()
         child.close()
@@ -122,7 +123,7 @@ def _reap(process: multiprocessing.process.BaseProcess) -> None:
         process.kill()
 
 
-def serve(path: str, synchronous: str, pipe: Connection) -> None:
+def serve(path: str, synchronous: str, pipe: Connection, detect: bool = True) -> None:
     """The child: one connection, one transaction per message, the result or an error string back."""
     from phosphobs.storage.sqlite.checkpointer import SAFETY_NET_PAGES, Checkpointer
     from phosphobs.storage.sqlite.connection import connect_writer
@@ -147,7 +148,7 @@ def serve(path: str, synchronous: str, pipe: Connection) -> None:
             ops, now_us = message
             try:
                 with lock:
-                    reply: list[WriteResult] | str = write_ops(conn, ops, now_us)
+                    reply: list[WriteResult] | str = write_ops(conn, ops, now_us, detect)
             except Exception as exc:  # the database failed the whole commit
                 reply = f"group commit failed: {exc!r}"
             pipe.send(reply)

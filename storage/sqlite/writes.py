@@ -25,8 +25,8 @@ _INSERT_EVENT = (
 )
 
 
-def write_ops(conn: SqliteConnection, ops: list[WriteOp], now_us: int) -> list[WriteResult]:
-    return group_commit(partial(in_transaction, conn), ops, now_us, _HOOKS)
+def write_ops(conn: SqliteConnection, ops: list[WriteOp], now_us: int, detect: bool = True) -> list[WriteResult]:
+    return group_commit(partial(in_transaction, conn), ops, now_us, _HOOKS, detect)
 
 
 class _Hooks:

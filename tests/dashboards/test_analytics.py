@@ -161,6 +161,8 @@ def test_dashboard_reads_never_scan_the_events_table(tmp_path) -> None:
     analytics.search_sessions(conn, "p", SessionSearch(user_id="u"))
     analytics.search_sessions(conn, "p", SessionSearch(text="needle"))
     conn.set_trace_callback(None)
+    # FTS5's own housekeeping (it re-reads its config after a schema change) is not one of our reads
+    statements = [s for s in statements if not s.startswith("PRAGMA ") and "_fts_config" not in s]
     assert len(statements) == 7
     for sql in statements:
         plan = " | ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql))

@@ -38,7 +38,7 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
 def test_upgrade_from_the_previous_schema_keeps_data_and_adds_the_table(
         backend: str, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     module = sqlite_store if backend == "sqlite" else postgres_store
-    previous = [step for step in module.MIGRATIONS if step[0] != "0006_server_secrets"]
+    previous = [step for step in module.MIGRATIONS if step[0] != "0007_server_secrets"]
     with monkeypatch.context() as patch:
         patch.setattr(module, "MIGRATIONS", previous)
         old = open_storage(database_url)
@@ -49,7 +49,7 @@ def test_upgrade_from_the_previous_schema_keeps_data_and_adds_the_table(
         old.close()
     upgraded = open_storage(database_url)
     try:
-        assert upgraded.migrate() == ["0006_server_secrets"]
+        assert upgraded.migrate() == ["0007_server_secrets"]
         assert upgraded.get_event(project.id, event.event_id).event.input == "kept across the upgrade"
         assert upgraded.add_server_secret("metrics_token", "h", now_us())
         assert upgraded.get_server_secret("metrics_token") == "h"

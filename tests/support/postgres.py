@@ -14,7 +14,8 @@ import pytest
 ADMIN_URL = os.environ.get("PHOSPHOBS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 TABLES = ("events", "event_tags", "feedback", "sessions", "rate_windows", "event_bases", "event_patches",
           "usage_hourly", "latency_hourly", "web_sessions", "admin_users",
-          "trace_context", "spans", "api_keys", "projects")
+          "trace_context", "spans", "api_keys", "projects", "detection_queue", "detections", "evaluations",
+          "response_events", "detection_settings")
 
 
 def url_for(name: str) -> str:

@@ -1,0 +1,1 @@
+"""Automatic success/failure detection: detectors (`rules`, `judge`) and the worker that drains the queue."""
