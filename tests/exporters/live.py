@@ -24,18 +24,21 @@ def wait_until(condition: Callable[[], Any], limit: float = 30.0, every: float =
 class Backend:
     """A phosphobs server seen through its public API with one project's key."""
 
-    def __init__(self, url: str, api_key: str) -> None:
+    def __init__(self, url: str, api_key: str, timeout: float = 10) -> None:
         self.url = url
         self.api_key = api_key
+        self.timeout = timeout
 
     def get(self, path: str, **params: Any) -> httpx.Response:
         return httpx.get(f"{self.url}{path}", params=params,
-                         headers={"authorization": f"Bearer {self.api_key}"}, timeout=10)
+                         headers={"authorization": f"Bearer {self.api_key}"}, timeout=self.timeout)
 
-    def events(self, session_id: str) -> list[dict[str, Any]]:
-        """Every stored event of a session, following `next_cursor`."""
+    def events(self, session_id: str | None = None) -> list[dict[str, Any]]:
+        """Every stored event of a session (of the whole project without one), following `next_cursor`."""
         found: list[dict[str, Any]] = []
-        params: dict[str, Any] = {"session_id": session_id, "limit": 100}
+        params: dict[str, Any] = {"limit": 100}
+        if session_id is not None:
+            params["session_id"] = session_id
         while True:
             response = self.get("/api/events", **params)
             response.raise_for_status()

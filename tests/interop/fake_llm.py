@@ -17,10 +17,10 @@ import json
 import threading
 import uuid
 from dataclasses import asdict, dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from tests.interop.http_body import read_body
+from tests.support.loopback import LoopbackServer, QuietHandler
 
 FAIL_MARKER = "FAIL_PLEASE"
 TOOL_TRIGGER = "weather"  # with tools offered, a question about the weather makes the model call one
@@ -267,7 +267,7 @@ def failed(call: Call) -> Call:
     return call
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     provider: Provider
     protocol_version = "HTTP/1.1"
 
@@ -303,14 +303,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, anthropic_json(call))
 
     def _json(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        if status >= 500:
-            self.send_header("x-should-retry", "false")
-        self.end_headers()
-        self.wfile.write(data)
+        self.reply(status, "application/json", json.dumps(payload).encode(),
+                   {"x-should-retry": "false"} if status >= 500 else None)
 
     def _sse(self, events: list[tuple[str | None, dict[str, Any]]], done: bool) -> None:
         parts = []
@@ -319,38 +313,15 @@ class _Handler(BaseHTTPRequestHandler):
             parts.append(f"{prefix}data: {json.dumps(data)}\n\n")
         if done:
             parts.append("data: [DONE]\n\n")
-        data = "".join(parts).encode()
-        self.send_response(200)
-        self.send_header("content-type", "text/event-stream")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+        self.reply(200, "text/event-stream", "".join(parts).encode())
 
 
-class FakeLLM:
+class FakeLLM(LoopbackServer):
     """`with FakeLLM() as llm:` serves on a free loopback port; `llm.log()` is the ground truth."""
 
     def __init__(self) -> None:
         self.provider = Provider()
-        handler = type("Handler", (_Handler,), {"provider": self.provider})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        super().__init__(type("Handler", (_Handler,), {"provider": self.provider}))
 
     def log(self) -> list[dict[str, Any]]:
         return self.provider.log()
-
-    def __enter__(self) -> FakeLLM:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()

@@ -9,6 +9,7 @@ from typing import Any
 import grpc
 import httpx
 
+from tests.exporters.live import Backend
 from tests.interop.captures import Request
 from tests.interop.truth import Truth, problems
 
@@ -48,21 +49,6 @@ def replay_alternating(base_url: str, grpc_port: int, api_key: str, requests: li
             export(body, metadata=[("authorization", f"Bearer {api_key}")], timeout=60)
 
 
-def project_events(base_url: str, api_key: str) -> list[dict[str, Any]]:
-    """Every event of the key's project, following `next_cursor`."""
-    found: list[dict[str, Any]] = []
-    params: dict[str, Any] = {"limit": 100}
-    with httpx.Client(base_url=base_url, headers={"authorization": f"Bearer {api_key}"}, timeout=30) as client:
-        while True:
-            response = client.get("/api/events", params=params)
-            response.raise_for_status()
-            page = response.json()
-            found.extend(page["data"])
-            if not page.get("next_cursor"):
-                return found
-            params["cursor"] = page["next_cursor"]
-
-
 def settled_problems(base_url: str, api_key: str, truth: Truth) -> list[str]:
     """The differences once the project's events match or stop changing (exports are durable at their 2xx,
     but a server may apply joins of late content after answering)."""
@@ -70,7 +56,7 @@ def settled_problems(base_url: str, api_key: str, truth: Truth) -> list[str]:
     previous: list[dict[str, Any]] | None = None
     unchanged = 0
     while True:
-        events = project_events(base_url, api_key)
+        events = Backend(base_url, api_key, timeout=30).events()
         found = problems(truth, events)
         unchanged = unchanged + 1 if events == previous else 0
         if not found or unchanged >= STABLE_READS or time.monotonic() > deadline:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 
 from tests.interop.http_body import read_body
+from tests.support.loopback import LoopbackServer, QuietHandler
 
 SIGNALS = {"/v1/traces": "traces", "/v1/logs": "logs", "/v1/metrics": "metrics"}
 FORWARDED_HEADERS = ("content-type", "content-encoding", "authorization")
@@ -33,7 +33,7 @@ class Recorded:
     status: int
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     tap: OtlpTap
     protocol_version = "HTTP/1.1"
 
@@ -45,19 +45,11 @@ class _Handler(BaseHTTPRequestHandler):
         signal = SIGNALS.get(path)
         if signal is not None:
             self.tap.record(signal, body, self.headers, response.status_code)
-        self.send_response(response.status_code)
-        for name in ("content-type", "retry-after"):
-            if response.headers.get(name):
-                self.send_header(name, response.headers[name])
-        self.send_header("content-length", str(len(response.content)))
-        self.end_headers()
-        self.wfile.write(response.content)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+        retry = {"retry-after": response.headers["retry-after"]} if response.headers.get("retry-after") else None
+        self.reply(response.status_code, response.headers.get("content-type"), response.content, retry)
 
 
-class OtlpTap:
+class OtlpTap(LoopbackServer):
     """`with OtlpTap(server_url) as tap:` listens on a free loopback port; `tap.recorded` in arrival order."""
 
     def __init__(self, target: str) -> None:
@@ -65,14 +57,7 @@ class OtlpTap:
         self.client = httpx.Client(timeout=60)
         self.recorded: list[Recorded] = []
         self.lock = threading.Lock()
-        handler = type("Handler", (_Handler,), {"tap": self})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        super().__init__(type("Handler", (_Handler,), {"tap": self}))
 
     def record(self, signal: str, body: bytes, headers: Any, status: int) -> None:
         with self.lock:
@@ -80,11 +65,6 @@ class OtlpTap:
                                           headers.get("content-type", ""), headers.get("content-encoding"),
                                           headers.get("user-agent"), status))
 
-    def __enter__(self) -> OtlpTap:
-        self.thread.start()
-        return self
-
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__exit__(*exc)
         self.client.close()

@@ -7,54 +7,36 @@ earlier turns) contains `BAD`, else `success`; `SLOW` sleeps longer than any tes
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.support.loopback import LoopbackServer, QuietHandler
 
-class FakeJudge:
+
+class FakeJudge(LoopbackServer):
     def __init__(self, slow_seconds: float = 3.0) -> None:
         self.requests: list[tuple[float, dict[str, Any]]] = []
         self._lock = threading.Lock()
         self.slow_seconds = slow_seconds
         judge = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
                 with judge._lock:
                     judge.requests.append((time.monotonic(), {**body, "_auth": self.headers.get("authorization")}))
                 status, payload = judge.answer(body)
-                data = json.dumps(payload).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("content-type", "application/json")
-                    self.send_header("content-length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:  # the client gave up (timeout)
-                    pass
+                with contextlib.suppress(OSError):  # the client gave up (timeout)
+                    self.reply(status, "application/json", json.dumps(payload).encode())
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(Handler)
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
-
-    def __enter__(self) -> FakeJudge:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return f"{self.url}/v1"
 
     def calls_about(self, text: str) -> list[dict[str, Any]]:
         """Requests whose last user message contains `text`."""
