@@ -40,19 +40,14 @@ class Site:
 @pytest.fixture(params=["sqlite-process", "sqlite-thread", "postgres"])
 def site(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Site]:
     env = {"PHOSPHOBS_LOG_LEVEL": "warning"}
-    if request.param == "postgres":
-        postgres.require_postgres(explicit=False)
-        url = postgres.create_database("phosphobs_noisy")
-    else:
-        url = f"sqlite:///{tmp_path / 'noisy.db'}"
+    if request.param != "postgres":
         env["PHOSPHOBS_SQLITE_WRITER_PROCESS"] = str(request.param == "sqlite-process").lower()
-    server = ServerProcess(tmp_path, args=["--database-url", url], env=env, grpc_port=free_port()).start(timeout=60)
-    try:
-        yield Site(server, url, f"127.0.0.1:{server.grpc_port}")
-    finally:
-        server.stop()
-        if request.param == "postgres":
-            postgres.drop_database(url)
+    with postgres.fresh_database(request.param, "phosphobs_noisy", tmp_path) as url:
+        server = ServerProcess(tmp_path, args=["--database-url", url], env=env, grpc_port=free_port()).start(timeout=60)
+        try:
+            yield Site(server, url, f"127.0.0.1:{server.grpc_port}")
+        finally:
+            server.stop()
 
 
 def _project(url: str) -> tuple[str, str]:

@@ -28,18 +28,12 @@ class Backend:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
-    if request.param == "postgres":
-        postgres.require_postgres(explicit=False)
-        url = postgres.create_database("phosphobs_traces")
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('traces-db') / 'phosphobs.db'}"
-    server = ServerProcess(tmp_path_factory.mktemp("traces"), args=["--database-url", url]).start(timeout=60)
-    try:
-        yield Backend(url, server)
-    finally:
-        server.stop()
-        if request.param == "postgres":
-            postgres.drop_database(url)
+    with postgres.fresh_database(request.param, "phosphobs_traces", tmp_path_factory.mktemp("traces-db")) as url:
+        server = ServerProcess(tmp_path_factory.mktemp("traces"), args=["--database-url", url]).start(timeout=60)
+        try:
+            yield Backend(url, server)
+        finally:
+            server.stop()
 
 
 def new_key(backend: Backend) -> str:

@@ -37,22 +37,17 @@ class Cluster:
 
 @pytest.fixture(scope="module", params=["postgres", "sqlite"])
 def cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    if request.param == "postgres":
-        postgres.require_postgres(explicit=False)
-        url = postgres.create_database("phosphobs_workers")
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('shared') / 'shared.db'}"
-    servers = []
-    try:
-        for name in ("a", "b"):  # started one after the other: the first bootstraps the database
-            servers.append(ServerProcess(tmp_path_factory.mktemp(name), args=["--database-url", url, "--workers", "2"],
-                                         env={"PHOSPHOBS_LOG_LEVEL": "warning"}).start(timeout=60))
-        yield Cluster(url, [s.base_url for s in servers])
-    finally:
-        for server in servers:
-            server.stop()
-        if request.param == "postgres":
-            postgres.drop_database(url)
+    with postgres.fresh_database(request.param, "phosphobs_workers", tmp_path_factory.mktemp("shared")) as url:
+        servers = []
+        try:
+            for name in ("a", "b"):  # started one after the other: the first bootstraps the database
+                servers.append(ServerProcess(tmp_path_factory.mktemp(name),
+                                             args=["--database-url", url, "--workers", "2"],
+                                             env={"PHOSPHOBS_LOG_LEVEL": "warning"}).start(timeout=60))
+            yield Cluster(url, [s.base_url for s in servers])
+        finally:
+            for server in servers:
+                server.stop()
 
 
 def _project(url: str, rate_limit: int) -> tuple[str, str]:

@@ -26,13 +26,8 @@ def test_the_first_hash_stored_wins_and_is_found_again(storage: Storage) -> None
 
 @pytest.fixture
 def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    postgres.require_postgres(explicit=False)
-    url = postgres.create_database("phosphobs_upgrade")
-    yield url
-    postgres.drop_database(url)
+    with postgres.fresh_database(backend, "phosphobs_upgrade", tmp_path) as url:
+        yield url
 
 
 def test_upgrade_from_the_previous_schema_keeps_data_and_adds_the_table(

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -45,6 +48,21 @@ def create_database(prefix: str = "phosphobs_test") -> str:
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return url_for(name)
+
+
+@contextmanager
+def fresh_database(backend: str, prefix: str, folder: Path) -> Iterator[str]:
+    """The URL of an empty database for a test parametrized by backend: a throwaway Postgres database
+    (dropped afterwards) when `backend` is "postgres", else a SQLite file in `folder`."""
+    if backend != "postgres":
+        yield f"sqlite:///{folder / f'{prefix}.db'}"
+        return
+    require_postgres(explicit=False)
+    url = create_database(prefix)
+    try:
+        yield url
+    finally:
+        drop_database(url)
 
 
 def drop_database(url: str) -> None:
