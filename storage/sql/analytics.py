@@ -24,6 +24,7 @@ from phosphobs.storage.protocol import Page, SessionRecord
 from phosphobs.storage.rows import session_record
 from phosphobs.storage.sql.dialect import Conn
 from phosphobs.storage.sql.filters import session_where
+from phosphobs.storage.sql.paging import keyset_page
 
 _TOTALS = ("SUM(events) AS events, SUM(errors) AS errors, SUM(tokens_in) AS ti, SUM(tokens_out) AS tout,"
            " SUM(cost_cents) AS cost, SUM(costed) AS costed, SUM(success_count) AS ok, SUM(failure_count) AS bad")
@@ -100,10 +101,12 @@ def list_users(conn: Conn, project_id: str, query: UserQuery) -> Page[UserSummar
         f" FROM sessions WHERE {' AND '.join(where)} GROUP BY user_id ORDER BY user_id LIMIT ?",
         (*args, query.limit + 1),
     ).fetchall()
-    items = [UserSummary(r["user_id"], r["sessions"], int(r["events"]), int(r["ti"]), int(r["tout"]), r["cost"],
-                         int(r["flagged"]), int(r["ok"]), int(r["bad"]), r["first"], r["last"])
-             for r in rows[: query.limit]]
-    return Page(items=items, next_after=items[-1].user_id if len(rows) > query.limit else None)
+    return keyset_page(rows, query.limit, _user_summary, lambda last: last["user_id"])
+
+
+def _user_summary(r: Any) -> UserSummary:
+    return UserSummary(r["user_id"], r["sessions"], int(r["events"]), int(r["ti"]), int(r["tout"]), r["cost"],
+                       int(r["flagged"]), int(r["ok"]), int(r["bad"]), r["first"], r["last"])
 
 
 _SORTS = {
@@ -134,6 +137,4 @@ def search_sessions(conn: Conn, project_id: str, query: SessionSearch) -> Page[S
         f" ORDER BY {key} {direction}, s.session_id {direction} LIMIT ?",
         (*args, query.limit + 1),
     ).fetchall()
-    items = [session_record(r) for r in rows[: query.limit]]
-    last = rows[query.limit - 1] if len(rows) > query.limit else None
-    return Page(items=items, next_after=(last["sort_value"], last["session_id"]) if last else None)
+    return keyset_page(rows, query.limit, session_record, lambda last: (last["sort_value"], last["session_id"]))

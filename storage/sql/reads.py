@@ -15,6 +15,7 @@ from phosphobs.storage.protocol import (
 from phosphobs.storage.rows import READ_COLUMNS, session_record, stored_event
 from phosphobs.storage.sql.dialect import Conn
 from phosphobs.storage.sql.filters import event_field_where, session_where
+from phosphobs.storage.sql.paging import keyset_page
 
 EVENT_SELECT = "e.seq, " + ", ".join(f"e.{c}" for c in READ_COLUMNS)  # never Postgres' search column
 
@@ -56,9 +57,7 @@ def list_events(conn: Conn, project_id: str, query: EventQuery) -> Page[StoredEv
 
 
 def _page(rows: list[Any], limit: int) -> Page[StoredEvent]:
-    items = [stored_event(r) for r in rows[:limit]]
-    next_after = (rows[limit - 1]["ts_us"], rows[limit - 1]["seq"]) if len(rows) > limit else None
-    return Page(items=items, next_after=next_after)
+    return keyset_page(rows, limit, stored_event, lambda last: (last["ts_us"], last["seq"]))
 
 
 def list_feedback(conn: Conn, project_id: str, event_id: str) -> list[FeedbackRecord]:
@@ -82,9 +81,7 @@ def list_sessions(conn: Conn, project_id: str, query: SessionQuery) -> Page[Sess
         f"SELECT s.* FROM sessions s WHERE {' AND '.join(where)} ORDER BY s.end_us DESC, s.session_id DESC LIMIT ?",
         (*args, query.limit + 1),
     ).fetchall()
-    items = [session_record(r) for r in rows[: query.limit]]
-    last = rows[query.limit - 1] if len(rows) > query.limit else None
-    return Page(items=items, next_after=(last["end_us"], last["session_id"]) if last else None)
+    return keyset_page(rows, query.limit, session_record, lambda last: (last["end_us"], last["session_id"]))
 
 
 def session_events(conn: Conn, project_id: str, session_id: str, limit: int) -> list[StoredEvent]:
