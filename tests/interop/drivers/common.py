@@ -9,7 +9,7 @@ OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_HEADERS.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -103,6 +103,16 @@ def expect_failure(call: Callable[[], Any]) -> None:
     """The failing call must raise (the provider answered 500): the app catches it and goes on."""
     try:
         call()
+    except Exception as error:
+        print(f"expected failure: {type(error).__name__}")
+        return
+    raise AssertionError("the failing call did not fail")
+
+
+async def expect_failure_async(call: Callable[[], Awaitable[Any]]) -> None:
+    """`expect_failure` for an agent run awaited inside the scenario's event loop."""
+    try:
+        await call()
     except Exception as error:
         print(f"expected failure: {type(error).__name__}")
         return

@@ -17,6 +17,7 @@ from common import (
     TURN1,
     TURN2,
     conversation,
+    expect_failure_async,
     get_weather,
     setup_otel,
 )
@@ -38,12 +39,7 @@ async def scenario(agent: Agent) -> None:
     async with agent.run_stream(STREAM, conversation_id=SESSION_ID) as result:
         async for _ in result.stream_text():
             pass
-    try:
-        await agent.run(FAIL, conversation_id=SESSION_ID)
-    except Exception as error:
-        print(f"expected failure: {type(error).__name__}")
-    else:
-        raise AssertionError("the failing call did not fail")
+    await expect_failure_async(lambda: agent.run(FAIL, conversation_id=SESSION_ID))
     await agent.run(TOOL_QUESTION, conversation_id=SESSION_ID)
 
 
