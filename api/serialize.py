@@ -16,6 +16,11 @@ def iso(us: int | None) -> str | None:
     return datetime.fromtimestamp(us / 1e6, tz=UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+def timing(start_us: int, end_us: int) -> dict[str, Any]:
+    """A session's, trace's or span's start, end and duration, named alike everywhere."""
+    return {"start": iso(start_us), "end": iso(end_us), "duration_ms": (end_us - start_us) / 1000}
+
+
 def cents(value: float | None) -> float | None:
     """A cost without binary float noise (0.14400000000000002 → 0.144): 12 significant digits."""
     return None if value is None else float(f"{value:.12g}")
@@ -84,9 +89,7 @@ def session_json(s: SessionRecord, human: tuple[int, int] | None = None) -> dict
         "session_id": s.session_id,
         "kind": s.kind,
         "user_id": s.user_id,
-        "start": iso(s.start_us),
-        "end": iso(s.end_us),
-        "duration_ms": (s.end_us - s.start_us) / 1000,
+        **timing(s.start_us, s.end_us),
         "event_count": s.event_count,
         "token_count_input": s.tokens_in,
         "token_count_output": s.tokens_out,
@@ -106,9 +109,7 @@ def span_json(s: TraceSpan) -> dict[str, Any]:
         "parent_span_id": s.parent_span_id,
         "name": s.name,
         "kind": s.kind,
-        "start": iso(s.start_us),
-        "end": iso(s.end_us),
-        "duration_ms": (s.end_us - s.start_us) / 1000,
+        **timing(s.start_us, s.end_us),
         "status": s.status,
         "error": s.error,
         "event_id": s.event_id,
@@ -127,9 +128,7 @@ def trace_json(t: TraceRecord) -> dict[str, Any]:
         "trace_id": t.trace_id,
         "session_id": t.session_id,
         "user_id": t.user_id,
-        "start": iso(t.start_us),
-        "end": iso(t.end_us),
-        "duration_ms": (t.end_us - t.start_us) / 1000,
+        **timing(t.start_us, t.end_us),
         "spans": [span_json(s) for s in t.spans],
     }
 
@@ -140,9 +139,7 @@ def trace_summary_json(t: TraceSummary) -> dict[str, Any]:
         "session_id": t.session_id,
         "user_id": t.user_id,
         "root_name": t.root_name,
-        "start": iso(t.start_us),
-        "end": iso(t.end_us),
-        "duration_ms": (t.end_us - t.start_us) / 1000,
+        **timing(t.start_us, t.end_us),
         "span_count": t.span_count,
         "llm_call_count": t.llm_calls,
         "token_count_input": t.tokens_in,
