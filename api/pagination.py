@@ -24,6 +24,11 @@ class InvalidCursor(ValueError):
     """The cursor was not one we handed out."""
 
 
+def page_body(data: list[Any], next_after: tuple[Any, ...] | list[Any] | None) -> dict[str, Any]:
+    """The one envelope of every listing: its items and the cursor of the next page (null on the last)."""
+    return {"data": data, "next_cursor": encode_cursor(next_after)}
+
+
 def encode_cursor(key: tuple[Any, ...] | list[Any] | None) -> str | None:
     if key is None:
         return None

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from phosphobs.api.deps import PrincipalDep, StorageDep, run_in_threadpool
 from phosphobs.api.enrich import events_json
-from phosphobs.api.pagination import decode_cursor, encode_cursor
+from phosphobs.api.pagination import decode_cursor, page_body
 from phosphobs.api.serialize import feedback_json
 from phosphobs.collector.errors import NOT_FOUND, ApiError
 from phosphobs.collector.native import to_timestamp_us
@@ -54,10 +54,7 @@ async def list_events(
         after=decode_cursor(cursor, ("int", "int")), limit=limit,  # type: ignore[arg-type]
     )
     page = await run_in_threadpool(storage.list_events, principal.project_id, query)
-    return json_response(
-        {"data": await events_json(storage, principal.project_id, page.items),
-         "next_cursor": encode_cursor(page.next_after)}
-    )
+    return json_response(page_body(await events_json(storage, principal.project_id, page.items), page.next_after))
 
 
 @router.get("/api/events/{event_id}")

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from phosphobs.api.deps import PrincipalDep, StorageDep, run_in_threadpool
 from phosphobs.api.enrich import events_json, sessions_json
-from phosphobs.api.pagination import decode_cursor, encode_cursor
+from phosphobs.api.pagination import decode_cursor, page_body
 from phosphobs.api.routes.events import DetectedFlagParam, FlagSourceParam, Text, time_bound
 from phosphobs.collector.errors import NOT_FOUND, ApiError
 from phosphobs.collector.responses import json_response
@@ -39,10 +39,7 @@ async def list_sessions(
         until_us=time_bound(until), after=decode_cursor(cursor, ("int", "str")), limit=limit,  # type: ignore[arg-type]
     )
     page = await run_in_threadpool(storage.list_sessions, principal.project_id, query)
-    return json_response(
-        {"data": await sessions_json(storage, principal.project_id, page.items),
-         "next_cursor": encode_cursor(page.next_after)}
-    )
+    return json_response(page_body(await sessions_json(storage, principal.project_id, page.items), page.next_after))
 
 
 @router.get("/api/sessions/{session_id}")

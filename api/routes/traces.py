@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from phosphobs.api.deps import PrincipalDep, StorageDep, run_in_threadpool
-from phosphobs.api.pagination import decode_cursor, encode_cursor
+from phosphobs.api.pagination import decode_cursor, page_body
 from phosphobs.api.routes.events import Text, time_bound
 from phosphobs.api.serialize import trace_json, trace_summary_json
 from phosphobs.collector.errors import NOT_FOUND, ApiError
@@ -37,9 +37,7 @@ async def list_traces(
         until_us=time_bound(until), after=decode_cursor(cursor, ("int", "int")), limit=limit,  # type: ignore[arg-type]
     )
     page = await run_in_threadpool(storage.list_traces, principal.project_id, query)
-    return json_response(
-        {"data": [trace_summary_json(t) for t in page.items], "next_cursor": encode_cursor(page.next_after)}
-    )
+    return json_response(page_body([trace_summary_json(t) for t in page.items], page.next_after))
 
 
 @router.get("/api/traces/{trace_id}")
