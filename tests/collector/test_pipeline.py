@@ -10,6 +10,7 @@ from phosphobs.collector.pipeline import IngestPipeline, PipelineClosed, Pipelin
 from phosphobs.storage.protocol import EventQuery, IngestOp, Project, Storage
 
 from tests.support.factories import make_event
+from tests.support.gated_storage import GatedStorage
 
 
 @pytest.mark.parametrize("in_flight", [1, 3])
@@ -29,18 +30,6 @@ def test_concurrent_submissions_are_committed_and_answered(storage: Storage, pro
     assert all(r.ok and r.statuses == ["created"] * 3 for r in results)
     assert pipeline.commits < 200  # really grouped
     assert len(storage.list_events(project.id, EventQuery(limit=200)).items) == 200
-
-
-class GatedStorage:
-    """The real storage, with the writer held at a gate so the queue can be filled deterministically."""
-
-    def __init__(self, inner: Storage) -> None:
-        self.inner = inner
-        self.gate = threading.Event()
-
-    def write(self, ops, now_us):
-        self.gate.wait(10)
-        return self.inner.write(ops, now_us)
 
 
 def test_full_queue_refuses_instead_of_growing(storage: Storage, project: Project) -> None:

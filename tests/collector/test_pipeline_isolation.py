@@ -6,7 +6,6 @@ on purpose: this is the safety net behind it."""
 from __future__ import annotations
 
 import asyncio
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from phosphobs.storage.sqlite.store import SqliteStorage
 
 from tests.support import postgres
 from tests.support.factories import make_event
+from tests.support.gated_storage import GatedStorage
 
 
 @pytest.fixture(params=["sqlite-thread", "sqlite-process", "postgres"])
@@ -39,18 +39,6 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
     storage.close()
     if url is not None:
         postgres.drop_database(url)
-
-
-class Gate:
-    """The real storage, its writer held until every op is queued: they all share one commit."""
-
-    def __init__(self, inner: Storage) -> None:
-        self.inner = inner
-        self.open = threading.Event()
-
-    def write(self, ops, now_us):
-        self.open.wait(10)
-        return self.inner.write(ops, now_us)
 
 
 def nested(depth: int) -> list:
@@ -70,7 +58,7 @@ POISON = {
 
 def test_a_bad_op_fails_alone_as_422_and_its_group_commits(store: Storage) -> None:
     project = store.create_project(f"p-{uuid.uuid4().hex[:8]}", "free", now_us())
-    gate = Gate(store)
+    gate = GatedStorage(store)  # held until every op is queued: they all share one commit
     pipeline = IngestPipeline(gate, commits_in_flight=1)  # type: ignore[arg-type]
     pipeline.start()
     good = [IngestOp(project.id, [make_event(), make_event()], None) for _ in range(6)]
@@ -88,7 +76,7 @@ def test_a_bad_op_fails_alone_as_422_and_its_group_commits(store: Storage) -> No
         tasks = [asyncio.create_task(outcome(op)) for op in ops]
         await asyncio.sleep(0.2)
         commits_before = pipeline.commits
-        gate.open.set()
+        gate.gate.set()
         results = await asyncio.gather(*tasks)
         return dict(zip(map(id, ops), results, strict=True)), commits_before
 
