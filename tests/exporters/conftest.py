@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.exporters.live import Backend, wait_until
+from tests.exporters.live import Backend
+from tests.support.polling import wait_until
 from tests.support.server import ServerProcess, free_port
 
 

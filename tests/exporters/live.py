@@ -1,24 +1,10 @@
-"""Reading a live phosphobs server back through its public API, and polling for eventual results."""
+"""Reading a live phosphobs server back through its public API."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
-
-
-def wait_until(condition: Callable[[], Any], limit: float = 30.0, every: float = 0.05) -> Any:
-    """Poll until `condition()` is truthy and return it; fail the test after `limit` seconds."""
-    end = time.monotonic() + limit
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"condition not met within {limit}s")
-        time.sleep(every)
 
 
 class Backend:

@@ -8,7 +8,8 @@ import threading
 import pytest
 from phosphobs.exporters import Client, RetryPolicy
 
-from tests.exporters.live import Backend, wait_until
+from tests.exporters.live import Backend
+from tests.support.polling import wait_until
 
 FAST = RetryPolicy(base=0.05, max_delay=0.5)  # short waits keep the test quick; the rules are the same
 

@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from tests.exporters.live import Backend, wait_until
+from tests.exporters.live import Backend
 from tests.support.fake_openai import FakeOpenAI
+from tests.support.polling import wait_until
 
 pytest.importorskip("openai")
 pytest.importorskip("opentelemetry.instrumentation.openai_v2")

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import httpx
 
+from tests.support.polling import wait_until
+
 T = TypeVar("T")
 
 
 def wait_for(probe: Callable[[], T | None], timeout: float = 90.0, what: str = "condition") -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+    """`wait_until` with room for a detection worker behind a busy machine."""
+    return wait_until(probe, timeout, what=what)
 
 
 def detected(client: httpx.Client, event_id: str, *detectors: str) -> Callable[[], dict[str, Any] | None]:
