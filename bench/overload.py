@@ -104,11 +104,13 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=30)
     parser.add_argument("--otlp", action="store_true", help="OTLP/HTTP protobuf instead of native batches")
     parser.add_argument("--pool", type=int, default=3000, help="distinct request bodies, built in advance")
+    parser.add_argument("--detection", choices=["on", "off"], default="on",
+                        help="queue events for detection and run the rules worker (PHOSPHOBS_DETECTION)")
     args = parser.parse_args()
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}, detection: {args.detection}")
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp:
-        server = Server(Path(tmp))
+        server = Server(Path(tmp), env={"PHOSPHOBS_DETECTION": "true" if args.detection == "on" else "false"})
         try:
             subprocess.run([sys.executable, "-m", "phosphobs.api.cli", "projects", "set-plan", "default", "--plan",
                             "pro", "--rate-limit", "0", "--data-dir", tmp], check=True, capture_output=True)
