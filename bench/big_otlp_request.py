@@ -78,11 +78,14 @@ def main() -> None:
     parser.add_argument("--spans", type=int, default=230_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--max-spans-per-request", type=int, help="raise the server's per-request span limit")
+    parser.add_argument("--detection", choices=["on", "off"], default="on",
+                        help="queue events for detection and run the rules worker (PHOSPHOBS_DETECTION)")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     gz, decoded = body(args.spans)
     print(f"body: {args.spans:,} spans, {len(gz) / 1e6:.2f} MB gzip, {decoded / 1e6:.1f} MB decoded")
-    env = {"PHOSPHOBS_MAX_DECOMPRESSED_BYTES": str(max(decoded + 1024, 64 * 1024 * 1024))}
+    env = {"PHOSPHOBS_MAX_DECOMPRESSED_BYTES": str(max(decoded + 1024, 64 * 1024 * 1024)),
+           "PHOSPHOBS_DETECTION": "true" if args.detection == "on" else "false"}
     if args.max_spans_per_request:
         env["PHOSPHOBS_MAX_SPANS_PER_REQUEST"] = str(args.max_spans_per_request)
     with tempfile.TemporaryDirectory() as tmp:
