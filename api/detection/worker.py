@@ -27,6 +27,11 @@ TURNS = 6
 # While ingest is busy the worker takes at most this share of the time (it shares the process, and on
 # SQLite the database, with ingest): detection is deferrable, ingest is not. Idle ingest: full speed.
 BUSY_SHARE = 0.1
+# An ingest burst shorter than this is never slowed by detection: the worker waits for a quiet moment
+# (a thread beside the event loop costs ingest far more than its own CPU, through the GIL and, on
+# SQLite, the write lock). Only a burst longer than this gets the worker's BUSY_SHARE, so the lag stays
+# bounded under sustained load.
+DEFER_SECONDS = 30.0
 
 
 @dataclass
@@ -83,8 +88,17 @@ class DetectionWorker:
             self._judge.close()
 
     def _run(self) -> None:
+        busy_since: float | None = None
         while not self._stop.is_set():
             started = time.monotonic()
+            busy = self._ingest_busy()
+            if not busy:
+                busy_since = None
+            elif busy_since is None:
+                busy_since = started
+            if busy_since is not None and started - busy_since < DEFER_SECONDS:
+                self._stop.wait(self._poll)  # a burst: detection waits for the quiet after it
+                continue
             try:
                 worked = self.run_once()
             except Exception:  # the database is down or the batch failed: it stays queued, try later
@@ -92,7 +106,7 @@ class DetectionWorker:
                 worked = 0
             if not worked:
                 self._stop.wait(self._poll)
-            elif self._ingest_busy():
+            elif busy:
                 spent = time.monotonic() - started
                 self._stop.wait(min(self._poll * 10, spent * (1 - BUSY_SHARE) / BUSY_SHARE))
 
@@ -112,7 +126,11 @@ class DetectionWorker:
 
     def _detect_all(self, items: list[QueuedEvent]) -> list[Outcome]:
         if self._pool is None:
-            return [self._detect(item) for item in items]
+            outcomes = []
+            for item in items:
+                outcomes.append(self._detect(item))
+                time.sleep(0)  # hand the GIL to the event loop between events, not every 5 ms
+            return outcomes
         return list(self._pool.map(self._detect, items))
 
     def _detect(self, item: QueuedEvent) -> Outcome:
