@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import psycopg
 
@@ -21,3 +23,15 @@ def throwaway_database(server_url: str, prefix: str = "phosphobs_bench") -> Iter
     finally:
         with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_on_database(database_url: str | None, prefix: str, run: Callable[[str, Path], None]) -> None:
+    """`run(url, tmp)` on a throwaway database beside `database_url` (Postgres), else a temporary SQLite file."""
+    from phosphobs.storage.open import sqlite_url
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if database_url:
+            with throwaway_database(database_url, prefix) as url:
+                run(url, Path(tmp))
+        else:
+            run(sqlite_url(Path(tmp)), Path(tmp))

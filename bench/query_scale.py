@@ -14,7 +14,6 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,10 +22,10 @@ import httpx
 sys.path.insert(0, str(Path(__file__).parent))
 
 from common import Server, machine, text
-from pgdb import throwaway_database
+from pgdb import run_on_database
 from phosphobs.api.bootstrap import create_key, now_us
 from phosphobs.storage.models import Event
-from phosphobs.storage.open import open_storage, sqlite_url
+from phosphobs.storage.open import open_storage
 from phosphobs.storage.protocol import IngestOp
 
 BASE_US = 1_767_225_600_000_000
@@ -136,12 +135,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--database-url", help="postgresql://…/postgres: the run uses a throwaway database there")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.database_url:
-            with throwaway_database(args.database_url, "phosphobs_query") as url:
-                run(url, Path(tmp), args.events, args.requests)
-        else:
-            run(sqlite_url(Path(tmp)), Path(tmp), args.events, args.requests)
+    run_on_database(args.database_url, "phosphobs_query", lambda url, tmp: run(url, tmp, args.events, args.requests))
 
 
 if __name__ == "__main__":

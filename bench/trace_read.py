@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,10 +22,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from common import Server, machine
 from otlp_agent import STORED_PER_TRACE, agent_request
-from pgdb import throwaway_database
+from pgdb import run_on_database
 from phosphobs.api.bootstrap import create_key, now_us
 from phosphobs.collector.otlp.normalize import normalize_traces
-from phosphobs.storage.open import open_storage, sqlite_url
+from phosphobs.storage.open import open_storage
 from phosphobs.storage.protocol import IngestOp
 from query_scale import _analyze, measure
 
@@ -86,12 +85,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--database-url", help="postgresql://…/postgres: the run uses a throwaway database there")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.database_url:
-            with throwaway_database(args.database_url, "phosphobs_traces") as url:
-                run(url, Path(tmp), args.spans, args.requests)
-        else:
-            run(sqlite_url(Path(tmp)), Path(tmp), args.spans, args.requests)
+    run_on_database(args.database_url, "phosphobs_traces", lambda url, tmp: run(url, tmp, args.spans, args.requests))
 
 
 if __name__ == "__main__":
