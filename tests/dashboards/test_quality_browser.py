@@ -42,6 +42,8 @@ def test_quality_card_disagreements_rerun_and_judge_switch(page, server: ServerP
     assert "Re-run queued for 2 events" in page.inner_text("#quality")
 
     page.goto(f"{base}/settings")
+    assert "<" not in page.title()  # the page title, no card markup pasted into it
+    assert page.locator("#judge-toggle").count() == 1
     assert page.inner_text("#judge-state") == "on"
     page.click("#judge-toggle")
     page.wait_for_load_state()
