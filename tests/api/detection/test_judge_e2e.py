@@ -25,13 +25,14 @@ def judge_env(judge: FakeJudge, **extra: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def judge() -> Iterator[FakeJudge]:
-    with FakeJudge(slow_seconds=3.0) as fake:
+    with FakeJudge(slow_seconds=60.0) as fake:  # far beyond the judge's timeout, even on a loaded machine
         yield fake
 
 
 @pytest.fixture(scope="module")
 def judged_server(judge: FakeJudge, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    env = judge_env(judge, PHOSPHOBS_JUDGE_TIMEOUT_SECONDS="1", PHOSPHOBS_JUDGE_RETRIES="1",
+    # A timeout well above scheduling noise on a busy 2-core CI box: a prompt answer must never time out.
+    env = judge_env(judge, PHOSPHOBS_JUDGE_TIMEOUT_SECONDS="4", PHOSPHOBS_JUDGE_RETRIES="1",
                     PHOSPHOBS_JUDGE_MAX_PER_MINUTE="100000")
     proc = ServerProcess(tmp_path_factory.mktemp("judged"), env=env).start()
     yield proc
@@ -98,7 +99,7 @@ def test_fenced_json_and_failures_and_previous_turns(api: ApiProject, judge: Fak
     fenced = ingest(api, f"second turn {marker}", "FENCED BAD answer", session_id=session,
                     timestamp="2026-01-01T00:00:01Z")
     body = wait_for(detected(api.client, fenced, "judge"), what="the fenced verdict")
-    assert body["flag"] == "failure" and body["flag_source"] == "detector"
+    assert body["flag"] == "failure" and body["flag_source"] == "detector", body["detections"]
     [request] = judge.calls_about(f"second turn {marker}")
     assert f"first turn {marker}" in request["messages"][-1]["content"]  # the session's previous turns
     wait_for(detected(api.client, first, "judge"), what="the first turn")
@@ -109,7 +110,8 @@ def test_a_slow_or_garbage_judge_is_retried_then_recorded_as_an_error(api: ApiPr
     slow = ingest(api, f"SLOW question {marker}", "an answer")
     garbage = ingest(api, f"GARBAGE question {marker}", "an answer")
     fine = ingest(api, f"fine question {marker}", "an answer")
-    assert wait_for(detected(api.client, fine, "judge"))["flag"] == "success"  # not blocked by the others
+    body = wait_for(detected(api.client, fine, "judge"))
+    assert body["flag"] == "success", body["detections"]  # not blocked by the others
     for event_id, text, cause in ((slow, "SLOW", "timed out"), (garbage, "GARBAGE", "no JSON object")):
         body = wait_for(detected(api.client, event_id, "judge"), what=f"the {text} verdict")
         judged = next(d for d in body["detections"] if d["detector"] == "judge")
