@@ -7,11 +7,10 @@ import sys
 import uvicorn
 from phosphobs.api.app import create_app
 from phosphobs.api.bootstrap import bootstrap
-from phosphobs.api.log_config import log_config
 from phosphobs.api.metrics_auth import ensure_metrics_token
 from phosphobs.api.ports import PortTaken, check_grpc, claim_http
 from phosphobs.api.settings import Settings
-from phosphobs.api.slow_clients import protocol_class
+from phosphobs.api.uvicorn_config import uvicorn_config
 from phosphobs.api.web_auth import ensure_admin
 from phosphobs.api.workers import run_workers
 from phosphobs.storage.open import open_storage
@@ -68,8 +67,7 @@ def serve(settings: Settings) -> int:
         print(f"phosphobs: {settings.workers} worker processes", flush=True)
         run_workers(settings)
         return 0
-    config = uvicorn.Config(create_app(settings), log_level=settings.log_level, access_log=False,
-                            timeout_graceful_shutdown=10, http=protocol_class(settings.header_timeout_seconds),
-                            log_config=log_config(settings.log_level))
+    config = uvicorn_config(create_app(settings), log_level=settings.log_level,
+                            header_timeout=settings.header_timeout_seconds)
     uvicorn.Server(config).run(sockets=[http_socket])
     return 0

@@ -17,9 +17,8 @@ from types import FrameType
 
 import uvicorn
 from phosphobs.api.asgi import APP_FACTORY, SETTINGS_ENV, settings_to_json
-from phosphobs.api.log_config import log_config
 from phosphobs.api.settings import Settings
-from phosphobs.api.slow_clients import protocol_class
+from phosphobs.api.uvicorn_config import uvicorn_config
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -34,9 +33,7 @@ def _listen(host: str, port: int) -> socket.socket:
 
 def _worker(host: str, port: int, log_level: str, header_timeout: float) -> None:
     sock = _listen(host, port)
-    config = uvicorn.Config(APP_FACTORY, factory=True, log_level=log_level, access_log=False,
-                            timeout_graceful_shutdown=10, http=protocol_class(header_timeout),
-                            log_config=log_config(log_level))
+    config = uvicorn_config(APP_FACTORY, factory=True, log_level=log_level, header_timeout=header_timeout)
     uvicorn.Server(config).run(sockets=[sock])
 
 

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from otlp_ingest import request_body
 @dataclass
 class Tally:
     latencies: list[float] = field(default_factory=list)
+    slow_sent_at: list[float] = field(default_factory=list)  # when each answer slower than 2 s was asked
     statuses: dict[int, int] = field(default_factory=dict)
     unanswered: int = 0
     acked: set[int] = field(default_factory=set)  # bodies acknowledged at least once
@@ -84,6 +86,8 @@ async def client(port: int, make, items: int, until: float, timeout: float, tall
             reader = writer = None
             continue
         tally.latencies.append(time.perf_counter() - started)
+        if tally.latencies[-1] > 2.0:
+            tally.slow_sent_at.append(started)
         tally.statuses[status] = tally.statuses.get(status, 0) + 1
         if 200 <= status < 300:
             tally.acked.add(index)
@@ -133,10 +137,19 @@ def main() -> None:
             time.sleep(1)
             tally = Tally()
 
+            lags: list[float] = []
+
+            async def lag_probe(until: float) -> None:
+                """How late this load generator's own loop runs: its share of every measured latency."""
+                while time.perf_counter() < until:
+                    due = time.perf_counter() + 0.05
+                    await asyncio.sleep(0.05)
+                    lags.append(time.perf_counter() - due)
+
             async def run() -> None:
                 until = time.perf_counter() + args.seconds
-                await asyncio.gather(*(client(server.port, make, args.events, until, args.timeout, tally)
-                                       for _ in range(args.clients)))
+                await asyncio.gather(lag_probe(until), *(client(server.port, make, args.events, until, args.timeout,
+                                                                tally) for _ in range(args.clients)))
 
             started = time.perf_counter()
             asyncio.run(run())
@@ -152,6 +165,13 @@ def main() -> None:
           f" {tally.unanswered} unanswered (goal 0), statuses {statuses}")
     print(f"time to ack or refusal: p50 {tally.percentile(50) * 1000:.0f} ms, p99 {tally.percentile(99) * 1000:.0f} ms"
           f" (goal p99 < 2 s), max {max(tally.latencies, default=float('nan')) * 1000:.0f} ms; server RSS {rss:.0f} MB")
+    if tally.slow_sent_at:  # when the slow answers were asked: at the first burst, or all along
+        by_second = Counter(int(sent - started) for sent in tally.slow_sent_at)
+        print(f"answers over 2 s: {len(tally.slow_sent_at)}, by the second of the run they were sent in:"
+              f" {dict(sorted(by_second.items()))}")
+    lags.sort()
+    print(f"load generator's own loop lag: p50 {lags[len(lags) // 2] * 1000:.0f} ms,"
+          f" p99 {lags[int(len(lags) * 0.99)] * 1000:.0f} ms, max {lags[-1] * 1000:.0f} ms")
     acked = len(tally.acked) * args.events
     print(f"distinct acknowledged items {acked:,}, in the database {stored:,}"
           f" ({'ok' if stored >= acked else 'LOST ACKNOWLEDGED DATA'})")
