@@ -7,9 +7,9 @@ the submitter is told to come back later (503 + Retry-After) instead of memory g
 Admission happens before a request is read: `admit` reserves the request's bytes (its declared length,
 then its decoded size) against a byte budget that holds until the request is answered, and refuses at
 once when a request admitted now would wait more than `max_queue_wait` seconds (the queued items at the
-measured commit rate, or the requests in flight at the measured answer rate). An overloaded server so
-answers 503 in milliseconds instead of after reading, parsing and queueing a body it will not commit
-in time.
+measured commit rate, or the bytes of the requests in flight at the measured rate of answered bytes).
+An overloaded server so answers 503 in milliseconds instead of after reading, parsing and queueing a
+body it will not commit in time.
 
 An op that a commit cannot encode or store (a data problem, not a database one) fails alone: the
 group is retried op by op, so only that op's request is refused (`OpRefused`, a 4xx).
@@ -40,7 +40,7 @@ from phosphobs.storage.protocol import EventWriter, IngestOp, WriteOp, WriteResu
 
 log = logging.getLogger("phosphobs.pipeline")
 
-ANSWER_WINDOW = 5.0  # seconds of answered requests that measure the answer rate
+ANSWER_WINDOW = 5.0  # seconds of answered requests that measure the answer rate (in bytes)
 MIN_ANSWERS = 20  # fewer answers than this in the window: the answer rate is not measured
 UNMEASURED_IN_FLIGHT = 128  # requests admitted at once while the answer rate is not measured
 
@@ -79,7 +79,8 @@ class IngestPipeline:
         self._max_wait = max_queue_wait
         self._reserved = 0
         self._inflight = 0  # admitted requests not answered yet
-        self._answered: deque[float] = deque()  # when recent admitted requests were answered
+        self._answered: deque[tuple[float, int]] = deque()  # (when, bytes) of recently answered requests
+        self._answered_bytes = 0  # their sum
         self._rate = 0.0  # items committed per second (moving average); 0 until the first commit
         self.rate_gate = RateGate()  # fed by every commit's rate-limit outcome, read by receivers
         self.offload = Offloader().run  # where receivers decode and normalize what they admitted
@@ -106,8 +107,10 @@ class IngestPipeline:
 
     def expected_wait(self) -> float:
         """Seconds a request admitted now would wait: the longer of the queued items at the measured
-        commit rate, and the requests in flight at the measured answer rate (Little's law; this one also
-        sees work waiting for the CPU to be decoded, before it reaches the queue). 0 while unmeasured."""
+        commit rate, and the bytes in flight at the measured rate of answered bytes (Little's law; this
+        one also sees work waiting for the CPU to be decoded, before it reaches the queue). Bytes, not
+        requests: after a run of 100-event batches, 32 single events in flight are not 32 batches' work.
+        0 while unmeasured."""
         wait, _ = self._expected_wait()
         return wait
 
@@ -118,12 +121,12 @@ class IngestPipeline:
         with self._lock:
             answered = self._answered
             now = time.monotonic()
-            while answered and answered[0] < now - ANSWER_WINDOW:
-                answered.popleft()
-            if len(answered) < MIN_ANSWERS:
+            while answered and answered[0][0] < now - ANSWER_WINDOW:
+                self._answered_bytes -= answered.popleft()[1]
+            if len(answered) < MIN_ANSWERS or self._answered_bytes <= 0:
                 return queue_wait, False
-            per_second = len(answered) / max(now - answered[0], 0.5)
-            return max(queue_wait, self._inflight / per_second), True
+            per_second = self._answered_bytes / max(now - answered[0][0], 0.5)
+            return max(queue_wait, self._reserved / per_second), True
 
     def admit(self, nbytes: int) -> Reservation:
         """Reserve `nbytes` for a request about to be read, or raise PipelineFull to shed it now.
@@ -166,7 +169,8 @@ class IngestPipeline:
                 reservation.released = True
                 self._reserved -= reservation.nbytes
                 self._inflight -= 1
-                self._answered.append(time.monotonic())
+                self._answered.append((time.monotonic(), reservation.nbytes))
+                self._answered_bytes += reservation.nbytes
 
     def start(self) -> None:
         if self._threads:
@@ -258,10 +262,18 @@ class IngestPipeline:
             self.last_commit_seconds = elapsed
             self.commits += 1
             self.committed_items += total
+            behind = self._queued > total  # work queued up while this commit ran
             self._queued -= total
             if elapsed > 0:  # per writer thread; several in flight commit that much more
                 sample = total * self._writers / elapsed
-                self._rate = sample if self._rate == 0 else 0.8 * self._rate + 0.2 * sample
+                # A faster commit raises the rate at once. A slower one lowers it gently, and only when
+                # the writer is behind: otherwise the commit says just "at least this fast" (a few items
+                # that took one fsync), and a light load would be shed. A cold first commit so costs
+                # one commit of caution, not seconds of refusals.
+                if sample > self._rate:
+                    self._rate = sample
+                elif behind:
+                    self._rate = 0.8 * self._rate + 0.2 * sample
         for item, outcome in zip(batch, outcomes, strict=True):
             if isinstance(item.op, IngestOp) and isinstance(outcome, WriteResult):
                 self.rate_gate.note(item.op.project_id, outcome.rate_limit)

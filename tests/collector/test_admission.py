@@ -94,3 +94,53 @@ def test_work_beyond_the_queue_wait_budget_is_shed_at_admission(storage: Storage
         pipeline.stop()
     assert retry_after >= 2
     assert pipeline.reserved_bytes == 0
+
+
+def test_slow_commits_of_a_few_items_do_not_read_as_a_slow_writer(storage: Storage, project: Project) -> None:
+    """A commit that took everything queued says only "at least this fast": light load is never shed."""
+    slow = SlowStorage(storage)
+    pipeline = IngestPipeline(slow, max_commit_items=50, max_queue_wait=1.0)  # type: ignore[arg-type]
+    pipeline.start()
+
+    async def main() -> None:
+        for _ in range(400):  # fast commits while the queue is behind: a measured ~1,000s of items/s
+            slow.release.release()
+        await asyncio.gather(*(pipeline.submit(IngestOp(project.id, [make_event()], None)) for _ in range(400)))
+        while slow.release.acquire(blocking=False):  # the permits those few group commits did not use
+            pass
+        for _ in range(30):  # then a trickle: one item at a time, each commit 0.04 s (an fsync on a busy disk)
+            held = asyncio.create_task(pipeline.submit(IngestOp(project.id, [make_event()], None)))
+            await asyncio.sleep(0.04)
+            slow.release.release()
+            await held
+        queued = [asyncio.create_task(pipeline.submit(IngestOp(project.id, [make_event()], None)))
+                  for _ in range(200)]
+        await asyncio.sleep(0.05)
+        assert pipeline.expected_wait() < 1.0  # 200 items at the measured rate, not at 25 items/s
+        pipeline.release(pipeline.admit(100))
+        for _ in range(200):
+            slow.release.release()
+        await asyncio.gather(*queued)
+
+    try:
+        asyncio.run(main())
+    finally:
+        for _ in range(200):
+            slow.release.release()
+        pipeline.stop()
+
+
+def test_requests_in_flight_are_weighed_by_their_bytes(storage: Storage, project: Project) -> None:
+    """After a run of large batches, many small requests in flight are little work: not shed."""
+    pipeline = IngestPipeline(storage, max_queue_wait=1.0)
+    pipeline.start()
+    try:
+        for _ in range(40):  # 40 answered 100 KB batches over ~0.5 s: ~8 MB/s
+            pipeline.release(pipeline.admit(100_000))
+            time.sleep(0.0125)
+        singles = [pipeline.admit(1_000) for _ in range(60)]  # 60 requests in flight: ~60 KB of work
+        assert pipeline.expected_wait() < 0.1
+        for reservation in singles:
+            pipeline.release(reservation)
+    finally:
+        pipeline.stop()
