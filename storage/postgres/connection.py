@@ -56,6 +56,11 @@ class NulSafeStrDumper(Dumper):
 def _configure(conn: psycopg.Connection) -> None:
     set_json_loads(orjson.loads, conn)
     conn.adapters.register_dumper(str, NulSafeStrDumper)
+    # Plan every statement for its own parameters. psycopg prepares a statement after a few runs, and
+    # Postgres may then cache one generic plan for it: one made while a table was small (a fresh
+    # database, before autoanalyze) or blind to the parameters (`trace_id = ANY(…)` ordered by seq)
+    # scans a table that has since grown, on every write. Planning these statements costs far less.
+    conn.execute("SET plan_cache_mode = force_custom_plan")
 
 
 def make_pool(url: str, max_size: int = 10) -> ConnectionPool:
