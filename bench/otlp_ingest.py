@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import Server, machine, text
 from loadgen import build_request, run_load
 from otlp_agent import SPANS_PER_TRACE, STORED_PER_TRACE, agent_request
+from pgdb import throwaway_database
 
 
 def kv(key: str, value: str | int) -> KeyValue:
@@ -71,7 +72,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--spans", type=int, default=100)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--database-url")
+    parser.add_argument("--database-url", help="postgresql://…/postgres: the run uses a throwaway database there")
     parser.add_argument("--workers", type=int, default=1, help="server processes (SQLite too: one shared file)")
     parser.add_argument("--detection", choices=["on", "off"], default="on",
                         help="queue events for detection and run the rules worker (PHOSPHOBS_DETECTION)")
@@ -79,6 +80,15 @@ def main() -> None:
     args = parser.parse_args()
     if args.shape == "agent":
         args.spans = args.spans // SPANS_PER_TRACE * SPANS_PER_TRACE or SPANS_PER_TRACE
+    if args.database_url and args.database_url.startswith("postgres"):
+        with throwaway_database(args.database_url) as url:
+            args.database_url = url
+            run(args)
+    else:
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     rng = random.Random(3)
     print(f"machine: {machine()}")
     print(f"building {args.requests} requests of {args.spans} spans…")
