@@ -71,17 +71,29 @@ class _Hooks:
 
     def trace_contexts(self, conn: Conn, project: str, hints: list[TraceHint], events: list[Event],
                        changes: SessionChanges) -> dict[str, TraceContext | None]:
-        for hint in hints:  # under the trace's exclusive lock
-            row = conn.execute("SELECT * FROM trace_context WHERE project_id = ? AND trace_id = ?",
-                               (project, hint.trace_id)).fetchone()
-            after = merge_trace_hint(context_of(row) if row else None, hint.start_us, hint.session_id, hint.user_id)
+        """Merge the op's hints into their traces' contexts (under the traces' exclusive locks), moving
+        stored events whose session changed; then the context of every trace the op's events are in.
+        A handful of statements per op, not per hint: an LLM-only span is a hint of its own."""
+        hinted = sorted({h.trace_id for h in hints})
+        known: dict[str, TraceContext] = {r["trace_id"]: context_of(r) for r in conn.execute(
+            "SELECT * FROM trace_context WHERE project_id = ? AND trace_id = ANY(?)", (project, hinted)).fetchall()
+        } if hinted else {}
+        changed: dict[str, TraceContext] = {}
+        for hint in hints:  # merging is order-free: the earliest span's session and user win
+            after = merge_trace_hint(known.get(hint.trace_id), hint.start_us, hint.session_id, hint.user_id)
             if after is not None:
-                write_contexts(conn, project, [(hint.trace_id, after)])
-                relabel(conn, project, {hint.trace_id: after}, changes)
+                known[hint.trace_id] = changed[hint.trace_id] = after
+        if changed:
+            ordered = sorted(changed.items())
+            write_contexts(conn, project, ordered)
+            relabel(conn, project, dict(ordered), changes)
         traces = list({e.trace_id for e in events if e.trace_id})
-        return {r["trace_id"]: context_of(r) for r in conn.execute(
-            "SELECT * FROM trace_context WHERE project_id = ? AND trace_id = ANY(?)", (project, traces)).fetchall()
-        } if traces else {}
+        contexts: dict[str, TraceContext | None] = {t: known[t] for t in traces if t in known}
+        rest = [t for t in traces if t not in known and t not in hinted]
+        if rest:
+            contexts.update({r["trace_id"]: context_of(r) for r in conn.execute(
+                "SELECT * FROM trace_context WHERE project_id = ? AND trace_id = ANY(?)", (project, rest)).fetchall()})
+        return contexts
 
     def insert_events(self, conn: Conn, events: list[Event], rows: list[tuple[Any, ...]]) -> Sequence[int | None]:
         columns: list[list[Any]] = [[] for _ in range(len(EVENT_COLUMNS) + 1)]
