@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from common import Server, dumps, event_body, machine
 from loadgen import build_request, run_load
-from pgdb import throwaway_database
+from pgdb import throwaway_if_postgres
 
 
 def bodies(kind: str, count: int, seed: int = 1) -> list[bytes]:
@@ -79,12 +79,7 @@ def main() -> None:
     parser.add_argument("--detection", choices=["on", "off"], default="on",
                         help="queue events for detection and run the rules worker (PHOSPHOBS_DETECTION)")
     args = parser.parse_args()
-    if args.database_url and args.database_url.startswith("postgres"):
-        with throwaway_database(args.database_url) as url:
-            args.database_url = url
-            run(args)
-    else:
-        run(args)
+    throwaway_if_postgres(args, run)
 
 
 def run(args: argparse.Namespace) -> None:

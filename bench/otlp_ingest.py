@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import Server, machine, text
 from loadgen import build_request, run_load
 from otlp_agent import SPANS_PER_TRACE, STORED_PER_TRACE, agent_request
-from pgdb import throwaway_database
+from pgdb import throwaway_if_postgres
 
 
 def kv(key: str, value: str | int) -> KeyValue:
@@ -80,12 +80,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.shape == "agent":
         args.spans = args.spans // SPANS_PER_TRACE * SPANS_PER_TRACE or SPANS_PER_TRACE
-    if args.database_url and args.database_url.startswith("postgres"):
-        with throwaway_database(args.database_url) as url:
-            args.database_url = url
-            run(args)
-    else:
-        run(args)
+    throwaway_if_postgres(args, run)
 
 
 def run(args: argparse.Namespace) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import tempfile
 import uuid
@@ -35,3 +36,13 @@ def run_on_database(database_url: str | None, prefix: str, run: Callable[[str, P
                 run(url, Path(tmp))
         else:
             run(sqlite_url(Path(tmp)), Path(tmp))
+
+
+def throwaway_if_postgres(args: argparse.Namespace, run: Callable[[argparse.Namespace], None]) -> None:
+    """`run(args)`, on a throwaway database beside it when `args.database_url` names a Postgres server."""
+    if args.database_url and args.database_url.startswith("postgres"):
+        with throwaway_database(args.database_url) as url:
+            args.database_url = url
+            run(args)
+    else:
+        run(args)
