@@ -262,7 +262,7 @@ class IngestPipeline:
             self.last_commit_seconds = elapsed
             self.commits += 1
             self.committed_items += total
-            behind = self._queued > total  # work queued up while this commit ran
+            behind = self._queued > total  # work waiting beyond this batch (or in the other commit in flight)
             self._queued -= total
             if elapsed > 0:  # per writer thread; several in flight commit that much more
                 sample = total * self._writers / elapsed

@@ -74,10 +74,13 @@ class _Hooks:
         """Merge the op's hints into their traces' contexts (under the traces' exclusive locks), moving
         stored events whose session changed; then the context of every trace the op's events are in.
         A handful of statements per op, not per hint: an LLM-only span is a hint of its own."""
-        hinted = sorted({h.trace_id for h in hints})
-        known: dict[str, TraceContext] = {r["trace_id"]: context_of(r) for r in conn.execute(
-            "SELECT * FROM trace_context WHERE project_id = ? AND trace_id = ANY(?)", (project, hinted)).fetchall()
-        } if hinted else {}
+        def read(traces: list[str]) -> dict[str, TraceContext]:
+            return {r["trace_id"]: context_of(r) for r in conn.execute(
+                "SELECT * FROM trace_context WHERE project_id = ? AND trace_id = ANY(?)", (project, traces)).fetchall()
+            } if traces else {}
+
+        hinted = {h.trace_id for h in hints}
+        known = read(sorted(hinted))
         changed: dict[str, TraceContext] = {}
         for hint in hints:  # merging is order-free: the earliest span's session and user win
             after = merge_trace_hint(known.get(hint.trace_id), hint.start_us, hint.session_id, hint.user_id)
@@ -89,10 +92,7 @@ class _Hooks:
             relabel(conn, project, dict(ordered), changes)
         traces = list({e.trace_id for e in events if e.trace_id})
         contexts: dict[str, TraceContext | None] = {t: known[t] for t in traces if t in known}
-        rest = [t for t in traces if t not in known and t not in hinted]
-        if rest:
-            contexts.update({r["trace_id"]: context_of(r) for r in conn.execute(
-                "SELECT * FROM trace_context WHERE project_id = ? AND trace_id = ANY(?)", (project, rest)).fetchall()})
+        contexts.update(read([t for t in traces if t not in known and t not in hinted]))
         return contexts
 
     def insert_events(self, conn: Conn, events: list[Event], rows: list[tuple[Any, ...]]) -> Sequence[int | None]:
