@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import sys
 
-import uvicorn
 from phosphobs.api.app import create_app
 from phosphobs.api.bootstrap import bootstrap
 from phosphobs.api.metrics_auth import ensure_metrics_token
 from phosphobs.api.ports import PortTaken, check_grpc, claim_http
 from phosphobs.api.settings import Settings
-from phosphobs.api.uvicorn_config import uvicorn_config
+from phosphobs.api.uvicorn_config import run_until_stopped, uvicorn_config
 from phosphobs.api.web_auth import ensure_admin
 from phosphobs.api.workers import run_workers
 from phosphobs.storage.open import open_storage
@@ -69,5 +68,5 @@ def serve(settings: Settings) -> int:
         return 0
     config = uvicorn_config(create_app(settings), log_level=settings.log_level,
                             header_timeout=settings.header_timeout_seconds)
-    uvicorn.Server(config).run(sockets=[http_socket])
+    run_until_stopped(config, http_socket)
     return 0

@@ -8,6 +8,8 @@ every pending connection each turn, which keeps the time to an answer, or a fast
 
 from __future__ import annotations
 
+import contextlib
+import socket
 from typing import Any
 
 import uvicorn
@@ -19,3 +21,10 @@ def uvicorn_config(app: Any, *, log_level: str, header_timeout: float, factory: 
     return uvicorn.Config(app, factory=factory, loop="asyncio", log_level=log_level, access_log=False,
                           timeout_graceful_shutdown=10, http=protocol_class(header_timeout),
                           log_config=log_config(log_level))
+
+
+def run_until_stopped(config: uvicorn.Config, sock: socket.socket) -> None:
+    """Serve on `sock` until SIGINT or SIGTERM. uvicorn shuts down gracefully, then re-raises the signal it
+    caught; Ctrl+C so surfaces as a KeyboardInterrupt after the shutdown: the normal way to stop, not an error."""
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run(sockets=[sock])

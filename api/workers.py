@@ -15,10 +15,9 @@ import socket
 import time
 from types import FrameType
 
-import uvicorn
 from phosphobs.api.asgi import APP_FACTORY, SETTINGS_ENV, settings_to_json
 from phosphobs.api.settings import Settings
-from phosphobs.api.uvicorn_config import uvicorn_config
+from phosphobs.api.uvicorn_config import run_until_stopped, uvicorn_config
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -34,7 +33,7 @@ def _listen(host: str, port: int) -> socket.socket:
 def _worker(host: str, port: int, log_level: str, header_timeout: float) -> None:
     sock = _listen(host, port)
     config = uvicorn_config(APP_FACTORY, factory=True, log_level=log_level, header_timeout=header_timeout)
-    uvicorn.Server(config).run(sockets=[sock])
+    run_until_stopped(config, sock)
 
 
 def run_workers(settings: Settings) -> None:

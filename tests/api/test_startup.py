@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import signal
 import socket
 import subprocess
 import sys
@@ -86,3 +87,13 @@ def test_set_password_without_a_terminal_is_a_clear_error(tmp_path: Path) -> Non
                             "--data-dir", str(tmp_path)], input="a-long-password\n", capture_output=True, text=True,
                            timeout=60)
     assert piped.returncode == 0, piped.stderr
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_ctrl_c_stops_the_server_gracefully_without_a_traceback(tmp_path: Path, workers: int) -> None:
+    proc = ServerProcess(tmp_path, args=["--workers", str(workers)]).start(timeout=60)
+    assert proc.proc is not None
+    proc.proc.send_signal(signal.SIGINT)  # what Ctrl+C in a terminal sends
+    code = proc.proc.wait(30)
+    output = "".join(proc.output)
+    assert code == 0 and "Traceback" not in output and "KeyboardInterrupt" not in output, output
