@@ -41,7 +41,7 @@ class PostgresClaim:
             try:
                 with self.conn.transaction():  # a savepoint inside the claim
                     locks.acquire(self.conn)  # type: ignore[arg-type]
-                    q.complete(q.Sql(self.conn), outcomes, self.gone, now_us)
+                    q.complete(self.conn, outcomes, self.gone, now_us)
                 return
             except POSTGRES.retryable:
                 if attempt == ATTEMPTS - 1:
@@ -52,5 +52,5 @@ class PostgresClaim:
 @contextmanager
 def claim(pool: ConnectionPool, limit: int, ready_us: int) -> Iterator[PostgresClaim]:
     with pool.connection() as conn, conn.transaction():
-        items, gone = q.claim(q.Sql(conn), limit, ready_us, _CLAIM_LOCK)
+        items, gone = q.claim(conn, limit, ready_us, _CLAIM_LOCK)
         yield PostgresClaim(items, gone, conn)  # type: ignore[arg-type]

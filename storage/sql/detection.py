@@ -8,7 +8,7 @@ on SQLite).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -22,15 +22,15 @@ from phosphobs.storage.detection_records import (
     QueuedEvent,
 )
 from phosphobs.storage.flags import detected_flag, final_flag, label_flag
-from phosphobs.storage.rows import READ_COLUMNS, stored_event
+from phosphobs.storage.rows import stored_event
+from phosphobs.storage.sql.dialect import Conn
+from phosphobs.storage.sql.reads import EVENT_SELECT
 from phosphobs.storage.sql.sessions import SessionChanges
 from phosphobs.storage.usage_facts import FACT_COLUMNS, facts_from_row, with_flag
 
-CHUNK = 500
 # (project_id, facts row before the change, new flag) -> update rollups and session counters
 FlagChanged = Callable[[str, Any, "str | None"], None]
 
-EVENT_SELECT = ", ".join(f"e.{c}" for c in ("seq", *READ_COLUMNS))
 ENQUEUE = ("INSERT INTO detection_queue (seq, project_id, event_id, enqueued_us) VALUES (?, ?, ?, ?)"
            " ON CONFLICT (seq) DO NOTHING")
 # Detect again (content changed). DO NOTHING when queued: the entry will see the new content anyway, and
@@ -39,51 +39,34 @@ REQUEUE = ("INSERT INTO detection_queue (seq, project_id, event_id, enqueued_us,
            " ON CONFLICT (seq) DO NOTHING")
 
 
-class Sql:
-    """A shared-core connection (`?` placeholders, `conn.dialect`) with the few helpers these queries use."""
+def _all(conn: Conn, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+    return conn.execute(sql, tuple(args)).fetchall()
 
-    def __init__(self, conn: Any) -> None:
-        self.conn = conn
-        self.response_id = f"CAST({conn.dialect.json_field('metadata', 'response', 'id')} AS TEXT)"  # by the database
 
-    def all(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
-        return self.conn.execute(sql, tuple(args)).fetchall()
+def _one(conn: Conn, sql: str, args: Sequence[Any] = ()) -> Any:
+    return conn.execute(sql, tuple(args)).fetchone()
 
-    def one(self, sql: str, args: Sequence[Any] = ()) -> Any:
-        return self.conn.execute(sql, tuple(args)).fetchone()
 
-    def run(self, sql: str, args: Sequence[Any] = ()) -> int:
-        return self.conn.execute(sql, tuple(args)).rowcount
+def _response_id(conn: Conn) -> str:
+    """An event's provider response id, read by the database from its metadata."""
+    return f"CAST({conn.dialect.json_field('metadata', 'response', 'id')} AS TEXT)"
 
-    def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        rows = list(rows)
-        if rows:
-            self.conn.executemany(sql, rows)
 
-    def chunked(self, sql: str, head: Sequence[Any], keys: Sequence[Any], *, rows: bool = True) -> list[Any]:
-        """`sql` with `{marks}` for an IN list, run over `keys` in chunks (`rows=False`: a statement
-        that returns none)."""
-        out: list[Any] = []
-        for start in range(0, len(keys), CHUNK):
-            part = list(keys[start:start + CHUNK])
-            statement, args = sql.format(marks=", ".join("?" * len(part))), (*head, *part)
-            if rows:
-                out += self.all(statement, args)
-            else:
-                self.run(statement, args)
-        return out
+def _in(conn: Conn, sql: str, head: Sequence[Any], keys: Sequence[Any]) -> list[Any]:
+    """`sql` whose `{in}` tests membership in `keys` (chunked or one array, by dialect)."""
+    return conn.dialect.rows_in(conn, sql, tuple(head), list(keys)) if keys else []
 
 
 # ---------------------------------------------------------------- the queue (worker side)
 
-def claim(sql: Sql, limit: int, ready_us: int, lock: str = "") -> tuple[list[QueuedEvent], list[int]]:
+def claim(conn: Conn, limit: int, ready_us: int, lock: str = "") -> tuple[list[QueuedEvent], list[int]]:
     """Entries enqueued at or before `ready_us`, oldest first, and the entries whose event is gone
     (pruned): `complete` drops those."""
-    rows = sql.all(
-        f"SELECT q.seq AS q_seq, q.attempts AS q_attempts, q.rerun AS q_rerun, q.project_id AS q_project,"
-        f" {EVENT_SELECT} FROM detection_queue q LEFT JOIN events e ON e.seq = q.seq"
-        f" WHERE q.enqueued_us <= ? ORDER BY q.enqueued_us, q.seq LIMIT ?{lock}",
-        (ready_us, limit),
+    rows = _all(
+        conn, f"SELECT q.seq AS q_seq, q.attempts AS q_attempts, q.rerun AS q_rerun, q.project_id AS q_project,"
+              f" {EVENT_SELECT} FROM detection_queue q LEFT JOIN events e ON e.seq = q.seq"
+              f" WHERE q.enqueued_us <= ? ORDER BY q.enqueued_us, q.seq LIMIT ?{lock}",
+              (ready_us, limit),
     )
     gone = [r["q_seq"] for r in rows if r["event_id"] is None]
     items = [QueuedEvent(seq=r["q_seq"], attempts=r["q_attempts"], rerun=bool(r["q_rerun"]),
@@ -93,23 +76,23 @@ def claim(sql: Sql, limit: int, ready_us: int, lock: str = "") -> tuple[list[Que
         by_project[item.stored.project_id].append(item)
     for project, group in by_project.items():
         index = {i.stored.event.event_id: i for i in group}
-        for r in sql.chunked("SELECT event_id, detector, version FROM detections WHERE project_id = ?"
-                             " AND event_id IN ({marks})", (project,), list(index)):
+        for r in _in(conn, "SELECT event_id, detector, version FROM detections WHERE project_id = ?"
+                           " AND event_id {in}", (project,), list(index)):
             index[r["event_id"]].done.add((r["detector"], r["version"]))
     return items, gone
 
 
-def complete(sql: Sql, outcomes: list[Outcome], gone: list[int], now_us: int) -> None:
+def complete(conn: Conn, outcomes: list[Outcome], gone: list[int], now_us: int) -> None:
     """Record every outcome, settle each touched event's final flag, and take the entries off the queue.
 
     A handful of statements per batch and project, not per event: the worker must stay cheap beside
     ingest. A blame (the next user message said an answer was wrong) is recorded after the batch's own
     verdicts, so it wins over that event's verdict in the same batch."""
     if gone:
-        sql.chunked("DELETE FROM detection_queue WHERE seq IN ({marks})", (), gone, rows=False)
+        _in(conn, "DELETE FROM detection_queue WHERE seq {in} RETURNING seq", (), gone)
     changes = SessionChanges()
     changed = flag_changes(changes)
-    lock = sql.conn.dialect.for_update
+    lock = conn.dialect.for_update
     by_project: dict[str, list[Outcome]] = defaultdict(list)
     for o in outcomes:
         by_project[o.project_id].append(o)
@@ -117,13 +100,13 @@ def complete(sql: Sql, outcomes: list[Outcome], gone: list[int], now_us: int) ->
         verdicts = [(o.event_id, d) for o in group for d in o.detections]
         verdicts += [o.blame_previous for o in group if o.blame_previous is not None]
         touched = list(dict.fromkeys([o.event_id for o in group] + [v[0] for v in verdicts]))
-        settle(sql, project_id, touched, verdicts, now_us, lock, changed)
+        settle(conn, project_id, touched, verdicts, now_us, lock, changed)
     done = [o.seq for o in outcomes if o.retry_at_us is None]
     if done:
-        sql.chunked("DELETE FROM detection_queue WHERE seq IN ({marks})", (), done, rows=False)
-    sql.many("UPDATE detection_queue SET enqueued_us = ?, attempts = attempts + 1 WHERE seq = ?",
-             [(o.retry_at_us, o.seq) for o in outcomes if o.retry_at_us is not None])
-    changes.flush(sql.conn)
+        _in(conn, "DELETE FROM detection_queue WHERE seq {in} RETURNING seq", (), done)
+    conn.executemany("UPDATE detection_queue SET enqueued_us = ?, attempts = attempts + 1 WHERE seq = ?",
+                     [(o.retry_at_us, o.seq) for o in outcomes if o.retry_at_us is not None])
+    changes.flush(conn)
 
 
 def flag_changes(changes: SessionChanges) -> FlagChanged:
@@ -137,16 +120,16 @@ def flag_changes(changes: SessionChanges) -> FlagChanged:
     return changed
 
 
-def settle(sql: Sql, project_id: str, event_ids: list[str], verdicts: list[tuple[str, Detection]], now_us: int,
+def settle(conn: Conn, project_id: str, event_ids: list[str], verdicts: list[tuple[str, Detection]], now_us: int,
            lock: str, changed: FlagChanged) -> None:
     """Record `verdicts`, then set each event's detected, evaluated and final flag from all it has."""
-    rows = {r["event_id"]: r for r in sql.chunked(
-        f"SELECT seq, event_id, session_id, own_flag, flag_source, detected_flag, eval_flag,"
-        f" {sql.response_id} AS response_id, {FACT_COLUMNS} FROM events WHERE project_id = ?"
-        f" AND event_id IN ({{marks}}) ORDER BY seq{lock}", (project_id,), event_ids)}
+    rows = {r["event_id"]: r for r in _in(
+        conn, f"SELECT seq, event_id, session_id, own_flag, flag_source, detected_flag, eval_flag,"
+              f" {_response_id(conn)} AS response_id, {FACT_COLUMNS} FROM events WHERE project_id = ?"
+              f" AND event_id {{in}} ORDER BY seq{lock}", (project_id,), event_ids)}
     if not rows:
         return
-    sql.many(
+    conn.executemany(
         "INSERT INTO detections (project_id, event_id, detector, version, ts_us, flag, score, reason, evidence,"
         " error, tokens_in, tokens_out, created_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (project_id, event_id, detector, version) DO UPDATE SET flag = excluded.flag,"
@@ -156,14 +139,14 @@ def settle(sql: Sql, project_id: str, event_ids: list[str], verdicts: list[tuple
           d.evidence, d.error, d.tokens_in, d.tokens_out, d.created_us or now_us)
          for event_id, d in verdicts if event_id in rows])
     ids = list(rows)
-    users = {r["event_id"]: r["flag"] for r in sql.chunked(
-        "SELECT event_id, flag FROM feedback WHERE project_id = ? AND event_id IN ({marks}) ORDER BY id",
-        (project_id,), ids)}  # the latest feedback wins
+    users = {r["event_id"]: r["flag"] for r in _in(
+        conn, "SELECT event_id, flag FROM feedback WHERE project_id = ? AND event_id {in} ORDER BY id",
+              (project_id,), ids)}  # the latest feedback wins
     keys = [(event_id, r["response_id"]) for event_id, r in rows.items()]
-    evaluations = evaluations_for(sql, project_id, keys)
+    evaluations = evaluations_for(conn, project_id, keys)
     verdicts_of: dict[str, list[Any]] = defaultdict(list)
-    for r in sql.chunked("SELECT event_id, detector, flag, evidence, created_us FROM detections"
-                         " WHERE project_id = ? AND event_id IN ({marks})", (project_id,), ids):
+    for r in _in(conn, "SELECT event_id, detector, flag, evidence, created_us FROM detections"
+                       " WHERE project_id = ? AND event_id {in}", (project_id,), ids):
         verdicts_of[r["event_id"]].append((r["detector"], r["flag"], r["evidence"], r["created_us"]))
     updates = []
     for event_id, row in rows.items():
@@ -176,17 +159,18 @@ def settle(sql: Sql, project_id: str, event_ids: list[str], verdicts: list[tuple
         updates.append((flag, source, detected, otel, row["seq"]))
         if flag != row["flag"]:
             changed(project_id, row, flag)
-    sql.many("UPDATE events SET flag = ?, flag_source = ?, detected_flag = ?, eval_flag = ? WHERE seq = ?", updates)
-    sql.many("INSERT INTO response_events (project_id, response_id, event_id) VALUES (?, ?, ?)"
-             " ON CONFLICT (project_id, response_id) DO NOTHING",
-             [(project_id, r["response_id"], event_id) for event_id, r in rows.items() if r["response_id"]])
+    conn.executemany("UPDATE events SET flag = ?, flag_source = ?, detected_flag = ?, eval_flag = ? WHERE seq = ?",
+                     updates)
+    conn.executemany("INSERT INTO response_events (project_id, response_id, event_id) VALUES (?, ?, ?)"
+                     " ON CONFLICT (project_id, response_id) DO NOTHING",
+                     [(project_id, r["response_id"], event_id) for event_id, r in rows.items() if r["response_id"]])
 
 
-def recompute_flag(sql: Sql, project_id: str, event_id: str) -> None:
+def recompute_flag(conn: Conn, project_id: str, event_id: str) -> None:
     """Settle one event's flag from what is recorded about it."""
     changes = SessionChanges()
-    settle(sql, project_id, [event_id], [], 0, sql.conn.dialect.for_update, flag_changes(changes))
-    changes.flush(sql.conn)
+    settle(conn, project_id, [event_id], [], 0, conn.dialect.for_update, flag_changes(changes))
+    changes.flush(conn)
 
 
 def response_id_of(metadata: Any) -> str | None:
@@ -198,11 +182,11 @@ def response_id_of(metadata: Any) -> str | None:
 
 # ---------------------------------------------------------------- what detectors read
 
-def judge_examples(sql: Sql, project_id: str, limit: int) -> list[tuple[str, str, str]]:
+def judge_examples(conn: Conn, project_id: str, limit: int) -> list[tuple[str, str, str]]:
     """Up to `limit` of the project's human-flagged events, most recent, both flags: (input, output, flag)."""
-    per_flag = {flag: sql.all(
-        "SELECT input, output, flag, ts_us FROM events WHERE project_id = ? AND flag_source = 'user' AND flag = ?"
-        " ORDER BY ts_us DESC LIMIT ?", (project_id, flag, limit)) for flag in ("success", "failure")}
+    per_flag = {flag: _all(
+        conn, "SELECT input, output, flag, ts_us FROM events WHERE project_id = ? AND flag_source = 'user' AND flag = ?"
+              " ORDER BY ts_us DESC LIMIT ?", (project_id, flag, limit)) for flag in ("success", "failure")}
     ok, bad = per_flag["success"], per_flag["failure"]
     take_bad = min(len(bad), max(limit // 2, limit - len(ok)))
     chosen = list(bad[:take_bad]) + list(ok[:limit - take_bad])
@@ -210,39 +194,39 @@ def judge_examples(sql: Sql, project_id: str, limit: int) -> list[tuple[str, str
     return [(r["input"], r["output"], r["flag"]) for r in chosen]
 
 
-def session_neighbours(sql: Sql, project_id: str, session_id: str, ts_us: int, seq: int,
+def session_neighbours(conn: Conn, project_id: str, session_id: str, ts_us: int, seq: int,
                        before: int) -> tuple[list[Any], Any | None]:
     """Up to `before` earlier events of the session (oldest first) and the next one, if any."""
-    earlier = sql.all(
-        "SELECT event_id, input, output FROM events WHERE project_id = ? AND session_id = ?"
-        " AND (ts_us < ? OR (ts_us = ? AND seq < ?)) ORDER BY ts_us DESC, seq DESC LIMIT ?",
-        (project_id, session_id, ts_us, ts_us, seq, before))
-    later = sql.one(
-        "SELECT event_id, input, output FROM events WHERE project_id = ? AND session_id = ?"
-        " AND (ts_us > ? OR (ts_us = ? AND seq > ?)) ORDER BY ts_us, seq LIMIT 1",
-        (project_id, session_id, ts_us, ts_us, seq))
+    earlier = _all(
+        conn, "SELECT event_id, input, output FROM events WHERE project_id = ? AND session_id = ?"
+              " AND (ts_us < ? OR (ts_us = ? AND seq < ?)) ORDER BY ts_us DESC, seq DESC LIMIT ?",
+              (project_id, session_id, ts_us, ts_us, seq, before))
+    later = _one(
+        conn, "SELECT event_id, input, output FROM events WHERE project_id = ? AND session_id = ?"
+              " AND (ts_us > ? OR (ts_us = ? AND seq > ?)) ORDER BY ts_us, seq LIMIT 1",
+              (project_id, session_id, ts_us, ts_us, seq))
     return list(reversed(earlier)), later
 
 
-def judge_enabled(sql: Sql, project_id: str) -> bool:
-    row = sql.one("SELECT judge_enabled FROM detection_settings WHERE project_id = ?", (project_id,))
+def judge_enabled(conn: Conn, project_id: str) -> bool:
+    row = _one(conn, "SELECT judge_enabled FROM detection_settings WHERE project_id = ?", (project_id,))
     return True if row is None else bool(row["judge_enabled"])
 
 
-def set_judge_enabled(sql: Sql, project_id: str, enabled: bool) -> None:
-    sql.run("INSERT INTO detection_settings (project_id, judge_enabled) VALUES (?, ?)"
-            " ON CONFLICT (project_id) DO UPDATE SET judge_enabled = excluded.judge_enabled",
-            (project_id, int(enabled)))
+def set_judge_enabled(conn: Conn, project_id: str, enabled: bool) -> None:
+    conn.execute("INSERT INTO detection_settings (project_id, judge_enabled) VALUES (?, ?)"
+                 " ON CONFLICT (project_id) DO UPDATE SET judge_enabled = excluded.judge_enabled",
+                 (project_id, int(enabled)))
 
 
 # ---------------------------------------------------------------- reads for the API
 
-def detections_for(sql: Sql, project_id: str, event_ids: list[str]) -> dict[str, list[Detection]]:
+def detections_for(conn: Conn, project_id: str, event_ids: list[str]) -> dict[str, list[Detection]]:
     out: dict[str, list[Detection]] = defaultdict(list)
-    for r in sql.chunked(
-        "SELECT event_id, detector, version, flag, score, reason, evidence, error, tokens_in, tokens_out,"
-        " created_us FROM detections WHERE project_id = ? AND event_id IN ({marks})"
-        " ORDER BY created_us, detector, version", (project_id,), event_ids,
+    for r in _in(
+        conn, "SELECT event_id, detector, version, flag, score, reason, evidence, error, tokens_in, tokens_out,"
+              " created_us FROM detections WHERE project_id = ? AND event_id {in}"
+              " ORDER BY created_us, detector, version", (project_id,), event_ids,
     ):
         out[r["event_id"]].append(Detection(
             detector=r["detector"], version=r["version"], flag=r["flag"], score=r["score"], reason=r["reason"],
@@ -251,22 +235,22 @@ def detections_for(sql: Sql, project_id: str, event_ids: list[str]) -> dict[str,
     return out
 
 
-def _evaluation_rows(sql: Sql, project_id: str, keys: list[tuple[str, str | None]]) -> list[Any]:
+def _evaluation_rows(conn: Conn, project_id: str, keys: list[tuple[str, str | None]]) -> list[Any]:
     ids = [k[0] for k in keys]
-    rows = sql.chunked("SELECT * FROM evaluations WHERE project_id = ? AND event_id IN ({marks})", (project_id,), ids)
+    rows = _in(conn, "SELECT * FROM evaluations WHERE project_id = ? AND event_id {in}", (project_id,), ids)
     responses = [k[1] for k in keys if k[1]]
     if responses:
-        rows += sql.chunked("SELECT * FROM evaluations WHERE project_id = ? AND event_id IS NULL"
-                            " AND response_id IN ({marks})", (project_id,), responses)
+        rows += _in(conn, "SELECT * FROM evaluations WHERE project_id = ? AND event_id IS NULL"
+                          " AND response_id {in}", (project_id,), responses)
     rows.sort(key=lambda r: (-r["ts_us"], r["eval_key"]))  # latest first
     return rows
 
 
-def evaluations_for(sql: Sql, project_id: str, keys: list[tuple[str, str | None]]) -> dict[str, list[Evaluation]]:
+def evaluations_for(conn: Conn, project_id: str, keys: list[tuple[str, str | None]]) -> dict[str, list[Evaluation]]:
     """Evaluations of each (event_id, response_id), oldest first."""
     by_response = {k[1]: k[0] for k in keys if k[1]}
     out: dict[str, list[Evaluation]] = defaultdict(list)
-    for r in reversed(_evaluation_rows(sql, project_id, keys)):
+    for r in reversed(_evaluation_rows(conn, project_id, keys)):
         event_id = r["event_id"] or by_response.get(r["response_id"])
         if event_id is None:
             continue
@@ -276,28 +260,29 @@ def evaluations_for(sql: Sql, project_id: str, keys: list[tuple[str, str | None]
     return out
 
 
-def human_rates(sql: Sql, project_id: str, session_ids: list[str]) -> dict[str, tuple[int, int]]:
+def human_rates(conn: Conn, project_id: str, session_ids: list[str]) -> dict[str, tuple[int, int]]:
     """Per session: (human-flagged events, of which success), from the partial index of human flags."""
     out: dict[str, tuple[int, int]] = {}
-    for r in sql.chunked(
-        "SELECT session_id, COUNT(*) AS n, SUM(CASE WHEN flag = 'success' THEN 1 ELSE 0 END) AS ok FROM events"
-        " WHERE project_id = ? AND flag_source = 'user' AND session_id IN ({marks}) GROUP BY session_id",
-        (project_id,), session_ids,
+    for r in _in(
+        conn, "SELECT session_id, COUNT(*) AS n, SUM(CASE WHEN flag = 'success' THEN 1 ELSE 0 END) AS ok FROM events"
+              " WHERE project_id = ? AND flag_source = 'user' AND session_id {in} GROUP BY session_id",
+              (project_id,), session_ids,
     ):
         out[r["session_id"]] = (int(r["n"]), int(r["ok"] or 0))
     return out
 
 
-def quality(sql: Sql, project_id: str, since_us: int, until_us: int) -> list[AgreementCounts]:
-    rows = sql.all(
-        "SELECT d.detector AS detector, d.flag AS dflag, CASE WHEN e.flag_source = 'user' THEN e.flag END AS human,"
-        " d.error IS NOT NULL AS failed, COUNT(*) AS n FROM detections d JOIN events e"
-        " ON e.project_id = d.project_id AND e.event_id = d.event_id"
-        " WHERE d.project_id = ? AND d.ts_us >= ? AND d.ts_us < ?"
-        " AND d.created_us = (SELECT MAX(x.created_us) FROM detections x WHERE x.project_id = d.project_id"
-        " AND x.event_id = d.event_id AND x.detector = d.detector)"
-        " GROUP BY d.detector, d.flag, CASE WHEN e.flag_source = 'user' THEN e.flag END, d.error IS NOT NULL",
-        (project_id, since_us, until_us))
+def quality(conn: Conn, project_id: str, since_us: int, until_us: int) -> list[AgreementCounts]:
+    rows = _all(
+        conn, "SELECT d.detector AS detector, d.flag AS dflag,"
+              " CASE WHEN e.flag_source = 'user' THEN e.flag END AS human, d.error IS NOT NULL AS failed,"
+              " COUNT(*) AS n FROM detections d JOIN events e"
+              " ON e.project_id = d.project_id AND e.event_id = d.event_id"
+              " WHERE d.project_id = ? AND d.ts_us >= ? AND d.ts_us < ?"
+              " AND d.created_us = (SELECT MAX(x.created_us) FROM detections x WHERE x.project_id = d.project_id"
+              " AND x.event_id = d.event_id AND x.detector = d.detector)"
+              " GROUP BY d.detector, d.flag, CASE WHEN e.flag_source = 'user' THEN e.flag END, d.error IS NOT NULL",
+              (project_id, since_us, until_us))
     tally: dict[str, list[int]] = defaultdict(lambda: [0] * 7)
     for r in rows:
         t, n, flag, human = tally[r["detector"]], int(r["n"]), r["dflag"], r["human"]
@@ -313,42 +298,42 @@ def quality(sql: Sql, project_id: str, since_us: int, until_us: int) -> list[Agr
     return [AgreementCounts(name, *t) for name, t in sorted(tally.items())]
 
 
-def disagreements(sql: Sql, project_id: str, since_us: int, until_us: int, limit: int) -> list[Disagreement]:
-    rows = sql.all(
-        "SELECT d.event_id, d.ts_us, d.detector, d.flag AS dflag, e.flag AS human, d.score, d.reason, e.input,"
-        " e.output FROM detections d JOIN events e ON e.project_id = d.project_id AND e.event_id = d.event_id"
-        " WHERE d.project_id = ? AND d.ts_us >= ? AND d.ts_us < ? AND e.flag_source = 'user'"
-        " AND d.flag IS NOT NULL AND d.flag <> e.flag ORDER BY d.ts_us DESC, d.event_id, d.detector LIMIT ?",
-        (project_id, since_us, until_us, limit))
+def disagreements(conn: Conn, project_id: str, since_us: int, until_us: int, limit: int) -> list[Disagreement]:
+    rows = _all(
+        conn, "SELECT d.event_id, d.ts_us, d.detector, d.flag AS dflag, e.flag AS human, d.score, d.reason, e.input,"
+              " e.output FROM detections d JOIN events e ON e.project_id = d.project_id AND e.event_id = d.event_id"
+              " WHERE d.project_id = ? AND d.ts_us >= ? AND d.ts_us < ? AND e.flag_source = 'user'"
+              " AND d.flag IS NOT NULL AND d.flag <> e.flag ORDER BY d.ts_us DESC, d.event_id, d.detector LIMIT ?",
+              (project_id, since_us, until_us, limit))
     return [Disagreement(r["event_id"], r["ts_us"], r["detector"], r["dflag"], r["human"], r["score"], r["reason"],
                          r["input"], r["output"]) for r in rows]
 
 
-def rerun(sql: Sql, project_id: str, since_us: int, until_us: int, now_us: int, limit: int) -> int:
+def rerun(conn: Conn, project_id: str, since_us: int, until_us: int, now_us: int, limit: int) -> int:
     """Queue the range's events (newest first, at most `limit`) to be detected again."""
-    return sql.run(
+    return conn.execute(
         "INSERT INTO detection_queue (seq, project_id, event_id, enqueued_us, rerun)"
         " SELECT seq, project_id, event_id, ?, 1 FROM events WHERE project_id = ? AND ts_us >= ? AND ts_us < ?"
         " ORDER BY ts_us DESC LIMIT ? ON CONFLICT (seq) DO UPDATE SET rerun = 1",
-        (now_us, project_id, since_us, until_us, limit))
+        (now_us, project_id, since_us, until_us, limit)).rowcount
 
 
-def lag(sql: Sql, project_id: str | None = None) -> DetectionLag:
+def lag(conn: Conn, project_id: str | None = None) -> DetectionLag:
     if project_id is None:
-        row = sql.one("SELECT COUNT(*) AS n, MIN(enqueued_us) AS oldest FROM detection_queue")
+        row = _one(conn, "SELECT COUNT(*) AS n, MIN(enqueued_us) AS oldest FROM detection_queue")
     else:
-        row = sql.one("SELECT COUNT(*) AS n, MIN(enqueued_us) AS oldest FROM detection_queue WHERE project_id = ?",
-                      (project_id,))
+        row = _one(conn, "SELECT COUNT(*) AS n, MIN(enqueued_us) AS oldest FROM detection_queue WHERE project_id = ?",
+                         (project_id,))
     return DetectionLag(int(row["n"]), row["oldest"])
 
 
 # ---------------------------------------------------------------- the ingest side
 
-def store_evaluations(sql: Sql, project_id: str, evaluations: list[Evaluation], now_us: int,
+def store_evaluations(conn: Conn, project_id: str, evaluations: list[Evaluation], now_us: int,
                       enqueue: bool = True) -> None:
     """Keep evaluations (retries are no-ops) and queue their events, if stored, to settle the flag again
     (`enqueue` False: detection is off, nothing would drain the queue)."""
-    sql.many(
+    conn.executemany(
         "INSERT INTO evaluations (project_id, eval_key, event_id, response_id, name, score, label, explanation,"
         " source, ts_us, created_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (project_id, eval_key) DO NOTHING",
@@ -359,18 +344,18 @@ def store_evaluations(sql: Sql, project_id: str, evaluations: list[Evaluation], 
     event_ids = list({e.event_id for e in evaluations if e.event_id})
     responses = list({e.response_id for e in evaluations if not e.event_id and e.response_id})
     if responses:
-        event_ids += [r["event_id"] for r in sql.chunked(
-            "SELECT event_id FROM response_events WHERE project_id = ? AND response_id IN ({marks})",
-            (project_id,), responses)]
+        event_ids += [r["event_id"] for r in _in(
+            conn, "SELECT event_id FROM response_events WHERE project_id = ? AND response_id {in}",
+                  (project_id,), responses)]
     if event_ids:
-        found = sql.chunked("SELECT seq, event_id FROM events WHERE project_id = ? AND event_id IN ({marks})",
-                            (project_id,), event_ids)
-        sql.many(ENQUEUE, [(r["seq"], project_id, r["event_id"], now_us) for r in found])
+        found = _in(conn, "SELECT seq, event_id FROM events WHERE project_id = ? AND event_id {in}",
+                          (project_id,), event_ids)
+        conn.executemany(ENQUEUE, [(r["seq"], project_id, r["event_id"], now_us) for r in found])
 
 
-def human_totals(sql: Sql, project_id: str, since_us: int, until_us: int) -> tuple[int, int]:
+def human_totals(conn: Conn, project_id: str, since_us: int, until_us: int) -> tuple[int, int]:
     """(human-flagged events in the range, of which success), from the partial index of human flags."""
-    row = sql.one("SELECT COUNT(*) AS n, SUM(CASE WHEN flag = 'success' THEN 1 ELSE 0 END) AS ok FROM events"
-                  " WHERE project_id = ? AND flag_source = 'user' AND ts_us >= ? AND ts_us < ?",
-                  (project_id, since_us, until_us))
+    row = _one(conn, "SELECT COUNT(*) AS n, SUM(CASE WHEN flag = 'success' THEN 1 ELSE 0 END) AS ok FROM events"
+                     " WHERE project_id = ? AND flag_source = 'user' AND ts_us >= ? AND ts_us < ?",
+                     (project_id, since_us, until_us))
     return int(row["n"]), int(row["ok"] or 0)

@@ -8,8 +8,7 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from phosphobs.storage.protocol import WriteOp, WriteResult
 from phosphobs.storage.sql import accounts, analytics, reads, retention, server_secrets, span_tree, trace_reads
-from phosphobs.storage.sql.detection import Sql
-from phosphobs.storage.sql.detection_store import DetectionMethods
+from phosphobs.storage.sql import detection as q
 from phosphobs.storage.sql.dialect import Conn
 
 T = TypeVar("T")
@@ -45,19 +44,13 @@ def _bind(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -
     return lambda conn: fn(conn, *args, **kwargs)
 
 
-class SqlStorage(DetectionMethods):
+class SqlStorage:
     """Every role of `phosphobs.storage.protocol`: each method runs its shared query on the runner,
     reads on a reader, changes in a short transaction. Blocking: call them off the event loop.
-    The detection queries (`DetectionMethods`) run the same way; a backend adds its `claim_detections`."""
+    A backend adds only its `claim_detections` (how the detection queue is claimed)."""
 
     def __init__(self, runner: Runner) -> None:
         self._runner = runner
-
-    def _det_read(self, fn: Callable[..., T], *args: Any) -> T:
-        return self._runner.read(lambda conn: fn(Sql(conn), *args))
-
-    def _det_write(self, fn: Callable[..., T], *args: Any) -> T:
-        return self._runner.transaction(lambda conn: fn(Sql(conn), *args))
 
     def _admin(self, fn: Callable[[Conn], T]) -> T:
         return self._runner.transaction(fn)
@@ -117,3 +110,16 @@ class SqlStorage(DetectionMethods):
 
     get_server_secret = _reading(server_secrets.get_server_secret)
     add_server_secret = _changing(server_secrets.add_server_secret)
+
+    judge_examples = _reading(q.judge_examples)
+    session_neighbours = _reading(q.session_neighbours)
+    judge_enabled = _reading(q.judge_enabled)
+    set_judge_enabled = _changing(q.set_judge_enabled)
+    detections_for = _reading(q.detections_for)
+    evaluations_for = _reading(q.evaluations_for)
+    human_rates = _reading(q.human_rates)
+    human_totals = _reading(q.human_totals)
+    quality = _reading(q.quality)
+    disagreements = _reading(q.disagreements)
+    rerun_detection = _changing(q.rerun)
+    detection_lag = _reading(q.lag)

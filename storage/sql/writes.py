@@ -16,7 +16,7 @@ from phosphobs.storage.protocol import FeedbackOp, IngestOp, RateLimitState, Tou
 from phosphobs.storage.rows import event_row
 from phosphobs.storage.sessions import TraceContext, effective_session
 from phosphobs.storage.sql.call_links import SqlLinks
-from phosphobs.storage.sql.detection import Sql, store_evaluations
+from phosphobs.storage.sql.detection import store_evaluations
 from phosphobs.storage.sql.dialect import Conn
 from phosphobs.storage.sql.patches import merge_pending, refresh_patched, store_patches
 from phosphobs.storage.sql.sessions import SessionChanges, assign_user_window
@@ -143,7 +143,7 @@ def _ingest(conn: Conn, op: IngestOp, now_us: int, changes: SessionChanges, stat
                                  hooks, detect)
     created |= absorbed  # stored as members of the events of their calls
     if op.evaluations:
-        store_evaluations(Sql(conn), project, op.evaluations, received, enqueue=detect)
+        store_evaluations(conn, project, op.evaluations, received, enqueue=detect)
     spans = op.spans
     if absorbed:  # a call span joined to a stored call keeps its place in the tree, pointing at that call
         spans = [*spans, *absorbed_spans(links.aliases(project, sorted(absorbed)),

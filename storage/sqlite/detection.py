@@ -57,7 +57,7 @@ class SqliteClaim:
     transaction: Callable[[Callable[[Conn], Any]], Any]
 
     def complete(self, outcomes: list[Outcome], now_us: int) -> None:
-        self.transaction(lambda conn: q.complete(q.Sql(conn), outcomes, self.gone, now_us))
+        self.transaction(lambda conn: q.complete(conn, outcomes, self.gone, now_us))
 
 
 @contextmanager
@@ -66,5 +66,5 @@ def claim(lock: DrainerLock, read: Callable[[Callable[[Conn], Any]], Any],
     if not lock.held():
         yield SqliteClaim([], [], transaction)
         return
-    items, gone = read(lambda conn: q.claim(q.Sql(conn), limit, ready_us))
+    items, gone = read(lambda conn: q.claim(conn, limit, ready_us))
     yield SqliteClaim(items, gone, transaction)

@@ -46,7 +46,7 @@ def opener(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
 
 
 def _raw(store: Storage, sql: str, args: tuple[Any, ...]) -> None:
-    cast(Any, store)._det_write(lambda q: q.conn.execute(sql, args))
+    cast(Any, store)._runner.transaction(lambda conn: conn.execute(sql, args))
 
 
 def test_upgrade_keeps_events_and_gives_flags_a_source(opener: Any) -> None:
