@@ -101,8 +101,8 @@ def write_spans(conn: Conn, project: str, spans: list[SpanRecord], events: list[
 def _expire_pending(conn: Conn, project: str, before_us: int) -> None:
     """Drop plain spans that stayed pending past their time: they are no ancestor of any GenAI span."""
     conn.execute("DELETE FROM spans WHERE (project_id, trace_id, span_id) IN (SELECT project_id, trace_id, span_id"
-           " FROM spans WHERE project_id = ? AND pending = 1 AND received_us < ? LIMIT ?)",
-           [project, before_us, EXPIRE_BATCH])
+                 " FROM spans WHERE project_id = ? AND pending = 1 AND received_us < ? LIMIT ?)",
+                 [project, before_us, EXPIRE_BATCH])
 
 
 def _parents(spans: list[SpanRecord], events: list[Event]) -> Iterable[Key]:
@@ -157,7 +157,7 @@ def _promote(conn: Conn, project: str, frontier: set[Key]) -> None:
         if not promoted:
             return
         conn.executemany("UPDATE spans SET pending = 0 WHERE project_id = ? AND trace_id = ? AND span_id = ?",
-                    [(project, t, s) for t, s, _ in promoted])
+                         [(project, t, s) for t, s, _ in promoted])
         frontier = {(t, p) for t, _, p in promoted if p}
         depth += 1
 
@@ -168,8 +168,8 @@ def prune_spans(conn: Conn, project: str, older_than_us: int, batch: int) -> int
     By end time: a child ends before its parent, so a pruned parent never leaves a child behind.
     """
     rows = fetch(conn, "SELECT trace_id, span_id FROM spans WHERE project_id = ? AND end_us < ? LIMIT ?",
-                   [project, older_than_us, batch])
+                 [project, older_than_us, batch])
     if rows:
         conn.executemany("DELETE FROM spans WHERE project_id = ? AND trace_id = ? AND span_id = ?",
-                    [(project, r["trace_id"], r["span_id"]) for r in rows])
+                         [(project, r["trace_id"], r["span_id"]) for r in rows])
     return len(rows)

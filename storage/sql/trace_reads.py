@@ -75,14 +75,14 @@ def _session_and_user(conn: Conn, project: str, trace_id: str,
     if events:
         return events[0].session_id, next((e.user_id for e in events if e.user_id), None)
     rows = fetch(conn, "SELECT session_id, user_id FROM trace_context WHERE project_id = ? AND trace_id = ?",
-                   [project, trace_id])
+                 [project, trace_id])
     return (rows[0]["session_id"], rows[0]["user_id"]) if rows else (None, None)
 
 
 def session_traces(conn: Conn, project: str, session_id: str) -> list[str]:
     """The session's trace ids in time order (of each trace's first call)."""
     rows = fetch(conn, "SELECT trace_id, MIN(ts_us) AS first_us FROM events WHERE project_id = ? AND session_id = ?"
-                   " GROUP BY trace_id", [project, session_id])  # no trace_id test: the session index serves
+                 " GROUP BY trace_id", [project, session_id])  # no trace_id test: the session index serves
     traced = [r for r in rows if r["trace_id"] is not None]
     return [r["trace_id"] for r in sorted(traced, key=lambda r: (r["first_us"], r["trace_id"]))]
 
@@ -151,11 +151,11 @@ def _summaries(conn: Conn, project: str, traces: list[str]) -> dict[str, TraceSu
     for part in chunks(traces):
         in_list = f"project_id = ? AND trace_id IN ({marks(len(part))})"
         for r in fetch(conn, f"SELECT trace_id, span_id, parent_span_id, name, start_us, end_us, status FROM spans"
-                         f" WHERE {in_list} AND pending = 0", [project, *part]):
+                             f" WHERE {in_list} AND pending = 0", [project, *part]):
             nodes[r["trace_id"]][r["span_id"]] = dict(r)
         for r in fetch(conn, f"SELECT trace_id, span_id, parent_span_id, ts_us, latency_ms, kind, status, tokens_in,"
-                         f" tokens_out, cost_cents, session_id, user_id, seq FROM events WHERE {in_list}",
-                         [project, *part]):
+                             f" tokens_out, cost_cents, session_id, user_id, seq FROM events WHERE {in_list}",
+                             [project, *part]):
             t = totals[r["trace_id"]]
             t["llm"] += r["kind"] == "llm"
             t["tin"] += r["tokens_in"] or 0
