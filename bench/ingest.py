@@ -75,6 +75,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--database-url", help="postgresql://…/postgres: the run uses a throwaway database there")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--only", choices=["batch", "single"], help="run one scenario (e.g. to profile it)")
     parser.add_argument("--batch-connections", type=int, default=8)
     parser.add_argument("--detection", choices=["on", "off"], default="on",
                         help="queue events for detection and run the rules worker (PHOSPHOBS_DETECTION)")
@@ -99,6 +100,8 @@ def run(args: argparse.Namespace) -> None:
                   f" detection: {args.detection}")
             print(f"server idle RSS: {idle:.0f} MB")
             for kind, connections in (("batch", args.batch_connections), ("single", 32)):
+                if args.only not in (None, kind):
+                    continue
                 r = scenario(server, kind, connections, args.seconds)
                 print(f"{r['scenario']:>6}: {r['events_per_s']:>9,.0f} events/s  {r['requests_per_s']:>7,.0f} req/s"
                       f"  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  conns {r['connections']}"
