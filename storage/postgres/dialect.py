@@ -55,6 +55,7 @@ class PostgresDialect(Dialect):
     skip_locked = " FOR UPDATE SKIP LOCKED"
     shard = "pg_backend_pid() % 16"
     retryable = (errors.DeadlockDetected, errors.SerializationFailure)
+    in_chunk = None
 
     def lock_migrations(self, conn: Conn) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(1886892915)")  # any fixed number: one migrator at a time
@@ -79,8 +80,11 @@ class PostgresDialect(Dialect):
     def list_value(self, values: list[str]) -> Any:
         return values
 
-    def rows_in(self, conn: Conn, sql: str, head: tuple[Any, ...] | list[Any], keys: list[Any]) -> list[Any]:
-        return conn.execute(sql.format(**{"in": "= ANY(?)"}), (*head, keys)).fetchall()
+    def member(self, count: int) -> str:
+        return "= ANY(?)"  # one statement text whatever the number of keys: psycopg prepares it once
+
+    def bind(self, keys: list[Any]) -> tuple[Any, ...]:
+        return (keys,)
 
     def text_query(self, text: str) -> str | None:
         """Every word a quoted lexeme, all required: a tsquery that cannot be a syntax error."""

@@ -54,7 +54,7 @@ def _response_id(conn: Conn) -> str:
 
 def _in(conn: Conn, sql: str, head: Sequence[Any], keys: Sequence[Any]) -> list[Any]:
     """`sql` whose `{in}` tests membership in `keys` (chunked or one array, by dialect)."""
-    return conn.dialect.rows_in(conn, sql, tuple(head), list(keys)) if keys else []
+    return conn.dialect.rows_in(conn, sql, head, keys)
 
 
 # ---------------------------------------------------------------- the queue (worker side)

@@ -46,6 +46,7 @@ class Dialect:
     skip_locked = ""  # ... and one that skips rows another writer holds
     shard: str | None = None  # rollup shard expression (None: rollups have no shard column)
     retryable: tuple[type[BaseException], ...] = ()  # errors after which the whole transaction is retried
+    in_chunk: int | None = 500  # keys per spelled-out IN list (None: the keys are bound as one array)
 
     def lock_migrations(self, conn: Conn) -> None:
         """Serialise migrators beyond what the migration's transaction already does."""
@@ -73,9 +74,35 @@ class Dialect:
         """How a sorted list of strings is bound to a sessions list column."""
         raise NotImplementedError
 
-    def rows_in(self, conn: Conn, sql: str, head: Sequence[Any], keys: list[Any]) -> list[Any]:
-        """Run `sql`, whose `{in}` is a membership test against `keys`, with `head` as its first parameters."""
-        raise NotImplementedError
+    def member(self, count: int) -> str:
+        """A membership test against `count` keys bound by `bind`."""
+        return f"IN ({','.join('?' * count)})"
+
+    def bind(self, keys: list[Any]) -> tuple[Any, ...]:
+        return tuple(keys)
+
+    def _parts(self, keys: Sequence[Any]) -> list[Sequence[Any]]:
+        size = self.in_chunk or max(len(keys), 1)
+        return [keys[start:start + size] for start in range(0, len(keys), size)]
+
+    def rows_in(self, conn: Conn, sql: str, head: Sequence[Any], keys: Sequence[Any]) -> list[Any]:
+        """Run `sql`, whose `{in}` is a membership test against `keys`, with `head` as its first parameters
+        (no statement at all without keys)."""
+        rows: list[Any] = []
+        for part in self._parts(keys):
+            rows += conn.execute(sql.format(**{"in": self.member(len(part))}),
+                                 (*head, *self.bind(list(part)))).fetchall()
+        return rows
+
+    def rows_in_pairs(self, conn: Conn, sql: str, head: Sequence[Any], pairs: Sequence[tuple[Any, Any]]) -> list[Any]:
+        """Rows of `sql`, whose `{first}` and `{second}` test membership in the pairs' first and second
+        values, with `head` as its first parameters. A superset of the pairs' rows: callers keep theirs."""
+        rows: list[Any] = []
+        for part in self._parts(sorted(pairs)):
+            firsts, seconds = sorted({a for a, _ in part}), sorted({b for _, b in part})
+            rows += conn.execute(sql.format(first=self.member(len(firsts)), second=self.member(len(seconds))),
+                                 (*head, *self.bind(firsts), *self.bind(seconds))).fetchall()
+        return rows
 
     # full-text search over events' input and output
     def text_query(self, text: str) -> str | None:

@@ -15,29 +15,11 @@ except that a pending row becomes kept.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from collections.abc import Iterable
 
 from phosphobs.storage.models import Event, SpanRecord, span_of_event
 from phosphobs.storage.rows import dumps, with_decoded_metadata
 from phosphobs.storage.sql.dialect import Conn
-
-CHUNK = 400  # keys per IN list: well under SQLite's variable limit, small plans on Postgres
-
-
-def marks(count: int) -> str:
-    return ",".join("?" * count)
-
-
-def chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
-
-
-def fetch(conn: Conn, sql: str, args: Sequence[Any]) -> list[Any]:
-    """Rows of `sql` (with `?` marks, an IN list spelled out by `marks`), by column name."""
-    return conn.execute(sql, tuple(args)).fetchall()
-
 
 MAX_DEPTH = 256  # ancestor walks stop here, whatever a malformed trace claims
 # A pending span no GenAI descendant claimed within this long after it arrived is dropped. Descendants
@@ -50,7 +32,7 @@ SPAN_COLUMNS = (
     "attributes", "pending", "received_us",
 )  # fmt: skip
 _INSERT = (
-    f"INSERT INTO spans ({', '.join(SPAN_COLUMNS)}) VALUES ({marks(len(SPAN_COLUMNS))})"
+    f"INSERT INTO spans ({', '.join(SPAN_COLUMNS)}) VALUES ({', '.join('?' * len(SPAN_COLUMNS))})"
     " ON CONFLICT (project_id, trace_id, span_id) DO UPDATE SET pending = 0"
     " WHERE spans.pending = 1 AND excluded.pending = 0"
 )
@@ -125,17 +107,14 @@ def _row(project: str, s: SpanRecord, received_us: int) -> tuple[object, ...]:
 def _with_kept_children(conn: Conn, project: str, stubs: set[Key]) -> set[Key]:
     """The pending spans among `stubs` that some stored kept span or event names as its parent."""
     found: set[Key] = set()
-    ordered = sorted(stubs)
-    for part in chunks(ordered):
-        traces = sorted({t for t, _ in part})
-        ids = sorted({s for _, s in part})
-        where = (f"project_id = ? AND trace_id IN ({marks(len(traces))}) AND parent_span_id IN ({marks(len(ids))})")
-        args = [project, *traces, *ids]
-        for table, extra in (("spans", " AND pending = 0"), ("events", "")):
-            for r in fetch(conn, f"SELECT trace_id, parent_span_id FROM {table} WHERE {where}{extra}", args):
-                key = (r["trace_id"], r["parent_span_id"])
-                if key in stubs:
-                    found.add(key)
+    for table, extra in (("spans", " AND pending = 0"), ("events", "")):
+        for r in conn.dialect.rows_in_pairs(
+            conn, f"SELECT trace_id, parent_span_id FROM {table} WHERE project_id = ? AND trace_id {{first}}"
+                  f" AND parent_span_id {{second}}{extra}", (project,), list(stubs),
+        ):
+            key = (r["trace_id"], r["parent_span_id"])
+            if key in stubs:
+                found.add(key)
     return found
 
 
@@ -143,17 +122,10 @@ def _promote(conn: Conn, project: str, frontier: set[Key]) -> None:
     """Make the pending spans in `frontier` kept, then their pending ancestors, up to the root."""
     depth = 0
     while frontier and depth < MAX_DEPTH:
-        promoted: list[tuple[str, str, str | None]] = []
-        for part in chunks(sorted(frontier)):
-            traces = sorted({t for t, _ in part})
-            ids = sorted({s for _, s in part})
-            for r in fetch(conn,
-                f"SELECT trace_id, span_id, parent_span_id FROM spans WHERE project_id = ? AND pending = 1"
-                f" AND trace_id IN ({marks(len(traces))}) AND span_id IN ({marks(len(ids))})",
-                [project, *traces, *ids],
-            ):
-                if (r["trace_id"], r["span_id"]) in frontier:
-                    promoted.append((r["trace_id"], r["span_id"], r["parent_span_id"]))
+        promoted = [(r["trace_id"], r["span_id"], r["parent_span_id"]) for r in conn.dialect.rows_in_pairs(
+            conn, "SELECT trace_id, span_id, parent_span_id FROM spans WHERE project_id = ? AND pending = 1"
+                  " AND trace_id {first} AND span_id {second}", (project,), list(frontier),
+        ) if (r["trace_id"], r["span_id"]) in frontier]
         if not promoted:
             return
         conn.executemany("UPDATE spans SET pending = 0 WHERE project_id = ? AND trace_id = ? AND span_id = ?",
@@ -167,8 +139,8 @@ def prune_spans(conn: Conn, project: str, older_than_us: int, batch: int) -> int
 
     By end time: a child ends before its parent, so a pruned parent never leaves a child behind.
     """
-    rows = fetch(conn, "SELECT trace_id, span_id FROM spans WHERE project_id = ? AND end_us < ? LIMIT ?",
-                 [project, older_than_us, batch])
+    rows = conn.execute("SELECT trace_id, span_id FROM spans WHERE project_id = ? AND end_us < ? LIMIT ?",
+                        (project, older_than_us, batch)).fetchall()
     if rows:
         conn.executemany("DELETE FROM spans WHERE project_id = ? AND trace_id = ? AND span_id = ?",
                          [(project, r["trace_id"], r["span_id"]) for r in rows])

@@ -16,7 +16,6 @@ import orjson
 from phosphobs.storage.protocol import Page, StoredEvent
 from phosphobs.storage.rows import READ_COLUMNS, stored_event
 from phosphobs.storage.sql.dialect import Conn
-from phosphobs.storage.sql.span_tree import chunks, fetch, marks
 from phosphobs.storage.trace_records import TraceQuery, TraceRecord, TraceSpan, TraceSummary
 
 MAX_SCAN = 5_000  # events one listing request reads at most
@@ -24,12 +23,16 @@ _SCAN_CHUNK = 500
 _EVENT_SELECT = f"SELECT seq, {', '.join(READ_COLUMNS)} FROM events"
 
 
+def _all(conn: Conn, sql: str, args: tuple[Any, ...]) -> list[Any]:
+    return conn.execute(sql, args).fetchall()
+
+
 def get_trace(conn: Conn, project: str, trace_id: str) -> TraceRecord | None:
     # No ORDER BY: it would tempt SQLite's planner into the project's time index; a trace is small.
-    events = sorted((stored_event(r) for r in fetch(conn, f"{_EVENT_SELECT} WHERE project_id = ? AND trace_id = ?",
-                                                      [project, trace_id])),
+    events = sorted((stored_event(r) for r in _all(conn, f"{_EVENT_SELECT} WHERE project_id = ? AND trace_id = ?",
+                                                     (project, trace_id))),
                     key=lambda e: (e.event.timestamp_us, e.seq))
-    rows = fetch(conn, "SELECT * FROM spans WHERE project_id = ? AND trace_id = ? AND pending = 0", [project, trace_id])
+    rows = _all(conn, "SELECT * FROM spans WHERE project_id = ? AND trace_id = ? AND pending = 0", (project, trace_id))
     if not events and not rows:
         return None
     by_id: dict[str, TraceSpan] = {}
@@ -74,15 +77,15 @@ def _session_and_user(conn: Conn, project: str, trace_id: str,
                       events: list[StoredEvent]) -> tuple[str | None, str | None]:
     if events:
         return events[0].session_id, next((e.user_id for e in events if e.user_id), None)
-    rows = fetch(conn, "SELECT session_id, user_id FROM trace_context WHERE project_id = ? AND trace_id = ?",
-                 [project, trace_id])
+    rows = _all(conn, "SELECT session_id, user_id FROM trace_context WHERE project_id = ? AND trace_id = ?",
+                (project, trace_id))
     return (rows[0]["session_id"], rows[0]["user_id"]) if rows else (None, None)
 
 
 def session_traces(conn: Conn, project: str, session_id: str) -> list[str]:
     """The session's trace ids in time order (of each trace's first call)."""
-    rows = fetch(conn, "SELECT trace_id, MIN(ts_us) AS first_us FROM events WHERE project_id = ? AND session_id = ?"
-                 " GROUP BY trace_id", [project, session_id])  # no trace_id test: the session index serves
+    rows = _all(conn, "SELECT trace_id, MIN(ts_us) AS first_us FROM events WHERE project_id = ? AND session_id = ?"
+                " GROUP BY trace_id", (project, session_id))  # no trace_id test: the session index serves
     traced = [r for r in rows if r["trace_id"] is not None]
     return [r["trace_id"] for r in sorted(traced, key=lambda r: (r["first_us"], r["trace_id"]))]
 
@@ -101,10 +104,10 @@ def list_traces(conn: Conn, project: str, q: TraceQuery) -> Page[TraceSummary]:
     scanned = 0
     while scanned < MAX_SCAN:
         keyset = " AND (ts_us < ? OR (ts_us = ? AND seq < ?))" if cursor else ""
-        rows = fetch(conn,
-            f"SELECT seq, ts_us, trace_id FROM events WHERE {' AND '.join(where)} AND trace_id IS NOT NULL{keyset}"
-            " ORDER BY ts_us DESC, seq DESC LIMIT ?",
-            [*args, *((cursor[0], cursor[0], cursor[1]) if cursor else ()), _SCAN_CHUNK],
+        rows = _all(
+            conn, f"SELECT seq, ts_us, trace_id FROM events WHERE {' AND '.join(where)} AND trace_id IS NOT NULL"
+                  f"{keyset} ORDER BY ts_us DESC, seq DESC LIMIT ?",
+            (*args, *((cursor[0], cursor[0], cursor[1]) if cursor else ()), _SCAN_CHUNK),
         )
         scanned += len(rows)
         fresh: list[tuple[str, tuple[int, int]]] = []
@@ -136,41 +139,38 @@ def _listed_before(conn: Conn, where: list[str], args: list[Any], after: tuple[i
     """Which of `traces` have a matching event newer than the cursor: an earlier page listed them.
 
     `where` holds no `trace_id IS NOT NULL`: SQLite would take it as a range on the trace index."""
-    found: set[str] = set()
-    for part in chunks(traces):
-        found |= {r["trace_id"] for r in fetch(conn,
-            f"SELECT DISTINCT trace_id FROM events WHERE {' AND '.join(where)} AND trace_id IN ({marks(len(part))})"
-            " AND (ts_us > ? OR (ts_us = ? AND seq >= ?))", [*args, *part, after[0], after[0], after[1]])}
-    return found
+    return {r["trace_id"] for r in conn.dialect.rows_in(
+        conn, f"SELECT DISTINCT trace_id FROM events WHERE {' AND '.join(where)}"
+              " AND (ts_us > ? OR (ts_us = ? AND seq >= ?)) AND trace_id {in}",
+        (*args, after[0], after[0], after[1]), traces)}
 
 
 def _summaries(conn: Conn, project: str, traces: list[str]) -> dict[str, TraceSummary]:
     nodes: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in traces}
     totals: dict[str, dict[str, Any]] = {t: {"llm": 0, "tin": 0, "tout": 0, "cost": None, "session": None,
                                              "user": None} for t in traces}
-    for part in chunks(traces):
-        in_list = f"project_id = ? AND trace_id IN ({marks(len(part))})"
-        for r in fetch(conn, f"SELECT trace_id, span_id, parent_span_id, name, start_us, end_us, status FROM spans"
-                             f" WHERE {in_list} AND pending = 0", [project, *part]):
-            nodes[r["trace_id"]][r["span_id"]] = dict(r)
-        for r in fetch(conn, f"SELECT trace_id, span_id, parent_span_id, ts_us, latency_ms, kind, status, tokens_in,"
-                             f" tokens_out, cost_cents, session_id, user_id, seq FROM events WHERE {in_list}",
-                             [project, *part]):
-            t = totals[r["trace_id"]]
-            t["llm"] += r["kind"] == "llm"
-            t["tin"] += r["tokens_in"] or 0
-            t["tout"] += r["tokens_out"] or 0
-            if r["cost_cents"] is not None:
-                t["cost"] = (t["cost"] or 0) + r["cost_cents"]
-            first = (r["ts_us"], r["seq"])
-            if r["session_id"] is not None and (t["session"] is None or first < t["session"][0]):
-                t["session"] = (first, r["session_id"])  # the trace's earliest call names its session
-            if r["user_id"] is not None and (t["user"] is None or first < t["user"][0]):
-                t["user"] = (first, r["user_id"])
-            end = r["ts_us"] + int((r["latency_ms"] or 0) * 1000)
-            nodes[r["trace_id"]][r["span_id"] or ""] = {"span_id": r["span_id"], "parent_span_id": r["parent_span_id"],
-                                                        "name": None, "start_us": r["ts_us"], "end_us": end,
-                                                        "status": r["status"], "kind": r["kind"]}
+    rows_in = conn.dialect.rows_in
+    for r in rows_in(conn, "SELECT trace_id, span_id, parent_span_id, name, start_us, end_us, status FROM spans"
+                           " WHERE project_id = ? AND trace_id {in} AND pending = 0", (project,), traces):
+        nodes[r["trace_id"]][r["span_id"]] = dict(r)
+    for r in rows_in(conn, "SELECT trace_id, span_id, parent_span_id, ts_us, latency_ms, kind, status, tokens_in,"
+                           " tokens_out, cost_cents, session_id, user_id, seq FROM events"
+                           " WHERE project_id = ? AND trace_id {in}", (project,), traces):
+        t = totals[r["trace_id"]]
+        t["llm"] += r["kind"] == "llm"
+        t["tin"] += r["tokens_in"] or 0
+        t["tout"] += r["tokens_out"] or 0
+        if r["cost_cents"] is not None:
+            t["cost"] = (t["cost"] or 0) + r["cost_cents"]
+        first = (r["ts_us"], r["seq"])
+        if r["session_id"] is not None and (t["session"] is None or first < t["session"][0]):
+            t["session"] = (first, r["session_id"])  # the trace's earliest call names its session
+        if r["user_id"] is not None and (t["user"] is None or first < t["user"][0]):
+            t["user"] = (first, r["user_id"])
+        end = r["ts_us"] + int((r["latency_ms"] or 0) * 1000)
+        nodes[r["trace_id"]][r["span_id"] or ""] = {"span_id": r["span_id"], "parent_span_id": r["parent_span_id"],
+                                                    "name": None, "start_us": r["ts_us"], "end_us": end,
+                                                    "status": r["status"], "kind": r["kind"]}
     roots: dict[str, dict[str, Any]] = {}
     for trace_id in traces:
         spans = nodes[trace_id]
@@ -199,13 +199,10 @@ def _summaries(conn: Conn, project: str, traces: list[str]) -> dict[str, TraceSu
 
 def _name_event_roots(conn: Conn, project: str, roots: dict[str, dict[str, Any]]) -> None:
     """Root spans that are events carry their name in the event's metadata: read it for those only."""
-    unnamed = [(t, r) for t, r in roots.items() if r["name"] is None and r["span_id"]]
+    unnamed = {(t, r["span_id"]): r for t, r in roots.items() if r["name"] is None and r["span_id"]}
     name = conn.dialect.json_field("metadata", "span", "name")
-    for part in chunks(unnamed):
-        traces = sorted({t for t, _ in part})
-        ids = sorted({r["span_id"] for _, r in part})
-        found = {(r["trace_id"], r["span_id"]): r["name"] for r in fetch(conn,
-            f"SELECT trace_id, span_id, {name} AS name FROM events WHERE project_id = ?"
-            f" AND trace_id IN ({marks(len(traces))}) AND span_id IN ({marks(len(ids))})", [project, *traces, *ids])}
-        for trace_id, root in part:
-            root["name"] = found.get((trace_id, root["span_id"])) or root["kind"]
+    found = {(r["trace_id"], r["span_id"]): r["name"] for r in conn.dialect.rows_in_pairs(
+        conn, f"SELECT trace_id, span_id, {name} AS name FROM events WHERE project_id = ? AND trace_id {{first}}"
+              " AND span_id {second}", (project,), list(unnamed))}
+    for key, root in unnamed.items():
+        root["name"] = found.get(key) or root["kind"]

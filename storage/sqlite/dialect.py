@@ -9,8 +9,6 @@ from phosphobs.storage.rows import dumps
 from phosphobs.storage.sql.dialect import Conn, Dialect
 from phosphobs.storage.sqlite.fts import fts_query
 
-_MAX_VARIABLES = 500  # per IN list: far below SQLite's variable limit
-
 
 class SqliteDialect(Dialect):
     def run_script(self, conn: Conn, script: str) -> None:
@@ -26,13 +24,6 @@ class SqliteDialect(Dialect):
 
     def list_value(self, values: list[str]) -> Any:
         return dumps(values)
-
-    def rows_in(self, conn: Conn, sql: str, head: tuple[Any, ...] | list[Any], keys: list[Any]) -> list[Any]:
-        rows: list[Any] = []
-        for start in range(0, len(keys), _MAX_VARIABLES):
-            chunk = keys[start : start + _MAX_VARIABLES]
-            rows += conn.execute(sql.format(**{"in": f"IN ({','.join('?' * len(chunk))})"}), (*head, *chunk)).fetchall()
-        return rows
 
     def text_query(self, text: str) -> str | None:
         """Every word a quoted FTS5 term, all required. The index keeps no positions (detail=none: a fraction
