@@ -14,6 +14,8 @@ OTEL = ("opentelemetry-sdk==1.45.1", "opentelemetry-exporter-otlp-proto-http==1.
 OTEL_LATEST = ("opentelemetry-sdk==1.45.2", "opentelemetry-exporter-otlp-proto-http==1.45.2")
 ANTHROPIC = "anthropic==2.17.0"
 OPENAI = "openai==3.63.0"
+# OpenLIT and Strands Agents declare openai<3: their apps run on the last 2.x SDK.
+OPENAI_2 = "openai==2.54.0"
 TRACELOOP = "traceloop-sdk==0.62.4"
 # traceloop-sdk and openai-v2 import httpx without declaring it; the OpenAI 3.x and Anthropic 2.x SDKs moved to
 # httpx2, so an app on current SDKs must install httpx itself.
@@ -105,5 +107,13 @@ LIBRARIES = [
     Library("litellm-openinference", "litellm_app.py",
             (OPENAI, "litellm==1.110.2", "openinference-instrumentation-litellm==0.1.51", *OTEL_LATEST),
             {"INTEROP_MODE": "openinference"}, gaps=("response-model",)),
+    # openlit needs every opentelemetry-instrumentation-* of one release: 0.66b1 is the newest all of them have
+    # (pip backtracks into a ResolutionImpossible without these two pins).
+    Library("openlit", "openlit_app.py",
+            (OPENAI_2, "openlit==1.45.0", "opentelemetry-sdk==1.45.1", "opentelemetry-instrumentation==0.66b1")),
+    Library("strands-agents", "strands_app.py", (OPENAI_2, "strands-agents[openai,otel]==1.62.0"), tools=True),
+    Library("openinference-anthropic", "anthropic_app.py",
+            (ANTHROPIC, "openinference-instrumentation-anthropic==3.1.0", *OTEL_LATEST),
+            {"INTEROP_MODE": "openinference", **ANTHROPIC_CONTENT}),
 ]
 BY_NAME = {library.name: library for library in LIBRARIES}

@@ -3,7 +3,8 @@
 - `sdk`: the SDK alone (2.x emits its own `com.anthropic.sdk.python` spans through the global tracer provider);
 - `instrumentation`: plus `opentelemetry-instrumentation-anthropic` (sibling spans for the same calls);
 - `traceloop`: plus `traceloop-sdk`, which sets up the exporters and the session/user association properties;
-- `traceloop-events`: the same with `use_legacy_attributes=False` (content as log events).
+- `traceloop-events`: the same with `use_legacy_attributes=False` (content as log events);
+- `openinference`: plus `openinference-instrumentation-anthropic`, session/user with `using_attributes`.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from common import (
     ANTHROPIC_MODEL,
     ANTHROPIC_URL,
     FAIL,
+    SESSION_ID,
     STREAM,
     SYSTEM,
     TURN1,
     TURN2,
+    USER_ID,
     conversation,
     expect_failure,
     flush_global_providers,
@@ -58,7 +61,17 @@ def main() -> None:
         workflow(name="geography_chat")(run)(client)
         flush_global_providers()
         return
-    close = setup_otel(f"interop-anthropic-{MODE}")
+    close = setup_otel(f"interop-anthropic-{MODE}", logs=MODE != "openinference")
+    if MODE == "openinference":
+        from openinference.instrumentation import using_attributes
+        from openinference.instrumentation.anthropic import AnthropicInstrumentor as OpenInferenceInstrumentor
+
+        OpenInferenceInstrumentor().instrument()
+        client = anthropic.Anthropic(base_url=ANTHROPIC_URL, api_key="sk-ant-interop", max_retries=0)
+        with using_attributes(session_id=SESSION_ID, user_id=USER_ID):
+            run(client)
+        close()
+        return
     if MODE == "instrumentation":
         from opentelemetry.instrumentation.anthropic import AnthropicInstrumentor
 
