@@ -6,6 +6,7 @@ Each reader walks the mapping doc's §1 priority list for its field, across ever
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlparse
 
@@ -193,19 +194,56 @@ def model_and_provider(model: str | None, provider_name: str | None) -> tuple[st
     return bare, routed
 
 
-def provider(a: SpanAttrs) -> str | None:
-    """Provider from the identity attributes, else inferred from the server host."""
+# Agent frameworks that put their own name where the provider belongs (Strands: `gen_ai.system=strands-agents`
+# on every span, whichever model provider it calls). Such a name says nothing about who served the call.
+_FRAMEWORKS = frozenset({
+    "strands-agents", "strands", "crewai", "langchain", "langgraph", "llama_index", "llamaindex", "haystack",
+    "autogen", "ag2", "agno", "semantic_kernel", "dspy",
+})  # fmt: skip
+
+
+def provider(a: SpanAttrs, model: str | None = None) -> str | None:
+    """Provider from the identity attributes, else inferred from the server host.
+
+    When the identity attributes name an agent framework instead, the host decides, else the model's own
+    name (`gpt-…` is OpenAI's, a Bedrock id `us.anthropic.claude-…` Bedrock's), else the provider is unknown.
+    """
     value = a.first("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system", "ai.model.provider")
-    if value is not None:
-        return normalize_provider(value)
+    named = normalize_provider(value) if value is not None else None
+    if named is not None and named not in _FRAMEWORKS:
+        return named
     address = a.attrs.get("server.address") or a.attrs.get("gen_ai.openai.api_base")
-    if not address:
-        return None
-    host = urlparse(str(address)).hostname if "//" in str(address) else str(address)
-    for pattern, mapped in _HOSTS:
-        if host and (host == pattern or pattern in host):
+    host = (urlparse(str(address)).hostname if "//" in str(address) else str(address)) if address else None
+    for pattern, mapped in _HOSTS if host else ():
+        if host == pattern or pattern in host:
             return mapped
-    return None
+    return provider_of_model(model) if named is not None else None
+
+
+_BEDROCK_ID = re.compile(r"^(?:(?:us|eu|apac|us-gov|global)\.)?"
+                         r"(?:anthropic|amazon|meta|mistral|cohere|ai21|deepseek|qwen|openai|writer)\.[a-z]")
+_MODEL_FAMILIES = (
+    (re.compile(r"^(?:gpt-|chatgpt-|o[134](?:$|-)|text-embedding-|davinci|babbage|dall-e|whisper|tts-)"), "openai"),
+    (re.compile(r"^claude-"), "anthropic"),
+    (re.compile(r"^gemini-"), "gcp.gemini"),
+    (re.compile(r"^(?:mistral-|mixtral-|codestral|ministral|pixtral|magistral)"), "mistral_ai"),
+    (re.compile(r"^command-"), "cohere"),
+    (re.compile(r"^grok-"), "x_ai"),
+    (re.compile(r"^deepseek-"), "deepseek"),
+)  # fmt: skip
+
+
+def provider_of_model(model: str | None) -> str | None:
+    """The provider a model name belongs to, for the few families only one provider serves under that name.
+
+    Only asked when a span names no provider but a framework: a bare `gpt-4o-mini` is OpenAI's own API.
+    """
+    if not model:
+        return None
+    name = model.strip().lower()
+    if _BEDROCK_ID.match(name):
+        return "aws.bedrock"
+    return next((mapped for pattern, mapped in _MODEL_FAMILIES if pattern.match(name)), None)
 
 
 _TOKENS_IN = ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt",
