@@ -61,6 +61,27 @@ def classify(name: str, a: SpanAttrs) -> Kind | None:
     return None
 
 
+# GenAI span names are `{gen_ai.operation.name} {gen_ai.request.model}` (semantic conventions).
+_CONVENTIONAL_NAME = re.compile(r"^(chat|text_completion|generate_content|embeddings) (\S+)$")
+
+
+def bare_failed_call(name: str, a: SpanAttrs, scope_name: str) -> dict[str, str] | None:
+    """What a failed call's span says by its name alone, as the attributes it lacks; None if it is no such span.
+
+    Some instrumentations set every attribute only once the provider answered (OpenLIT's Anthropic one): a
+    failed call is then a span with a status, an exception event, a conventional name (`chat claude-…`) and
+    nothing else. Its instrumentation scope must name the provider (`openlit.instrumentation.anthropic`), so
+    an app's own span that merely happens to be called `chat …` is never taken for a call.
+    """
+    match = _CONVENTIONAL_NAME.match(name)
+    if match is None or any(key.startswith(("gen_ai.", "llm.")) for key in a.attrs):
+        return None
+    named = normalize_provider(scope_name.rsplit(".", 1)[-1]) if "." in scope_name else None
+    if named not in _WELL_KNOWN:
+        return None
+    return {"gen_ai.operation.name": match[1], "gen_ai.request.model": match[2], "gen_ai.provider.name": named}
+
+
 def _is_logfire_v1_call(raw: dict[str, Any]) -> bool:
     request = parse_json(raw.get("request_data"))
     return isinstance(request, dict) and ("messages" in request or "prompt" in request) and "response_data" in raw

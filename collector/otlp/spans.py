@@ -71,6 +71,13 @@ def convert_span(span: Span, out: ConvertedSpan, resource: Attrs, scope: Attrs, 
     if session or user:
         out.hint = TraceHint(out.trace_id, start_us, session, user)
     kind = fields.classify(span.name, a)
+    named = None
+    if kind is None and span.status.code == Status.STATUS_CODE_ERROR:
+        named = fields.bare_failed_call(span.name, a, str(scope.get("name") or ""))
+        if named is not None:
+            a = SpanAttrs({**a.attrs, **named}, resource)
+            plan = a.shape.plan(_Plan, _Plan)
+            kind = fields.classify(span.name, a)
     if kind is None or fields.is_pending_duplicate(a):
         if fields.is_pending_duplicate(a):
             out.placeholder = True
@@ -95,6 +102,8 @@ def convert_span(span: Span, out: ConvertedSpan, resource: Attrs, scope: Attrs, 
         event = _with_span_events(event, span)
     if span.name == litellm_raw.SPAN_NAME:
         litellm_raw.fill_from_raw(event, a.attrs)
+    if named is not None:
+        event.metadata["from_span_name"] = named  # not sent as attributes: read from the span's name
     out.event = event
     return out
 

@@ -24,7 +24,9 @@ class Truth:
     # "response-model" = only the request model is sent, never the dated model the provider answered with;
     # "session" = the session id the app set never leaves the process (e.g. scrubbed): the events must then
     # share one session of their own, never the placeholder the library sent instead;
-    # "failure-input" = a failed call's span (and log records) carry no prompt at all: its event has no input.
+    # "failure-input" = a failed call's span (and log records) carry no prompt at all: its event has no input;
+    # "failure-identity" = a failed call's span carries no session or user either (nor a parent to inherit them
+    # from): its event has the user None and a session of its own.
     gaps: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
@@ -112,7 +114,12 @@ def identity_problems(truth: Truth, event: dict[str, Any]) -> list[str]:
 
 def call_problems(truth: Truth, call: dict[str, Any], event: dict[str, Any]) -> list[str]:
     meta = event.get("metadata") or {}
-    found = identity_problems(truth, event)
+    if call["status"] != 200 and "failure-identity" in truth.gaps:
+        found = [] if meta.get("user_id") is None else [f"user {meta.get('user_id')!r} on a call that sent none"]
+        if event.get("session_id") == truth.session_id:
+            found.append("the app's session on a failed call that sent none (guessed?)")
+    else:
+        found = identity_problems(truth, event)
     if meta.get("provider") != call["api"]:
         found.append(f"provider {meta.get('provider')!r} != {call['api']!r}")
     text_in, text_out = event.get("input") or "", event.get("output") or ""

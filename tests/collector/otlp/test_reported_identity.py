@@ -1,6 +1,6 @@
-"""Scalar facts some libraries report wrongly: an agent framework's own name where the provider belongs
-(Strands: `gen_ai.system=strands-agents`), and a cost of 0 for a model the reporter has no price for
-(OpenLIT). Neither may be stored as if it were true."""
+"""Scalar facts some libraries report wrongly or not at all: an agent framework's own name where the provider
+belongs (Strands: `gen_ai.system=strands-agents`), a cost of 0 for a model the reporter has no price for
+(OpenLIT), and a failed call whose span has no attributes at all (OpenLIT's Anthropic instrumentation)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from phosphobs.collector.otlp.normalize import normalize_traces
 from phosphobs.storage.pricing import estimate_costs
 
 from tests.collector.dialect_helpers import normalize, only_event
-from tests.collector.otlp_factories import make_span
+from tests.collector.otlp_factories import make_span, traces_request
 from tests.interop.captures import CAPTURES_DIR
 
 
@@ -61,3 +61,28 @@ def test_openlit_capture_costs_are_estimated_not_a_reported_zero() -> None:
     estimate_costs(events)
     answered = [e for e in events if e.tokens_in]
     assert answered and all(e.cost_source == "estimated" and e.cost_cents for e in answered)
+
+
+def bare(name: str, scope: str, *, error: str | None = "InternalServerError: 500") -> list[object]:
+    span = make_span(name, {}, error=error, events=[("exception", {"exception.type": "anthropic.InternalServerError",
+                                                                    "exception.message": "500"})])
+    batch = normalize_traces(traces_request([span], scope=(scope, "1.45.0")), now_us=0)
+    assert batch.rejected == 0
+    return batch.events  # type: ignore[return-value]
+
+
+def test_a_failed_call_span_without_attributes_is_a_failure_read_from_its_name_and_scope() -> None:
+    [event] = bare("chat claude-sonnet-4-5", "openlit.instrumentation.anthropic")
+    assert (event.kind, event.flag, event.model, event.provider) == ("llm", "failure", "claude-sonnet-4-5", "anthropic")  # type: ignore[attr-defined]
+    assert event.error_type == "anthropic.InternalServerError"  # type: ignore[attr-defined]
+    assert event.metadata["from_span_name"]["gen_ai.request.model"] == "claude-sonnet-4-5"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("name", "scope", "error"), [
+    ("chat claude-sonnet-4-5", "openlit.instrumentation.anthropic", None),  # not failed: nothing to rescue
+    ("chat claude-sonnet-4-5", "my.app", "boom"),  # an app's own span named like a call
+    ("chat about billing", "openlit.instrumentation.anthropic", "boom"),  # not `{operation} {model}`
+    ("chat gpt-4o", "openlit.instrumentation.crewai", "boom"),  # a framework's scope names no provider
+])
+def test_other_spans_named_like_calls_stay_no_calls(name: str, scope: str, error: str | None) -> None:
+    assert bare(name, scope, error=error) == []

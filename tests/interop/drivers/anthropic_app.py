@@ -4,7 +4,9 @@
 - `instrumentation`: plus `opentelemetry-instrumentation-anthropic` (sibling spans for the same calls);
 - `traceloop`: plus `traceloop-sdk`, which sets up the exporters and the session/user association properties;
 - `traceloop-events`: the same with `use_legacy_attributes=False` (content as log events);
-- `openinference`: plus `openinference-instrumentation-anthropic`, session/user with `using_attributes`.
+- `openinference`: plus `openinference-instrumentation-anthropic`, session/user with `using_attributes`;
+- `openlit`: `openlit.init` over the 0.x SDK (OpenLIT requires anthropic<1), session/user with
+  `openlit.using_attributes`.
 """
 
 from __future__ import annotations
@@ -59,6 +61,17 @@ def main() -> None:
 
         client = anthropic.Anthropic(base_url=ANTHROPIC_URL, api_key="sk-ant-interop", max_retries=0)
         workflow(name="geography_chat")(run)(client)
+        flush_global_providers()
+        return
+    if MODE == "openlit":
+        import openlit
+
+        openlit.init(service_name="interop-anthropic-openlit", disable_metrics=True,
+                     otlp_endpoint=os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"],
+                     otlp_headers={"Authorization": os.environ["INTEROP_AUTHORIZATION"]})
+        client = anthropic.Anthropic(base_url=ANTHROPIC_URL, api_key="sk-ant-interop", max_retries=0)
+        with openlit.using_attributes({"session.id": SESSION_ID, "user.id": USER_ID}):
+            run(client)
         flush_global_providers()
         return
     close = setup_otel(f"interop-anthropic-{MODE}", logs=MODE != "openinference")
