@@ -113,6 +113,8 @@ LIBRARIES = [
             (OPENAI, "litellm==1.110.2", "openinference-instrumentation-litellm==0.1.51", *OTEL_LATEST),
             {"INTEROP_MODE": "openinference"}, gaps=("response-model",)),
     Library("openlit", "openai_app.py", OPENLIT, {"INTEROP_MODE": "openlit"}, gaps=("failure-input",)),
+    Library("openlit-openai-agents", "openai_agents_app.py", (*OPENLIT, "openai-agents==0.20.0"),
+            {"INTEROP_MODE": "openlit"}, tools=True, gaps=("failure-input",)),
     Library("openlit-anthropic", "anthropic_app.py", OPENLIT, {"INTEROP_MODE": "openlit"},
             gaps=("failure-input", "failure-identity"), env_name="openlit"),
     Library("strands-agents", "strands_app.py", (OPENAI_2, "strands-agents[openai,otel]==1.62.0"), tools=True,
