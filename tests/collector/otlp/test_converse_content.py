@@ -67,3 +67,9 @@ def test_a_tool_span_s_events_are_its_arguments_and_result_not_a_conversation() 
     event = only_event(normalize(span))
     assert (event.kind, event.input, event.output) == ("tool", '{"city": "Lima"}', "Foggy, 17 C")
     assert event.provider is None  # a framework's name is no provider
+
+
+def test_a_choice_whose_message_is_plain_text_is_the_answer() -> None:
+    answer = ("gen_ai.choice", {"finish_reason": "end_turn", "message": "Lima is foggy.\n"})  # an agent span's
+    event = only_event(normalize(chat(SYSTEM, ASK, answer)))  # type: ignore[arg-type]
+    assert event.output == "Lima is foggy.\n"
