@@ -118,7 +118,7 @@ def merge_call(members: list[Event]) -> Event:
         event.output = event.output or donor.output
         for key, value in donor.metadata.items():
             if key not in _OWN_SECTIONS:
-                _fill_section(event.metadata, key, value)
+                fill_section(event.metadata, key, value)
         event.tags = event.tags or list(donor.tags)
     if any(request_only(m) for m in members):
         start = min(m.timestamp_us for m in members)
@@ -141,8 +141,9 @@ def _rank(event: Event, nested: bool) -> tuple[int, int, int, int, int, str]:
             0 if event.input else 1, event.span_id or "")
 
 
-def _fill_section(meta: dict[str, Any], key: str, value: Any) -> None:
-    """A missing metadata section is taken whole; a dict section gains the keys it lacks."""
+def fill_section(meta: dict[str, Any], key: str, value: Any) -> None:
+    """A missing metadata section is taken whole; a dict section gains the keys it lacks (shared with
+    `collector/otlp/nesting.py`, so a call's spans merge alike in one export request or apart)."""
     mine = meta.get(key)
     if mine is None or mine in ("", [], {}):
         meta[key] = value

@@ -71,6 +71,8 @@ def _choice(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         return {}
     inner = parse_json(body.get("message"))  # a JSON string when it travelled as a span-event attribute
+    if isinstance(inner, (list, str)):  # content parts (Strands: Converse blocks) or plain text, no wrapper
+        inner = {"role": "assistant", "content": inner}
     raw = inner if isinstance(inner, dict) else body
     msg = message(raw, "assistant")
     if msg is None:
@@ -87,7 +89,8 @@ def _details(attrs: Attrs) -> dict[str, Any]:
     inputs = messages(attrs.get("gen_ai.input.messages"))
     outputs = messages(attrs.get("gen_ai.output.messages"), "assistant")
     tin, tout = tokens(a)
-    model, provider_name = model_and_provider(models(a)[0], provider(a))
+    model = models(a)[0]
+    model, provider_name = model_and_provider(model, provider(a, model))
     return {
         "input_messages": inputs,
         "output_messages": outputs,

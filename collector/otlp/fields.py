@@ -6,6 +6,7 @@ Each reader walks the mapping doc's §1 priority list for its field, across ever
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlparse
 
@@ -58,6 +59,27 @@ def classify(name: str, a: SpanAttrs) -> Kind | None:
     if langfuse_type == "generation" or _is_logfire_v1_call(raw):
         return "llm"
     return None
+
+
+# GenAI span names are `{gen_ai.operation.name} {gen_ai.request.model}` (semantic conventions).
+_CONVENTIONAL_NAME = re.compile(r"^(chat|text_completion|generate_content|embeddings) (\S+)$")
+
+
+def bare_failed_call(name: str, a: SpanAttrs, scope_name: str) -> dict[str, str] | None:
+    """What a failed call's span says by its name alone, as the attributes it lacks; None if it is no such span.
+
+    Some instrumentations set every attribute only once the provider answered (OpenLIT's Anthropic one): a
+    failed call is then a span with a status, an exception event, a conventional name (`chat claude-…`) and
+    nothing else. Its instrumentation scope must name the provider (`openlit.instrumentation.anthropic`), so
+    an app's own span that merely happens to be called `chat …` is never taken for a call.
+    """
+    match = _CONVENTIONAL_NAME.match(name)
+    if match is None or any(key.startswith(("gen_ai.", "llm.")) for key in a.attrs):
+        return None
+    named = normalize_provider(scope_name.rsplit(".", 1)[-1]) if "." in scope_name else None
+    if named not in _WELL_KNOWN:
+        return None
+    return {"gen_ai.operation.name": match[1], "gen_ai.request.model": match[2], "gen_ai.provider.name": named}
 
 
 def _is_logfire_v1_call(raw: dict[str, Any]) -> bool:
@@ -193,19 +215,56 @@ def model_and_provider(model: str | None, provider_name: str | None) -> tuple[st
     return bare, routed
 
 
-def provider(a: SpanAttrs) -> str | None:
-    """Provider from the identity attributes, else inferred from the server host."""
+# Agent frameworks that put their own name where the provider belongs (Strands: `gen_ai.system=strands-agents`
+# on every span, whichever model provider it calls). Such a name says nothing about who served the call.
+_FRAMEWORKS = frozenset({
+    "strands-agents", "strands", "crewai", "langchain", "langgraph", "llama_index", "llamaindex", "haystack",
+    "autogen", "ag2", "agno", "semantic_kernel", "dspy",
+})  # fmt: skip
+
+
+def provider(a: SpanAttrs, model: str | None = None) -> str | None:
+    """Provider from the identity attributes, else inferred from the server host.
+
+    When the identity attributes name an agent framework instead, the host decides, else the model's own
+    name (`gpt-…` is OpenAI's, a Bedrock id `us.anthropic.claude-…` Bedrock's), else the provider is unknown.
+    """
     value = a.first("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system", "ai.model.provider")
-    if value is not None:
-        return normalize_provider(value)
+    named = normalize_provider(value) if value is not None else None
+    if named is not None and named not in _FRAMEWORKS:
+        return named
     address = a.attrs.get("server.address") or a.attrs.get("gen_ai.openai.api_base")
-    if not address:
-        return None
-    host = urlparse(str(address)).hostname if "//" in str(address) else str(address)
-    for pattern, mapped in _HOSTS:
-        if host and (host == pattern or pattern in host):
+    host = (urlparse(str(address)).hostname if "//" in str(address) else str(address)) if address else None
+    for pattern, mapped in _HOSTS if host else ():
+        if host == pattern or pattern in host:
             return mapped
-    return None
+    return provider_of_model(model) if named is not None else None
+
+
+_BEDROCK_ID = re.compile(r"^(?:(?:us|eu|apac|us-gov|global)\.)?"
+                         r"(?:anthropic|amazon|meta|mistral|cohere|ai21|deepseek|qwen|openai|writer)\.[a-z]")
+_MODEL_FAMILIES = (
+    (re.compile(r"^(?:gpt-|chatgpt-|o[134](?:$|-)|text-embedding-|davinci|babbage|dall-e|whisper|tts-)"), "openai"),
+    (re.compile(r"^claude-"), "anthropic"),
+    (re.compile(r"^gemini-"), "gcp.gemini"),
+    (re.compile(r"^(?:mistral-|mixtral-|codestral|ministral|pixtral|magistral)"), "mistral_ai"),
+    (re.compile(r"^command-"), "cohere"),
+    (re.compile(r"^grok-"), "x_ai"),
+    (re.compile(r"^deepseek-"), "deepseek"),
+)  # fmt: skip
+
+
+def provider_of_model(model: str | None) -> str | None:
+    """The provider a model name belongs to, for the few families only one provider serves under that name.
+
+    Only asked when a span names no provider but a framework: a bare `gpt-4o-mini` is OpenAI's own API.
+    """
+    if not model:
+        return None
+    name = model.strip().lower()
+    if _BEDROCK_ID.match(name):
+        return "aws.bedrock"
+    return next((mapped for pattern, mapped in _MODEL_FAMILIES if pattern.match(name)), None)
 
 
 _TOKENS_IN = ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt",

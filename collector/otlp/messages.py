@@ -2,8 +2,9 @@
 
 Shapes met in the wild: G3 `{role, parts[]}`, OpenAI `{role, content: str | parts[], tool_calls}`,
 OpenInference `{message: {role, content | contents[], tool_calls[{tool_call}]}}`, Vercel provider
-parts (`tool-call`, `tool-result`), G2 event bodies. Originals that carry more than text (G3 parts)
-are kept alongside the text so nothing is lost.
+parts (`tool-call`, `tool-result`), G2 event bodies, and Bedrock Converse content blocks (`{"text"}`,
+`{"toolUse"}`, `{"toolResult"}`; Strands Agents sends its messages in that shape, as a JSON string).
+Originals that carry more than text (G3 parts) are kept alongside the text so nothing is lost.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ def _part_text(part: Any) -> str | None:
     if kind in _TEXT_TYPES or (kind is None and ("text" in part or "content" in part)):
         value = part.get("content") if part.get("content") is not None else part.get("text")
         return clean_text(value)
+    if kind is None and "json" in part:  # a Converse `{"json": …}` block (e.g. a tool's structured result)
+        return as_text(part["json"])
     if isinstance(part.get("message_content"), dict):  # OpenInference contents.N.message_content
         inner = part["message_content"]
         return clean_text(inner.get("text")) if inner.get("type", "text") == "text" else None
@@ -62,10 +65,12 @@ def tool_call(raw: Any) -> dict[str, Any] | None:
         return None
     if isinstance(raw.get("tool_call"), dict):
         raw = raw["tool_call"]
+    if isinstance(raw.get("toolUse"), dict):  # a Bedrock Converse block
+        raw = raw["toolUse"]
     function = raw.get("function") if isinstance(raw.get("function"), dict) else {}
     name = function.get("name") or raw.get("name") or raw.get("toolName")
     arguments = function.get("arguments", raw.get("arguments", raw.get("args", raw.get("input"))))
-    call_id = raw.get("id") or raw.get("toolCallId")
+    call_id = raw.get("id") or raw.get("toolCallId") or raw.get("toolUseId")
     if name is None and arguments is None:
         return None
     return {"id": call_id, "name": name, "arguments": parse_json(arguments)}
@@ -96,9 +101,11 @@ def message(raw: Any, role: str | None = None) -> Message | None:
         if content is None and isinstance(raw.get("contents"), list):
             content = raw["contents"]
         out["content"] = content_text(content)
+        if isinstance(content, str) and content[:2] == '[{':  # parts sent as a JSON string (Strands)
+            parsed = parse_json(content)
+            content = parsed if isinstance(parsed, list) else content
         if isinstance(content, list):
-            calls = [c for c in (tool_call(p) for p in content if _is_type(p, "tool-call") or _is_type(p, "tool_use"))
-                     if c]
+            calls = [c for c in (tool_call(p) for p in content if _is_call_part(p)) if c]
             if out["content"] is None:
                 _tool_results(content, out)
     if isinstance(raw.get("tool_calls"), list):
@@ -150,10 +157,18 @@ def _read_parts(parts: list[Any], out: Message, calls: list[dict[str, Any]]) -> 
 _RESULT_TYPES = ("tool_result", "tool-result", "function_call_output")
 
 
+def _is_call_part(part: Any) -> bool:
+    """A content part that asks for a tool: Vercel `tool-call`, Anthropic `tool_use`, Converse `toolUse`."""
+    return isinstance(part, dict) and (part.get("type") in ("tool-call", "tool_use") or
+                                       isinstance(part.get("toolUse"), dict))
+
+
 def _tool_results(content: list[Any], out: Message) -> None:
-    """Tool results inside a content list (Anthropic `tool_result`, Vercel `tool-result`): their text as
-    the message's content, and the call they answer."""
-    found = [p for p in content if isinstance(p, dict) and p.get("type") in _RESULT_TYPES]
+    """Tool results inside a content list (Anthropic `tool_result`, Vercel `tool-result`, Converse
+    `toolResult`): their text as the message's content, and the call they answer."""
+    found = [p["toolResult"] if isinstance(p, dict) and isinstance(p.get("toolResult"), dict) else p
+             for p in content]
+    found = [p for p in found if isinstance(p, dict) and (p.get("type") in _RESULT_TYPES or "toolUseId" in p)]
     if not found:
         return
     texts = []
@@ -166,7 +181,7 @@ def _tool_results(content: list[Any], out: Message) -> None:
             texts.append(text)
     out["content"] = "\n".join(texts) if texts else None
     first = found[0]
-    call_id = first.get("tool_use_id") or first.get("toolCallId") or first.get("call_id")
+    call_id = first.get("tool_use_id") or first.get("toolCallId") or first.get("call_id") or first.get("toolUseId")
     if call_id is not None:
         out["tool_call_id"] = call_id
     if first.get("toolName"):

@@ -13,12 +13,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from phosphobs.collector.otlp.spans import ConvertedSpan
-from phosphobs.storage.calls import provider_rank
+from phosphobs.storage.calls import fill_section, provider_rank
 from phosphobs.storage.models import Event
 
 _IDENTITY = ("model", "provider", "session_id", "user_id")
 _CONTENT = ("tokens_in", "tokens_out", "cost_cents", "cost_source")
-_METADATA = ("input_messages", "output_messages", "system", "tool_calls", "request", "response", "usage", "custom")
+# `error` too: the failure's message may be only on the outer span (OpenInference's over the Anthropic SDK's).
+_METADATA = ("input_messages", "output_messages", "system", "tool_calls", "request", "response", "usage", "custom",
+             "error")
 
 Key = tuple[str, str]
 
@@ -109,7 +111,7 @@ def _fill(chosen: Event, donors: list[Event], *, full: bool) -> Event:
             event.output = event.output or donor.output
             for key in _METADATA:
                 if key in donor.metadata:
-                    event.metadata.setdefault(key, donor.metadata[key])
+                    fill_section(event.metadata, key, donor.metadata[key])
         event.tags = event.tags or list(donor.tags)
     event.metadata["merged_spans"] = [
         {

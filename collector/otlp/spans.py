@@ -71,6 +71,13 @@ def convert_span(span: Span, out: ConvertedSpan, resource: Attrs, scope: Attrs, 
     if session or user:
         out.hint = TraceHint(out.trace_id, start_us, session, user)
     kind = fields.classify(span.name, a)
+    named = None
+    if kind is None and span.status.code == Status.STATUS_CODE_ERROR:
+        named = fields.bare_failed_call(span.name, a, str(scope.get("name") or ""))
+        if named is not None:
+            a = SpanAttrs({**a.attrs, **named}, resource)
+            plan = a.shape.plan(_Plan, _Plan)
+            kind = fields.classify(span.name, a)
     if kind is None or fields.is_pending_duplicate(a):
         if fields.is_pending_duplicate(a):
             out.placeholder = True
@@ -95,6 +102,8 @@ def convert_span(span: Span, out: ConvertedSpan, resource: Attrs, scope: Attrs, 
         event = _with_span_events(event, span)
     if span.name == litellm_raw.SPAN_NAME:
         litellm_raw.fill_from_raw(event, a.attrs)
+    if named is not None:
+        event.metadata["from_span_name"] = named  # not sent as attributes: read from the span's name
     out.event = event
     return out
 
@@ -162,9 +171,11 @@ def _event(
     model, request_model, response_model = fields.models(a)
     tokens_in, tokens_out = fields.tokens(a)
     cost = fields.cost_cents(a) if plan.cost else None
+    if cost == 0 and (tokens_in or tokens_out):
+        cost = None  # OpenLIT reports 0 for any model it has no price for: unknown, so estimated instead
     status = span.status  # read once: each access of a protobuf sub-message builds a wrapper
     error = _error(span, status, a) if status.code == Status.STATUS_CODE_ERROR else None
-    model, provider = fields.model_and_provider(model, fields.provider(a))
+    model, provider = fields.model_and_provider(model, fields.provider(a, model))
     tags = fields.tags(a) if plan.tags else []
     # After every other reader: metadata keeps the attributes that none of them mapped.
     meta = _metadata(span, status, a, plan, scope, content, request_model, response_model, error, kind)
@@ -330,6 +341,8 @@ def _with_span_events(event: Event, span: Span) -> Event:
     unmapped = event.metadata.get("attributes", {})
     if not span.events and "events" not in unmapped and "all_messages_events" not in unmapped:
         return event  # the usual case: no content travels beside the attributes
+    if event.kind == "tool":
+        return _tool_span_events(event, span)
     patches: list[EventPatch] = []
     items: list[tuple[int, str, Attrs, Any]] = [
         (e.time_unix_nano, e.name, key_values(e.attributes), None) for e in span.events
@@ -345,3 +358,23 @@ def _with_span_events(event: Event, span: Span) -> Event:
             key = order_key(time_nanos, name, found)
             patches.append(EventPatch(event.event_id, event.trace_id or "", event.span_id or "", key, found))
     return apply_patches(event, patches, fresh=True) if patches else event  # both just built here
+
+
+def _tool_span_events(event: Event, span: Span) -> Event:
+    """A tool run's G2 span events (Strands' `execute_tool`): `gen_ai.tool.message` holds the arguments the
+    tool was called with, `gen_ai.choice` what it returned. Read as a conversation they would make the
+    arguments a "tool result" and lose the result, so they fill the tool's input and output directly."""
+    for span_event in span.events:
+        name = event_name(span_event.name, {})
+        if name not in ("gen_ai.tool.message", "gen_ai.choice"):
+            continue
+        found = content_fields(name, key_values(span_event.attributes), None) or {}
+        message = found.get("input_message") or (found.get("choice") or {}).get("message") or {}
+        text = message.get("content") if isinstance(message, dict) else None
+        if not isinstance(text, str):
+            continue
+        if name == "gen_ai.tool.message" and not event.input:
+            event.input = text
+        elif name == "gen_ai.choice" and not event.output:
+            event.output = text
+    return event

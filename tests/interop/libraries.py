@@ -14,10 +14,17 @@ OTEL = ("opentelemetry-sdk==1.45.1", "opentelemetry-exporter-otlp-proto-http==1.
 OTEL_LATEST = ("opentelemetry-sdk==1.45.2", "opentelemetry-exporter-otlp-proto-http==1.45.2")
 ANTHROPIC = "anthropic==2.17.0"
 OPENAI = "openai==3.63.0"
+# OpenLIT and Strands Agents declare openai<3: their apps run on the last 2.x SDK.
+OPENAI_2 = "openai==2.54.0"
 TRACELOOP = "traceloop-sdk==0.62.4"
 # traceloop-sdk and openai-v2 import httpx without declaring it; the OpenAI 3.x and Anthropic 2.x SDKs moved to
 # httpx2, so an app on current SDKs must install httpx itself.
 HTTPX = "httpx==0.28.1"
+# OpenLIT declares openai<3 and anthropic<1 (the 0.x SDK, which emits no spans of its own) and needs every
+# opentelemetry-instrumentation-* of one release: 0.66b1 is the newest all of them have (pip backtracks into a
+# ResolutionImpossible without the last two pins).
+OPENLIT = (OPENAI_2, "anthropic==0.125.0", "openlit==1.45.0", "opentelemetry-sdk==1.45.1",
+           "opentelemetry-instrumentation==0.66b1")
 ANTHROPIC_CONTENT = {"ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE": "content"}
 
 
@@ -105,5 +112,21 @@ LIBRARIES = [
     Library("litellm-openinference", "litellm_app.py",
             (OPENAI, "litellm==1.110.2", "openinference-instrumentation-litellm==0.1.51", *OTEL_LATEST),
             {"INTEROP_MODE": "openinference"}, gaps=("response-model",)),
+    Library("openlit", "openai_app.py", OPENLIT, {"INTEROP_MODE": "openlit"}, gaps=("failure-input",)),
+    Library("openlit-openai-agents", "openai_agents_app.py", (*OPENLIT, "openai-agents==0.20.0"),
+            {"INTEROP_MODE": "openlit"}, tools=True, gaps=("failure-input",)),
+    Library("openlit-anthropic", "anthropic_app.py", OPENLIT, {"INTEROP_MODE": "openlit"},
+            gaps=("failure-input", "failure-identity"), env_name="openlit"),
+    Library("strands-agents", "strands_app.py", (OPENAI_2, "strands-agents[openai,otel]==1.62.0"), tools=True,
+            gaps=("response-model",)),
+    Library("strands-agents-latest", "strands_app.py", (OPENAI_2, "strands-agents[openai,otel]==1.62.0"),
+            {"OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental"}, tools=True, gaps=("response-model",),
+            env_name="strands-agents"),
+    Library("strands-agents-anthropic", "strands_app.py",
+            ("anthropic==0.125.0", "strands-agents[anthropic,otel]==1.62.0"), {"INTEROP_MODE": "anthropic"},
+            tools=True, gaps=("response-model",)),
+    Library("openinference-anthropic", "anthropic_app.py",
+            (ANTHROPIC, "openinference-instrumentation-anthropic==3.1.0", *OTEL_LATEST),
+            {"INTEROP_MODE": "openinference", **ANTHROPIC_CONTENT}),
 ]
 BY_NAME = {library.name: library for library in LIBRARIES}

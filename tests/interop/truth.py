@@ -23,7 +23,10 @@ class Truth:
     # "stream-output" = a streamed call's answer text is in no span or log record;
     # "response-model" = only the request model is sent, never the dated model the provider answered with;
     # "session" = the session id the app set never leaves the process (e.g. scrubbed): the events must then
-    # share one session of their own, never the placeholder the library sent instead.
+    # share one session of their own, never the placeholder the library sent instead;
+    # "failure-input" = a failed call's span (and log records) carry no prompt at all: its event has no input;
+    # "failure-identity" = a failed call's span carries no session or user either (nor a parent to inherit them
+    # from): its event has the user None and a session of its own.
     gaps: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
@@ -111,11 +114,19 @@ def identity_problems(truth: Truth, event: dict[str, Any]) -> list[str]:
 
 def call_problems(truth: Truth, call: dict[str, Any], event: dict[str, Any]) -> list[str]:
     meta = event.get("metadata") or {}
-    found = identity_problems(truth, event)
+    if call["status"] != 200 and "failure-identity" in truth.gaps:
+        found = [] if meta.get("user_id") is None else [f"user {meta.get('user_id')!r} on a call that sent none"]
+        if event.get("session_id") == truth.session_id:
+            found.append("the app's session on a failed call that sent none (guessed?)")
+    else:
+        found = identity_problems(truth, event)
     if meta.get("provider") != call["api"]:
         found.append(f"provider {meta.get('provider')!r} != {call['api']!r}")
     text_in, text_out = event.get("input") or "", event.get("output") or ""
-    if call["tool_result"] is not None:
+    if call["status"] != 200 and "failure-input" in truth.gaps:
+        if text_in:
+            found.append(f"input {text_in!r} of a failed call whose library sends no prompt for it")
+    elif call["tool_result"] is not None:
         if call["tool_result"] not in text_in:
             found.append(f"input {text_in!r} does not show the tool result {call['tool_result']!r}")
     elif text_in != call["last_user_text"]:

@@ -63,7 +63,10 @@ def test_every_call_is_one_event_with_the_provider_s_facts(name: str) -> None:
             assert json.loads(event.output[len(tool_call["name"]) + 1 : -1]) == tool_call["arguments"]
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if n in ("pydantic-ai", "vercel-ai", "openai-agents")])
+AGENTS = ("pydantic-ai", "vercel-ai", "openai-agents", "strands-agents")
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n in AGENTS])
 def test_agent_tool_events_carry_name_arguments_and_result(name: str) -> None:
     truth, events = events_of(name)
     [tool] = [e for e in events if e.kind == "tool"]

@@ -110,3 +110,24 @@ def test_outer_call_span_fanning_out_to_retries_keeps_each_inner_call() -> None:
     assert sorted(e.span_id or "" for e in events) == sorted([first.span_id.hex(), second.span_id.hex()])
     assert sum(e.tokens_in or 0 for e in events) == 20
     assert {e.user_id for e in events} == {"u-1"} and {e.model for e in events} == {"gpt-4o"}
+
+
+def test_a_failed_call_nested_in_another_keeps_the_outer_span_s_error_message_as_storage_would() -> None:
+    """OpenInference's span around the Anthropic SDK's: the SDK's failed span says only `error.type`, the
+    message is on the outer one. In one export request or apart (storage's `merge_call`), the same event."""
+    from phosphobs.storage.calls import merge_call
+
+    outer = make_span("messages.create", {"openinference.span.kind": "LLM", "llm.provider": "anthropic",
+                                          "llm.model_name": "claude-sonnet-4-5",
+                                          "llm.input_messages.0.message.role": "user",
+                                          "llm.input_messages.0.message.content": "FAIL"},
+                      error="500 Internal server error", kind=INTERNAL)
+    inner = make_span("anthropic.messages.create", {
+        "gen_ai.operation.name": "chat", "gen_ai.provider.name": "anthropic",
+        "gen_ai.request.model": "claude-sonnet-4-5", "error.type": "api_error"},
+        parent=outer, start_ns=BASE_NS + 1000, duration_ms=50, error="")
+    event = only_event(normalize(outer, inner))
+    assert (event.input, event.flag) == ("FAIL", "failure")
+    assert event.metadata["error"] == {"type": "api_error", "message": "500 Internal server error"}
+    apart = merge_call([only_event(normalize(outer)), only_event(normalize(inner))])
+    assert apart.metadata["error"] == event.metadata["error"]

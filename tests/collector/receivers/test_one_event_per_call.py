@@ -67,7 +67,7 @@ def trace_events(server: ServerProcess, trace_ids: set[str]) -> list[dict[str, A
     return [e for e in response.json()["data"] if e["trace_id"] in trace_ids and e["kind"] == "llm"]
 
 
-@pytest.mark.parametrize("library", ["anthropic-traceloop", "anthropic-instrumentation"])
+@pytest.mark.parametrize("library", ["anthropic-traceloop", "anthropic-instrumentation", "openinference-anthropic"])
 def test_sdk_spans_beside_library_spans_give_one_event_per_call(server: ServerProcess, library: str) -> None:
     folder = CAPTURES / library
     truth = json.loads((folder / "truth.json").read_text())

@@ -3,7 +3,10 @@
 - `sdk`: the SDK alone (2.x emits its own `com.anthropic.sdk.python` spans through the global tracer provider);
 - `instrumentation`: plus `opentelemetry-instrumentation-anthropic` (sibling spans for the same calls);
 - `traceloop`: plus `traceloop-sdk`, which sets up the exporters and the session/user association properties;
-- `traceloop-events`: the same with `use_legacy_attributes=False` (content as log events).
+- `traceloop-events`: the same with `use_legacy_attributes=False` (content as log events);
+- `openinference`: plus `openinference-instrumentation-anthropic`, session/user with `using_attributes`;
+- `openlit`: `openlit.init` over the 0.x SDK (OpenLIT requires anthropic<1), session/user with
+  `openlit.using_attributes`.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ from common import (
     ANTHROPIC_MODEL,
     ANTHROPIC_URL,
     FAIL,
+    SESSION_ID,
     STREAM,
     SYSTEM,
     TURN1,
     TURN2,
+    USER_ID,
     conversation,
     expect_failure,
     flush_global_providers,
@@ -58,7 +63,28 @@ def main() -> None:
         workflow(name="geography_chat")(run)(client)
         flush_global_providers()
         return
-    close = setup_otel(f"interop-anthropic-{MODE}")
+    if MODE == "openlit":
+        import openlit
+
+        openlit.init(service_name="interop-anthropic-openlit", disable_metrics=True,
+                     otlp_endpoint=os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"],
+                     otlp_headers={"Authorization": os.environ["INTEROP_AUTHORIZATION"]})
+        client = anthropic.Anthropic(base_url=ANTHROPIC_URL, api_key="sk-ant-interop", max_retries=0)
+        with openlit.using_attributes({"session.id": SESSION_ID, "user.id": USER_ID}):
+            run(client)
+        flush_global_providers()
+        return
+    close = setup_otel(f"interop-anthropic-{MODE}", logs=MODE != "openinference")
+    if MODE == "openinference":
+        from openinference.instrumentation import using_attributes
+        from openinference.instrumentation.anthropic import AnthropicInstrumentor as OpenInferenceInstrumentor
+
+        OpenInferenceInstrumentor().instrument()
+        client = anthropic.Anthropic(base_url=ANTHROPIC_URL, api_key="sk-ant-interop", max_retries=0)
+        with using_attributes(session_id=SESSION_ID, user_id=USER_ID):
+            run(client)
+        close()
+        return
     if MODE == "instrumentation":
         from opentelemetry.instrumentation.anthropic import AnthropicInstrumentor
 

@@ -4,7 +4,9 @@
 - `openinference`: openinference-instrumentation-openai, session/user with `using_attributes`;
 - `traceloop` / `traceloop-events`: traceloop-sdk, legacy span attributes or (`use_legacy_attributes=False`) log
   events, session/user as association properties inside a workflow;
-- `logfire`: `logfire.instrument_openai`, exporting over OTLP only, session/user on a `logfire.span`.
+- `logfire`: `logfire.instrument_openai`, exporting over OTLP only, session/user on a `logfire.span`;
+- `openlit`: `openlit.init` (it sets up the exporters itself; metrics off), session/user with
+  `openlit.using_attributes`, which puts them on every span it makes.
 """
 
 from __future__ import annotations
@@ -107,8 +109,18 @@ def with_logfire() -> Callable[[], None]:
     return logfire.shutdown if hasattr(logfire, "shutdown") else flush_global_providers
 
 
+def with_openlit() -> Callable[[], None]:
+    import openlit
+
+    openlit.init(service_name="interop-openlit", otlp_endpoint=os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"],
+                 otlp_headers={"Authorization": os.environ["INTEROP_AUTHORIZATION"]}, disable_metrics=True)
+    with openlit.using_attributes({"session.id": SESSION_ID, "user.id": USER_ID}):
+        run(new_client())
+    return flush_global_providers
+
+
 MODES = {"openai-v2": with_openai_v2, "openinference": with_openinference, "traceloop": with_traceloop,
-         "traceloop-events": with_traceloop, "logfire": with_logfire}
+         "traceloop-events": with_traceloop, "logfire": with_logfire, "openlit": with_openlit}
 
 if __name__ == "__main__":
     MODES[MODE]()()
