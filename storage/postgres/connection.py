@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
@@ -32,17 +33,42 @@ def _pyformat(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
+_READS_A_TABLE = re.compile(r"\bFROM\s+(?!unnest\()", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=4096)
+def _reads_no_table(sql: str) -> bool:
+    """Whether a statement's plan has no access path to choose: an INSERT or SELECT of values or of
+    arrays (`FROM unnest(…)`), whatever its ON CONFLICT. Only those are prepared (and may run a generic plan).
+
+    Every other statement is planned for its own parameters on each run. psycopg prepares a statement
+    after a few runs and Postgres may then cache one generic plan for it: one made while a table was
+    small (a fresh database, before autoanalyze) or blind to the parameters (`trace_id = ANY(…)` ordered
+    by seq) scans a table that has since grown, on every write. Planning every statement instead (as
+    `plan_cache_mode = force_custom_plan` does) also re-plans the hot inserts each time, for nothing.
+    """
+    return sql.lstrip()[:6].upper() in ("INSERT", "SELECT") and not _READS_A_TABLE.search(sql)
+
+
 class PgConnection(psycopg.Connection[Any]):
     """psycopg's connection speaking the shared core's placeholder style, with its dialect attached."""
 
     dialect: Dialect = POSTGRES
 
     def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        if not _reads_no_table(query):
+            kwargs.setdefault("prepare", False)
         return super().execute(query if params is None else _pyformat(query), params, **kwargs)
 
     def executemany(self, query: str, params_seq: Iterable[Sequence[Any]]) -> None:
-        with self.cursor() as cursor:
-            cursor.executemany(_pyformat(query), params_seq)
+        threshold = self.prepare_threshold
+        if not _reads_no_table(query):
+            self.prepare_threshold = None  # executemany takes no `prepare`: never prepare this one
+        try:
+            with self.cursor() as cursor:
+                cursor.executemany(_pyformat(query), params_seq)
+        finally:
+            self.prepare_threshold = threshold
 
 
 class NulSafeStrDumper(Dumper):
@@ -56,11 +82,6 @@ class NulSafeStrDumper(Dumper):
 def _configure(conn: psycopg.Connection) -> None:
     set_json_loads(orjson.loads, conn)
     conn.adapters.register_dumper(str, NulSafeStrDumper)
-    # Plan every statement for its own parameters. psycopg prepares a statement after a few runs, and
-    # Postgres may then cache one generic plan for it: one made while a table was small (a fresh
-    # database, before autoanalyze) or blind to the parameters (`trace_id = ANY(…)` ordered by seq)
-    # scans a table that has since grown, on every write. Planning these statements costs far less.
-    conn.execute("SET plan_cache_mode = force_custom_plan")
 
 
 def make_pool(url: str, max_size: int = 10) -> ConnectionPool:
