@@ -94,6 +94,15 @@ class Dialect:
                                  (*head, *self.bind(list(part)))).fetchall()
         return rows
 
+    def rows_in_union(self, conn: Conn, parts: Sequence[str], head: Sequence[Any], keys: Sequence[Any]) -> list[Any]:
+        """`rows_in` of `part1 UNION ALL part2 …`, each part with its own `head` and `{in}` (one round trip)."""
+        rows: list[Any] = []
+        for chunk in self._parts(keys):
+            member, bound = self.member(len(chunk)), self.bind(list(chunk))
+            rows += conn.execute(" UNION ALL ".join(part.format(**{"in": member}) for part in parts),
+                                 tuple(value for _ in parts for value in (*head, *bound))).fetchall()
+        return rows
+
     def rows_in_pairs(self, conn: Conn, sql: str, head: Sequence[Any], pairs: Sequence[tuple[Any, Any]]) -> list[Any]:
         """Rows of `sql`, whose `{first}` and `{second}` test membership in the pairs' first and second
         values, with `head` as its first parameters. A superset of the pairs' rows: callers keep theirs."""

@@ -119,9 +119,7 @@ def _ingest(conn: Conn, op: IngestOp, now_us: int, changes: SessionChanges, stat
             hooks: WriteHooks, detect: bool) -> WriteResult:
     project = op.project_id
     received = op.received_us or now_us
-    ids = list(dict.fromkeys(e.event_id for e in op.events))
-    stored = {r["event_id"] for r in conn.dialect.rows_in(
-        conn, "SELECT event_id FROM events WHERE project_id = ? AND event_id {in}", (project,), ids)}
+    stored, flags = _known(conn, project, list(dict.fromkeys(e.event_id for e in op.events)))
     fresh: dict[str, Event] = {}
     for event in op.events:
         if event.event_id not in stored and event.event_id not in fresh:
@@ -139,8 +137,8 @@ def _ingest(conn: Conn, op: IngestOp, now_us: int, changes: SessionChanges, stat
     created: set[str] = set()
     if new:
         link_new_events(links, project, new, root_keys)
-        created = _insert_events(conn, project, merge_pending(conn, project, new), received, contexts, changes,
-                                 hooks, detect)
+        created = _insert_events(conn, project, merge_pending(conn, project, new), received, contexts, flags,
+                                 changes, hooks, detect)
     created |= absorbed  # stored as members of the events of their calls
     if op.evaluations:
         store_evaluations(conn, project, op.evaluations, received, enqueue=detect)
@@ -157,14 +155,23 @@ def _ingest(conn: Conn, op: IngestOp, now_us: int, changes: SessionChanges, stat
     return WriteResult(ok=True, statuses=statuses, rate_limit=state)
 
 
+def _known(conn: Conn, project: str, ids: list[str]) -> tuple[set[str], dict[str, str]]:
+    """Which of `ids` are stored, and the latest feedback flag of each (feedback may arrive before its
+    event): one round trip, the hot path of every single-event request."""
+    rows = conn.dialect.rows_in_union(conn, (
+        "SELECT event_id, NULL AS flag, 0 AS feedback_id FROM events WHERE project_id = ? AND event_id {in}",
+        "SELECT event_id, flag, id AS feedback_id FROM feedback WHERE project_id = ? AND event_id {in}",
+    ), (project,), ids)
+    stored = {r["event_id"] for r in rows if not r["feedback_id"]}
+    feedback = sorted((r for r in rows if r["feedback_id"]), key=lambda r: r["feedback_id"])
+    return stored, {r["event_id"]: r["flag"] for r in feedback}  # the latest feedback wins
+
+
 def _insert_events(conn: Conn, project: str, events: list[Event], received_us: int,
-                   contexts: dict[str, TraceContext | None], changes: SessionChanges,
+                   contexts: dict[str, TraceContext | None], flags: dict[str, str], changes: SessionChanges,
                    hooks: WriteHooks, detect: bool) -> set[str]:
-    """Insert new events with their effective session, user and flag (the latest feedback wins over the
-    event's own); then their tags, rollup facts and sessions. Returns the ids actually inserted."""
-    flags = {r["event_id"]: r["flag"] for r in conn.dialect.rows_in(
-        conn, "SELECT event_id, flag FROM feedback WHERE project_id = ? AND event_id {in} ORDER BY id",
-        (project,), [e.event_id for e in events])}
+    """Insert new events with their effective session, user and flag (`flags`: the latest feedback, which
+    wins over the event's own); then their tags, rollup facts and sessions. Returns the ids actually inserted."""
     rows, derived = [], []
     for event in events:
         ctx = contexts.get(event.trace_id) if event.trace_id else None

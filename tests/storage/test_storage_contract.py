@@ -67,6 +67,20 @@ def test_feedback_before_the_event_is_applied_when_it_arrives(storage: Storage, 
     assert storage.get_session(project.id, "s1").failure_count == 1
 
 
+def test_latest_of_several_early_feedbacks_decides_also_within_one_commit(storage: Storage, project: Project) -> None:
+    early, same_commit = make_event(session_id="s1"), make_event(session_id="s1")
+    for flag in ("success", "failure"):
+        storage.write([FeedbackOp(project.id, Feedback(early.event_id, flag))], NOW)
+    results = storage.write([FeedbackOp(project.id, Feedback(same_commit.event_id, "failure")),
+                             FeedbackOp(project.id, Feedback(same_commit.event_id, "success")),
+                             IngestOp(project.id, [early, same_commit], None)], NOW)
+    assert all(r.ok for r in results)
+    assert storage.get_event(project.id, early.event_id).flag == "failure"
+    assert storage.get_event(project.id, same_commit.event_id).flag == "success"
+    session = storage.get_session(project.id, "s1")
+    assert (session.flagged_count, session.success_count, session.failure_count) == (2, 1, 1)
+
+
 def test_latest_feedback_decides_and_all_are_kept(storage: Storage, project: Project) -> None:
     event = make_event(session_id="s1")
     ingest(storage, project, [event])
