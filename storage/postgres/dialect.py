@@ -103,11 +103,6 @@ class PostgresDialect(Dialect):
         fills the page from them at once. A rare one does not; then the GIN index gives every match and they
         are sorted (cheap, because they are few). Either way the result is the exact newest matches."""
         where, args = list(where), list(args)
-        for condition, value in (("e.ts_us >= ?", q.since_us), ("e.ts_us < ?", q.until_us),
-                                 ("e.seq < ?", q.after[1] if q.after else None)):
-            if value is not None:
-                where.append(condition)
-                args.append(value)
         if q.tag is not None:
             where.append("e.seq IN (SELECT seq FROM event_tags WHERE project_id = ? AND tag = ?)")
             args += [args[0], q.tag]  # args[0]: the project id

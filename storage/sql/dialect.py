@@ -47,6 +47,7 @@ class Dialect:
     shard: str | None = None  # rollup shard expression (None: rollups have no shard column)
     retryable: tuple[type[BaseException], ...] = ()  # errors after which the whole transaction is retried
     in_chunk: int | None = 500  # keys per spelled-out IN list (None: the keys are bound as one array)
+    search_seq = "e.seq"  # what a text search walks newest first: its keyset column
 
     def lock_migrations(self, conn: Conn) -> None:
         """Serialise migrators beyond what the migration's transaction already does."""
@@ -124,7 +125,8 @@ class Dialect:
 
     def search_events(self, conn: Conn, q: EventQuery, match: str, select: str, where: list[str],
                       args: list[Any]) -> list[Any]:
-        """Up to q.limit + 1 matching rows, newest stored first; q.after's seq is the keyset."""
+        """Up to q.limit + 1 matching rows, newest stored first; `where` already holds the time range and
+        the keyset (`search_seq` below q.after's seq)."""
         raise NotImplementedError
 
     def reindex(self, conn: Conn, seq: int, old: tuple[str, str], new: tuple[str, str]) -> None:

@@ -28,23 +28,25 @@ def get_event(conn: Conn, project_id: str, event_id: str) -> StoredEvent | None:
 
 def list_events(conn: Conn, project_id: str, query: EventQuery) -> Page[StoredEvent]:
     where, args = event_field_where(project_id, query)
+    d = conn.dialect
     if query.text:
-        match = conn.dialect.text_query(query.text)
+        match = d.text_query(query.text)
         if match is None:
             return Page(items=[], next_after=None)
         # Text search walks the index newest-stored first and stops at the page size, instead of
         # sorting every match by timestamp (a common word matches most of a million events).
-        return _page(conn.dialect.search_events(conn, query, match, EVENT_SELECT, where, args), query.limit)
+        _ranges(where, args, "e", query)
+        if query.after is not None:
+            where.append(f"{d.search_seq} < ?")
+            args.append(query.after[1])
+        return _page(d.search_events(conn, query, match, EVENT_SELECT, where, args), query.limit)
     # With a tag, walk the (project, tag, time) index of event_tags, newest first, as the outer loop.
     order, source = "e", "events e"
     if query.tag is not None:
-        order, source = "t", f"event_tags t {conn.dialect.pinned_join} events e ON e.seq = t.seq"
+        order, source = "t", f"event_tags t {d.pinned_join} events e ON e.seq = t.seq"
         where += ["t.project_id = ?", "t.tag = ?"]
         args += [project_id, query.tag]
-    for condition, value in ((f"{order}.ts_us >= ?", query.since_us), (f"{order}.ts_us < ?", query.until_us)):
-        if value is not None:
-            where.append(condition)
-            args.append(value)
+    _ranges(where, args, order, query)
     if query.after is not None:
         where.append(f"({order}.ts_us, {order}.seq) < (?, ?)")
         args += list(query.after)
@@ -54,6 +56,13 @@ def list_events(conn: Conn, project_id: str, query: EventQuery) -> Page[StoredEv
         (*args, query.limit + 1),
     ).fetchall()
     return _page(rows, query.limit)
+
+
+def _ranges(where: list[str], args: list[Any], alias: str, query: EventQuery) -> None:
+    for condition, value in ((f"{alias}.ts_us >= ?", query.since_us), (f"{alias}.ts_us < ?", query.until_us)):
+        if value is not None:
+            where.append(condition)
+            args.append(value)
 
 
 def _page(rows: list[Any], limit: int) -> Page[StoredEvent]:

@@ -11,6 +11,8 @@ from phosphobs.storage.sqlite.fts import fts_query
 
 
 class SqliteDialect(Dialect):
+    search_seq = "f.rowid"  # the full-text index's rowid is the event's seq, in the index's own order
+
     def run_script(self, conn: Conn, script: str) -> None:
         """One statement per call (sqlite3's `executescript` would commit the migration's transaction)."""
         for statement in script.split(";"):
@@ -39,11 +41,6 @@ class SqliteDialect(Dialect):
     def search_events(self, conn: Conn, q: EventQuery, match: str, select: str, where: list[str],
                       args: list[Any]) -> list[Any]:
         where, args = [*where, "events_fts MATCH ?"], [*args, match]
-        for condition, value in (("e.ts_us >= ?", q.since_us), ("e.ts_us < ?", q.until_us),
-                                 ("f.rowid < ?", q.after[1] if q.after else None)):
-            if value is not None:
-                where.append(condition)
-                args.append(value)
         if q.tag is not None:
             where.append("EXISTS (SELECT 1 FROM event_tags t WHERE t.project_id = e.project_id AND t.tag = ?"
                          " AND t.ts_us = e.ts_us AND t.seq = e.seq)")

@@ -154,3 +154,19 @@ def test_tag_filtered_pages_cover_every_tagged_event_once_in_time_order(storage:
             break
     assert sorted(e.event.event_id for e in seen) == sorted(e.event_id for e in tagged) and len(seen) == 17
     assert [e.event.timestamp_us for e in seen] == sorted((e.timestamp_us for e in tagged), reverse=True)
+
+
+def test_text_search_keeps_the_time_range_and_tag(storage: Storage, project: Project) -> None:
+    events = [make_event(input=f"alpha {i}", tags=["keep" if i % 2 else "other"],
+                         timestamp_us=BASE_US + (i % 5) * MINUTE_US) for i in range(20)]
+    storage.write([IngestOp(project.id, events, None)], NOW)
+    since, until = BASE_US + MINUTE_US, BASE_US + 3 * MINUTE_US
+    wanted = {e.event_id for e in events if since <= e.timestamp_us < until and "keep" in e.tags}
+    seen, after = [], None
+    while True:
+        page = storage.list_events(project.id, EventQuery(text="alpha", tag="keep", since_us=since, until_us=until,
+                                                          limit=3, after=after))
+        seen += [e.event.event_id for e in page.items]
+        if (after := page.next_after) is None:
+            break
+    assert sorted(seen) == sorted(wanted) and len(wanted) == 4
