@@ -61,6 +61,27 @@ def classify(name: str, a: SpanAttrs) -> Kind | None:
     return None
 
 
+_OI_CALL_FACTS = ("llm.input_messages", "llm.output_messages", "llm.prompts", "llm.token_count")
+
+
+def is_openinference_helper_step(a: SpanAttrs) -> bool:
+    """An OpenInference `LLM` span that is a step of the LLM object, not a request to the model.
+
+    OpenInference's LlamaIndex instrumentation traces every method of an LLM class with the class's kind, so
+    a helper such as `OpenAI._prepare_chat_with_tools` (it builds the request the next span sends) is an `LLM`
+    span too: model and invocation parameters, its Python arguments as `input.value`, the prepared keyword
+    arguments as a JSON `output.value`, and no messages, prompts or token counts. A call carries at least one
+    of those, or a text answer; a failed call is told apart by its status, so the caller checks that first.
+    """
+    raw = a.attrs
+    if str(raw.get("openinference.span.kind") or "").upper() != "LLM":
+        return False
+    if any(key == fact or key.startswith(fact + ".") for key in raw for fact in _OI_CALL_FACTS):
+        return False
+    output = raw.get("output.value")
+    return output is None or isinstance(parse_json(output), dict | list)
+
+
 # GenAI span names are `{gen_ai.operation.name} {gen_ai.request.model}` (semantic conventions).
 _CONVENTIONAL_NAME = re.compile(r"^(chat|text_completion|generate_content|embeddings) (\S+)$")
 

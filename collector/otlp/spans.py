@@ -78,6 +78,8 @@ def convert_span(span: Span, out: ConvertedSpan, resource: Attrs, scope: Attrs, 
             a = SpanAttrs({**a.attrs, **named}, resource)
             plan = a.shape.plan(_Plan, _Plan)
             kind = fields.classify(span.name, a)
+    if kind == "llm" and span.status.code != Status.STATUS_CODE_ERROR and fields.is_openinference_helper_step(a):
+        kind = None  # an LLM object's helper method, not a request: a node of the tree, no event
     if kind is None or fields.is_pending_duplicate(a):
         if fields.is_pending_duplicate(a):
             out.placeholder = True

@@ -128,5 +128,15 @@ LIBRARIES = [
     Library("openinference-anthropic", "anthropic_app.py",
             (ANTHROPIC, "openinference-instrumentation-anthropic==3.1.0", *OTEL_LATEST),
             {"INTEROP_MODE": "openinference", **ANTHROPIC_CONTENT}),
+    # llama-index-llms-openai declares openai<3.
+    Library("llamaindex-openinference", "llamaindex_app.py",
+            (OPENAI_2, "llama-index-core==0.14.25", "llama-index-llms-openai==0.8.3",
+             "openinference-instrumentation-llama-index==4.6.1", *OTEL_LATEST), tools=True, gaps=("response-model",)),
+    # The instrumentation declares google-genai<3 (and skips instrumenting on a conflict): the last 2.x SDK.
+    Library("google-genai", "google_genai_app.py",
+            ("google-genai==2.34.0", "opentelemetry-instrumentation-google-genai==1.3b0",
+             "opentelemetry-util-genai==1.3b0", "opentelemetry-instrumentation==0.66b2", *OTEL_LATEST),
+            {"OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental",
+             "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "span_and_event"}),
 ]
 BY_NAME = {library.name: library for library in LIBRARIES}

@@ -1,0 +1,70 @@
+"""The scenario with LlamaIndex's OpenAI LLM (`llama-index-llms-openai`, `api_base` at the fake provider), traced by
+`openinference-instrumentation-llama-index`; session/user with `using_attributes`.
+
+Two chat turns, a streamed chat (usage asked for with `stream_options`, which the LLM drops from calls that do not
+stream), a failing chat, then a `FunctionAgent` with one tool (its model calls stream, as the agent's default).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from common import (
+    ANSWER1,
+    FAIL,
+    OPENAI_MODEL,
+    OPENAI_URL,
+    SESSION_ID,
+    STREAM,
+    SYSTEM,
+    TOOL_QUESTION,
+    TURN1,
+    TURN2,
+    USER_ID,
+    expect_failure,
+    get_weather,
+    setup_otel,
+)
+from llama_index.core.agent.workflow import FunctionAgent
+from llama_index.core.llms import ChatMessage
+from llama_index.core.tools import FunctionTool
+from llama_index.llms.openai import OpenAI
+from openinference.instrumentation import using_attributes
+from openinference.instrumentation.llama_index import LlamaIndexInstrumentor
+
+
+def weather(city: str) -> str:
+    """Current weather in a city."""
+    return get_weather(city)
+
+
+def chat(llm: OpenAI) -> None:
+    first = llm.chat([ChatMessage(role="system", content=SYSTEM), ChatMessage(role="user", content=TURN1)])
+    assert first.message.content == ANSWER1, first.message.content
+    llm.chat([ChatMessage(role="system", content=SYSTEM), ChatMessage(role="user", content=TURN1),
+              ChatMessage(role="assistant", content=ANSWER1), ChatMessage(role="user", content=TURN2)])
+    for _ in llm.stream_chat([ChatMessage(role="system", content=SYSTEM), ChatMessage(role="user", content=STREAM)]):
+        pass
+    expect_failure(lambda: llm.chat([ChatMessage(role="system", content=SYSTEM),
+                                     ChatMessage(role="user", content=FAIL)]))
+
+
+async def agent_run(llm: OpenAI) -> None:
+    agent = FunctionAgent(tools=[FunctionTool.from_defaults(weather, name="get_weather")], llm=llm,
+                          system_prompt=SYSTEM)
+    await agent.run(user_msg=TOOL_QUESTION)
+
+
+def main() -> None:
+    close = setup_otel("interop-llamaindex", logs=False)
+    LlamaIndexInstrumentor().instrument()
+    llm = OpenAI(model=OPENAI_MODEL, api_base=OPENAI_URL, api_key="sk-interop", max_retries=0,
+                 additional_kwargs={"stream_options": {"include_usage": True}})
+    with using_attributes(session_id=SESSION_ID, user_id=USER_ID):
+        chat(llm)
+        asyncio.run(agent_run(llm))
+    close()
+
+
+if __name__ == "__main__":
+    main()
