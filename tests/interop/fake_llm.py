@@ -1,4 +1,5 @@
-"""A deterministic local LLM provider: OpenAI chat completions and Anthropic Messages, JSON and SSE.
+"""A deterministic local LLM provider: OpenAI chat completions, Anthropic Messages and Gemini generateContent,
+JSON and SSE.
 
 The real SDKs talk to it as they would to the provider. Its request log is the interop suite's ground truth:
 what each call really sent and received (messages, answer, tool calls, token counts, response id, status), so
@@ -31,6 +32,7 @@ ANSWERS = {
 }
 TOOL_ARGUMENT_VALUES = {"string": "Paris", "integer": 2, "number": 2.5, "boolean": True}
 CREATED = 1_790_000_000
+GEMINI_ERROR = {"error": {"code": 500, "message": "An internal error has occurred.", "status": "INTERNAL"}}
 
 
 @dataclass
@@ -38,7 +40,7 @@ class Call:
     """One request as the provider saw it, and what it answered."""
 
     seq: int
-    api: str  # "openai" | "anthropic"
+    api: str  # "openai" | "anthropic" | "gemini"
     stream: bool
     request_model: str
     response_model: str | None
@@ -64,13 +66,15 @@ def words(text: str) -> int:
 
 
 def text_of(content: Any) -> str:
-    """Plain text of an OpenAI or Anthropic message content (a string or a list of parts)."""
+    """Plain text of an OpenAI, Anthropic or Gemini message content (a string or a list of parts)."""
     if isinstance(content, str):
         return content
     if isinstance(content, list):
         parts = []
         for part in content:
-            if isinstance(part, dict) and part.get("type") == "text":
+            if isinstance(part, dict) and "type" not in part and isinstance(part.get("text"), str):  # Gemini
+                parts.append(part["text"])
+            elif isinstance(part, dict) and part.get("type") == "text":
                 parts.append(str(part.get("text", "")))
             elif isinstance(part, dict) and part.get("type") == "tool_result":
                 parts.append(text_of(part.get("content")))
@@ -82,6 +86,8 @@ def dated(model: str) -> str:
     """The provider answers with a dated snapshot of the alias asked for."""
     if model.startswith("claude"):
         return model if model[-8:].isdigit() else f"{model}-20250929"
+    if model.startswith("gemini"):
+        return model if model[-3:].isdigit() else f"{model}-001"
     return model if model[-10:].replace("-", "").isdigit() else f"{model}-2024-07-18"
 
 
@@ -170,6 +176,53 @@ def anthropic_call(body: dict[str, Any]) -> Call:
     call.output_tokens = 1 + words(call.output_text) + sum(
         3 + len(json.dumps(c["arguments"]).split()) for c in call.tool_calls)
     return call
+
+
+def gemini_call(body: dict[str, Any], model: str, stream: bool) -> Call:
+    """A `models/{model}:generateContent` (or `:streamGenerateContent`) request; the model is in the path."""
+    contents = body.get("contents") or []
+    system = body.get("systemInstruction") or body.get("system_instruction")
+    system_text = text_of((system or {}).get("parts")) if system else None
+    last_user = next((text_of(c.get("parts")) for c in reversed(contents) if c.get("role", "user") == "user"), "")
+    tools = [d.get("name") for t in body.get("tools") or [] for d in t.get("functionDeclarations") or []]
+    call = Call(0, "gemini", stream, model, dated(model), contents, system_text, last_user, None,
+                [str(name) for name in tools], answer_for(last_user, None))
+    call.input_tokens = 2 + words(system_text or "") + sum(3 + words(text_of(c.get("parts"))) for c in contents)
+    call.output_tokens = words(call.output_text)
+    return call
+
+
+def gemini_usage(call: Call, output_tokens: int | None) -> dict[str, Any]:
+    usage: dict[str, Any] = {"promptTokenCount": call.input_tokens,
+                             "totalTokenCount": (call.input_tokens or 0) + (output_tokens or 0),
+                             "promptTokensDetails": [{"modality": "TEXT", "tokenCount": call.input_tokens}]}
+    if output_tokens is not None:
+        usage["candidatesTokenCount"] = output_tokens
+    return usage
+
+
+def gemini_json(call: Call) -> dict[str, Any]:
+    return {"candidates": [{"content": {"role": "model", "parts": [{"text": call.output_text}]},
+                            "finishReason": "STOP", "index": 0}],
+            "usageMetadata": gemini_usage(call, call.output_tokens), "modelVersion": call.response_model,
+            "responseId": call.response_id}
+
+
+def gemini_chunks(call: Call) -> list[dict[str, Any]]:
+    """The real API's stream: every chunk has the response id, model version and usage so far (prompt only
+    until the last chunk, which adds the candidates' count and the finish reason)."""
+    pieces = call.output_text.split(" ")
+    chunks = []
+    for i, piece in enumerate(pieces):
+        last = i == len(pieces) - 1
+        text = piece if i == 0 else " " + piece
+        candidate: dict[str, Any] = {"content": {"role": "model", "parts": [{"text": text}]}, "index": 0}
+        if last:
+            candidate["finishReason"] = "STOP"
+        chunks.append({"candidates": [candidate],
+                       "usageMetadata": gemini_usage(call, call.output_tokens if last else None),
+                       "modelVersion": call.response_model, "responseId": call.response_id})
+    return chunks
 
 
 def openai_json(call: Call) -> dict[str, Any]:
@@ -279,15 +332,19 @@ class _Handler(QuietHandler):
             call = openai_call(body)
         elif path.endswith("/messages"):
             call = anthropic_call(body)
+        elif "/models/" in path and path.endswith((":generateContent", ":streamGenerateContent")):
+            model, method = path.rsplit("/models/", 1)[1].split(":", 1)
+            call = gemini_call(body, model, method == "streamGenerateContent")
         else:
             self._json(404, {"error": {"message": f"no route {path}", "type": "not_found"}})
             return
         call.body_hash = hashlib.sha256(raw).hexdigest()
         if FAIL_MARKER in call.last_user_text:
             self.provider.record(failed(call))
-            error = ({"type": "error", "error": {"type": "api_error", "message": "Internal server error"}}
-                     if call.api == "anthropic" else
-                     {"error": {"message": "The server had an error", "type": "server_error", "code": None}})
+            error = GEMINI_ERROR if call.api == "gemini" else (
+                {"type": "error", "error": {"type": "api_error", "message": "Internal server error"}}
+                if call.api == "anthropic" else
+                {"error": {"message": "The server had an error", "type": "server_error", "code": None}})
             self._json(500, error)
             return
         self.provider.record(call)
@@ -297,6 +354,11 @@ class _Handler(QuietHandler):
                 self._sse([(None, c) for c in openai_chunks(call, include)], done=True)
             else:
                 self._json(200, openai_json(call))
+        elif call.api == "gemini":
+            if call.stream:  # the real API streams SSE only with `?alt=sse` (the SDKs always ask for it)
+                self._sse([(None, c) for c in gemini_chunks(call)], done=False)
+            else:
+                self._json(200, gemini_json(call))
         elif call.stream:
             self._sse(list(anthropic_events(call)), done=False)
         else:

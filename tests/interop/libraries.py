@@ -25,6 +25,9 @@ HTTPX = "httpx==0.28.1"
 # ResolutionImpossible without the last two pins).
 OPENLIT = (OPENAI_2, "anthropic==0.125.0", "openlit==1.45.0", "opentelemetry-sdk==1.45.1",
            "opentelemetry-instrumentation==0.66b1")
+# The instrumentation declares google-genai<3 (and skips instrumenting on a conflict): the last 2.x SDK.
+GOOGLE_GENAI = ("google-genai==2.34.0", "opentelemetry-instrumentation-google-genai==1.3b0",
+                "opentelemetry-util-genai==1.3b0", "opentelemetry-instrumentation==0.66b2", *OTEL_LATEST)
 ANTHROPIC_CONTENT = {"ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE": "content"}
 
 
@@ -132,10 +135,7 @@ LIBRARIES = [
     Library("llamaindex-openinference", "llamaindex_app.py",
             (OPENAI_2, "llama-index-core==0.14.25", "llama-index-llms-openai==0.8.3",
              "openinference-instrumentation-llama-index==4.6.1", *OTEL_LATEST), tools=True, gaps=("response-model",)),
-    # The instrumentation declares google-genai<3 (and skips instrumenting on a conflict): the last 2.x SDK.
-    Library("google-genai", "google_genai_app.py",
-            ("google-genai==2.34.0", "opentelemetry-instrumentation-google-genai==1.3b0",
-             "opentelemetry-util-genai==1.3b0", "opentelemetry-instrumentation==0.66b2", *OTEL_LATEST),
+    Library("google-genai", "google_genai_app.py", GOOGLE_GENAI,
             {"OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental",
              "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "span_and_event"}),
 ]

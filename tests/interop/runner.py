@@ -49,9 +49,11 @@ def run_scenario(library: Library, server_url: str, api_key: str) -> Outcome:
     session_id, user_id = identities(library)
     with FakeLLM() as llm, OtlpTap(server_url) as tap:
         clean = {k: v for k, v in os.environ.items()
-                 if not k.startswith(("OTEL_", "PHOSPHOBS_", "TRACELOOP_", "LOGFIRE_", "OPENAI_", "ANTHROPIC_"))}
+                 if not k.startswith(("OTEL_", "PHOSPHOBS_", "TRACELOOP_", "LOGFIRE_", "OPENAI_", "ANTHROPIC_",
+                                        "GOOGLE_", "GEMINI_"))}
         env = {**clean, **QUIET, **library.env,
                "INTEROP_OPENAI_URL": f"{llm.url}/v1", "INTEROP_ANTHROPIC_URL": llm.url,
+               "INTEROP_GEMINI_URL": llm.url,
                "INTEROP_SESSION_ID": session_id, "INTEROP_USER_ID": user_id,
                "INTEROP_AUTHORIZATION": f"Bearer {api_key}",
                "OTEL_EXPORTER_OTLP_ENDPOINT": tap.url, "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",

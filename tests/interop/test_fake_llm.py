@@ -59,3 +59,32 @@ def test_anthropic_stream_counts_output_tokens_like_the_real_api() -> None:
     streamed = "".join(e["delta"]["text"] for e in events if e["type"] == "content_block_delta")
     assert streamed == log[0]["output_text"] == "The Seine, the Loire and the Rhone."
     assert log[0]["system"] == "Be brief." and log[0]["response_model"] == "claude-sonnet-4-5-20250929"
+
+
+def test_gemini_generate_content_stream_and_failure_answer_like_the_real_api() -> None:
+    body = {"contents": [{"role": "user", "parts": [{"text": "What is the capital of France?"}]}],
+            "systemInstruction": {"parts": [{"text": "Be brief."}]}}
+    with FakeLLM() as llm:
+        base = f"{llm.url}/v1beta/models/gemini-2.0-flash"
+        answer = httpx.post(f"{base}:generateContent", json=body, timeout=10).json()
+        streamed = httpx.post(f"{base}:streamGenerateContent?alt=sse", timeout=10, json={
+            "contents": [{"role": "user", "parts": [{"text": "Name three rivers in France."}]}]}).text
+        failure = httpx.post(f"{base}:generateContent", timeout=10, json={
+            "contents": [{"role": "user", "parts": [{"text": "FAIL_PLEASE now"}]}]})
+        log = llm.log()
+    assert answer["candidates"][0]["content"] == {"role": "model", "parts": [{"text": log[0]["output_text"]}]}
+    assert log[0]["output_text"] == "The capital of France is Paris." and log[0]["system"] == "Be brief."
+    assert (answer["modelVersion"], answer["responseId"]) == ("gemini-2.0-flash-001", log[0]["response_id"])
+    assert (answer["usageMetadata"]["promptTokenCount"], answer["usageMetadata"]["candidatesTokenCount"]) == (
+        log[0]["input_tokens"], log[0]["output_tokens"])
+    chunks = [json.loads(line[6:]) for line in streamed.splitlines() if line.startswith("data: ")]
+    text = "".join(part["text"] for c in chunks for part in c["candidates"][0]["content"]["parts"])
+    assert text == log[1]["output_text"] == "The Seine, the Loire and the Rhone." and log[1]["stream"]
+    assert [c["usageMetadata"].get("candidatesTokenCount") for c in chunks][-1] == log[1]["output_tokens"]
+    assert all("candidatesTokenCount" not in c["usageMetadata"] for c in chunks[:-1])
+    assert {c["responseId"] for c in chunks} == {log[1]["response_id"]}
+    assert chunks[-1]["candidates"][0]["finishReason"] == "STOP"
+    assert failure.status_code == 500 and failure.json()["error"]["status"] == "INTERNAL"
+    assert [(c["api"], c["status"], c["request_model"]) for c in log] == [
+        ("gemini", 200, "gemini-2.0-flash"), ("gemini", 200, "gemini-2.0-flash"), ("gemini", 500, "gemini-2.0-flash")]
+    assert log[2]["response_model"] is None and log[2]["last_user_text"] == "FAIL_PLEASE now"

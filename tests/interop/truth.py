@@ -12,6 +12,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+# The provider an event must name for each API of the fake provider (the GenAI conventions' names).
+PROVIDER_OF_API = {"gemini": "gcp.gemini"}
+
 
 @dataclass(frozen=True)
 class Truth:
@@ -120,8 +123,9 @@ def call_problems(truth: Truth, call: dict[str, Any], event: dict[str, Any]) -> 
             found.append("the app's session on a failed call that sent none (guessed?)")
     else:
         found = identity_problems(truth, event)
-    if meta.get("provider") != call["api"]:
-        found.append(f"provider {meta.get('provider')!r} != {call['api']!r}")
+    provider = PROVIDER_OF_API.get(call["api"], call["api"])
+    if meta.get("provider") != provider:
+        found.append(f"provider {meta.get('provider')!r} != {provider!r}")
     text_in, text_out = event.get("input") or "", event.get("output") or ""
     if call["status"] != 200 and "failure-input" in truth.gaps:
         if text_in:

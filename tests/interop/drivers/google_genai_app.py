@@ -1,0 +1,43 @@
+"""The scenario with the Google GenAI SDK (`google-genai`, pointed at the fake provider's Gemini API with
+`http_options.base_url`), traced by the official `opentelemetry-instrumentation-google-genai`; session/user on an
+app parent span (the instrumentation has no way of its own).
+
+Two chat turns through `client.chats` (the second sends the first turn as history), a streamed
+`generate_content_stream`, and a failing `generate_content` (HTTP 500; retries off).
+"""
+
+from __future__ import annotations
+
+import os
+
+from common import FAIL, STREAM, SYSTEM, TURN1, TURN2, conversation, expect_failure, setup_otel
+from google import genai
+from google.genai import types
+from opentelemetry.instrumentation.google_genai import GoogleGenAiSdkInstrumentor
+
+GEMINI_MODEL = "gemini-2.0-flash"
+GEMINI_URL = os.environ.get("INTEROP_GEMINI_URL", "")
+
+
+def run(client: genai.Client) -> None:
+    config = types.GenerateContentConfig(system_instruction=SYSTEM)
+    chat = client.chats.create(model=GEMINI_MODEL, config=config)
+    chat.send_message(TURN1)
+    chat.send_message(TURN2)
+    for _ in client.models.generate_content_stream(model=GEMINI_MODEL, contents=STREAM, config=config):
+        pass
+    expect_failure(lambda: client.models.generate_content(model=GEMINI_MODEL, contents=FAIL, config=config))
+
+
+def main() -> None:
+    close = setup_otel("interop-google-genai")
+    GoogleGenAiSdkInstrumentor().instrument()
+    client = genai.Client(api_key="interop-gemini-key", http_options=types.HttpOptions(
+        base_url=GEMINI_URL, retry_options=types.HttpRetryOptions(attempts=1)))
+    with conversation():
+        run(client)
+    close()
+
+
+if __name__ == "__main__":
+    main()
