@@ -95,7 +95,8 @@ def tool_arguments(schema: dict[str, Any]) -> dict[str, Any]:
     """Deterministic arguments for a tool's JSON schema: every required (else every) property."""
     props = schema.get("properties") or {}
     names = schema.get("required") or list(props)
-    return {name: TOOL_ARGUMENT_VALUES.get((props.get(name) or {}).get("type", "string"), "Paris") for name in names}
+    return {name: TOOL_ARGUMENT_VALUES.get(str((props.get(name) or {}).get("type", "string")).lower(), "Paris")
+            for name in names}  # Gemini's schemas spell types in capitals (STRING)
 
 
 class Provider:
@@ -179,17 +180,41 @@ def anthropic_call(body: dict[str, Any]) -> Call:
 
 
 def gemini_call(body: dict[str, Any], model: str, stream: bool) -> Call:
-    """A `models/{model}:generateContent` (or `:streamGenerateContent`) request; the model is in the path."""
+    """A `models/{model}:generateContent` (or `:streamGenerateContent`) request; the model is in the path.
+
+    With function declarations offered, a weather question gets a `functionCall` part; a request ending with a
+    `functionResponse` part gets a text answer from its `response` (`result`, else the whole object).
+    """
     contents = body.get("contents") or []
     system = body.get("systemInstruction") or body.get("system_instruction")
     system_text = text_of((system or {}).get("parts")) if system else None
-    last_user = next((text_of(c.get("parts")) for c in reversed(contents) if c.get("role", "user") == "user"), "")
-    tools = [d.get("name") for t in body.get("tools") or [] for d in t.get("functionDeclarations") or []]
-    call = Call(0, "gemini", stream, model, dated(model), contents, system_text, last_user, None,
-                [str(name) for name in tools], answer_for(last_user, None))
+    last_user = next((text_of(c.get("parts")) for c in reversed(contents)
+                      if c.get("role", "user") == "user" and text_of(c.get("parts"))), "")
+    last_parts = (contents[-1].get("parts") if contents else None) or []
+    responses = [p["functionResponse"] for p in last_parts if isinstance(p, dict) and "functionResponse" in p]
+    tool_result = None
+    if responses:
+        response = responses[-1].get("response") or {}
+        tool_result = str(response.get("result", response.get("output", json.dumps(response))))
+    declarations = [d for t in body.get("tools") or [] for d in t.get("functionDeclarations") or []]
+    call = Call(0, "gemini", stream, model, dated(model), contents, system_text, last_user, tool_result,
+                [str(d.get("name")) for d in declarations], "")
+    if declarations and tool_result is None and TOOL_TRIGGER in last_user.lower():
+        first = declarations[0]
+        schema = (first.get("parametersJsonSchema") or first.get("parameters_json_schema")  # the SDK's spelling
+                  or first.get("parameters") or {})
+        call.tool_calls = [{"id": "", "name": first.get("name"), "arguments": tool_arguments(schema)}]
+    else:
+        call.output_text = answer_for(last_user, tool_result)
     call.input_tokens = 2 + words(system_text or "") + sum(3 + words(text_of(c.get("parts"))) for c in contents)
-    call.output_tokens = words(call.output_text)
+    call.output_tokens = words(call.output_text) + sum(
+        3 + len(json.dumps(c["arguments"]).split()) for c in call.tool_calls)
     return call
+
+
+def gemini_parts(call: Call) -> list[dict[str, Any]]:
+    parts: list[dict[str, Any]] = [{"text": call.output_text}] if call.output_text else []
+    return parts + [{"functionCall": {"name": c["name"], "args": c["arguments"]}} for c in call.tool_calls]
 
 
 def gemini_usage(call: Call, output_tokens: int | None) -> dict[str, Any]:
@@ -202,7 +227,7 @@ def gemini_usage(call: Call, output_tokens: int | None) -> dict[str, Any]:
 
 
 def gemini_json(call: Call) -> dict[str, Any]:
-    return {"candidates": [{"content": {"role": "model", "parts": [{"text": call.output_text}]},
+    return {"candidates": [{"content": {"role": "model", "parts": gemini_parts(call)},
                             "finishReason": "STOP", "index": 0}],
             "usageMetadata": gemini_usage(call, call.output_tokens), "modelVersion": call.response_model,
             "responseId": call.response_id}
@@ -211,12 +236,14 @@ def gemini_json(call: Call) -> dict[str, Any]:
 def gemini_chunks(call: Call) -> list[dict[str, Any]]:
     """The real API's stream: every chunk has the response id, model version and usage so far (prompt only
     until the last chunk, which adds the candidates' count and the finish reason)."""
-    pieces = call.output_text.split(" ")
+    pieces = call.output_text.split(" ") if call.output_text else []
+    parts = [[{"text": piece if i == 0 else " " + piece}] for i, piece in enumerate(pieces)]
+    if call.tool_calls:  # function calls come whole, in the last chunk
+        parts.append([{"functionCall": {"name": c["name"], "args": c["arguments"]}} for c in call.tool_calls])
     chunks = []
-    for i, piece in enumerate(pieces):
-        last = i == len(pieces) - 1
-        text = piece if i == 0 else " " + piece
-        candidate: dict[str, Any] = {"content": {"role": "model", "parts": [{"text": text}]}, "index": 0}
+    for i, chunk_parts in enumerate(parts):
+        last = i == len(parts) - 1
+        candidate: dict[str, Any] = {"content": {"role": "model", "parts": chunk_parts}, "index": 0}
         if last:
             candidate["finishReason"] = "STOP"
         chunks.append({"candidates": [candidate],

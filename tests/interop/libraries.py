@@ -135,7 +135,7 @@ LIBRARIES = [
     Library("llamaindex-openinference", "llamaindex_app.py",
             (OPENAI_2, "llama-index-core==0.14.25", "llama-index-llms-openai==0.8.3",
              "openinference-instrumentation-llama-index==4.6.1", *OTEL_LATEST), tools=True, gaps=("response-model",)),
-    Library("google-genai", "google_genai_app.py", GOOGLE_GENAI,
+    Library("google-genai", "google_genai_app.py", GOOGLE_GENAI, tools=True, gaps=("tool-span",), env=
             {"OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental",
              "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "span_and_event"}),
 ]

@@ -88,3 +88,24 @@ def test_gemini_generate_content_stream_and_failure_answer_like_the_real_api() -
     assert [(c["api"], c["status"], c["request_model"]) for c in log] == [
         ("gemini", 200, "gemini-2.0-flash"), ("gemini", 200, "gemini-2.0-flash"), ("gemini", 500, "gemini-2.0-flash")]
     assert log[2]["response_model"] is None and log[2]["last_user_text"] == "FAIL_PLEASE now"
+
+
+def test_gemini_function_call_and_its_response_are_logged_as_a_tool_round() -> None:
+    weather = {"functionDeclarations": [{"name": "get_weather", "parameters": {
+        "type": "OBJECT", "properties": {"city": {"type": "STRING"}}, "required": ["city"]}}]}
+    question = {"role": "user", "parts": [{"text": "What is the weather in Paris?"}]}
+    with FakeLLM() as llm:
+        url = f"{llm.url}/v1beta/models/gemini-2.0-flash:generateContent"
+        asked = httpx.post(url, json={"contents": [question], "tools": [weather]}, timeout=10).json()
+        call = asked["candidates"][0]["content"]["parts"][0]["functionCall"]
+        answered = httpx.post(url, timeout=10, json={"tools": [weather], "contents": [
+            question, asked["candidates"][0]["content"],
+            {"role": "user", "parts": [{"functionResponse": {"name": "get_weather",
+                                                             "response": {"result": "Sunny in Paris"}}}]}]}).json()
+        log = llm.log()
+    assert call == {"name": "get_weather", "args": {"city": "Paris"}}
+    assert log[0]["tool_calls"] == [{"id": "", "name": "get_weather", "arguments": {"city": "Paris"}}]
+    assert log[0]["tools_offered"] == ["get_weather"] and log[0]["output_text"] == ""
+    assert (log[1]["tool_result"], log[1]["last_user_text"]) == ("Sunny in Paris", "What is the weather in Paris?")
+    assert answered["candidates"][0]["content"]["parts"] == [{"text": "The tool says: Sunny in Paris"}]
+    assert answered["usageMetadata"]["candidatesTokenCount"] == log[1]["output_tokens"]

@@ -29,7 +29,9 @@ class Truth:
     # share one session of their own, never the placeholder the library sent instead;
     # "failure-input" = a failed call's span (and log records) carry no prompt at all: its event has no input;
     # "failure-identity" = a failed call's span carries no session or user either (nor a parent to inherit them
-    # from): its event has the user None and a session of its own.
+    # from): its event has the user None and a session of its own;
+    # "tool-span" = the app's tool ran on no span (an SDK ran it between two calls without tracing it): no tool
+    # event can exist; its result must still show as the input of the call that answers it.
     gaps: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
@@ -58,6 +60,9 @@ class Truth:
         return unique
 
     def tool_results(self) -> list[str]:
+        """The results of the tool runs that must be `tool` events (none when no span shows them)."""
+        if "tool-span" in self.gaps:
+            return []
         return [c["tool_result"] for c in self.real_calls() if c["tool_result"] is not None]
 
 

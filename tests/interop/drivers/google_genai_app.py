@@ -3,14 +3,26 @@
 app parent span (the instrumentation has no way of its own).
 
 Two chat turns through `client.chats` (the second sends the first turn as history), a streamed
-`generate_content_stream`, and a failing `generate_content` (HTTP 500; retries off).
+`generate_content_stream`, a failing `generate_content` (HTTP 500; retries off), and a weather question with a
+Python function as a tool: the SDK's automatic function calling runs it and sends its result back.
 """
 
 from __future__ import annotations
 
 import os
 
-from common import FAIL, STREAM, SYSTEM, TURN1, TURN2, conversation, expect_failure, setup_otel
+from common import (
+    FAIL,
+    STREAM,
+    SYSTEM,
+    TOOL_QUESTION,
+    TURN1,
+    TURN2,
+    conversation,
+    expect_failure,
+    get_weather,
+    setup_otel,
+)
 from google import genai
 from google.genai import types
 from opentelemetry.instrumentation.google_genai import GoogleGenAiSdkInstrumentor
@@ -27,6 +39,9 @@ def run(client: genai.Client) -> None:
     for _ in client.models.generate_content_stream(model=GEMINI_MODEL, contents=STREAM, config=config):
         pass
     expect_failure(lambda: client.models.generate_content(model=GEMINI_MODEL, contents=FAIL, config=config))
+    agent = client.chats.create(model=GEMINI_MODEL, config=types.GenerateContentConfig(
+        system_instruction=SYSTEM, tools=[get_weather]))  # the SDK's advice: AFC through a chat
+    agent.send_message(TOOL_QUESTION)
 
 
 def main() -> None:
