@@ -31,7 +31,10 @@ class Truth:
     # "failure-identity" = a failed call's span carries no session or user either (nor a parent to inherit them
     # from): its event has the user None and a session of its own;
     # "tool-span" = the app's tool ran on no span (an SDK ran it between two calls without tracing it): no tool
-    # event can exist; its result must still show as the input of the call that answers it.
+    # event can exist; its result must still show as the input of the call that answers it;
+    # "tool-round" = an SDK's automatic function calling is one span for the request that asked for a tool and
+    # the one that answered its result: one event, with the question as input and the last request's answer,
+    # model and tokens (the first request's tokens are on no span).
     gaps: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
@@ -49,7 +52,20 @@ class Truth:
         return "" if call["stream"] and "stream-output" in self.gaps else call["output_text"]
 
     def real_calls(self) -> list[dict[str, Any]]:
-        """Calls as the app made them: an SDK retry of a failed request (same body) is the same call."""
+        """Calls as the app made them: an SDK retry of a failed request (same body) is the same call (and a
+        tool round one call where the library traces it as one)."""
+        calls = self._requests()
+        if "tool-round" not in self.gaps:
+            return calls
+        rounds: list[dict[str, Any]] = []
+        for call in calls:
+            if call["tool_result"] is not None and rounds and rounds[-1]["tool_calls"]:
+                asked = rounds.pop()
+                call = {**call, "tool_result": None, "last_user_text": asked["last_user_text"]}
+            rounds.append(call)
+        return rounds
+
+    def _requests(self) -> list[dict[str, Any]]:
         seen: set[str] = set()
         unique = []
         for call in sorted(self.calls, key=lambda c: c["seq"]):
@@ -63,7 +79,7 @@ class Truth:
         """The results of the tool runs that must be `tool` events (none when no span shows them)."""
         if "tool-span" in self.gaps:
             return []
-        return [c["tool_result"] for c in self.real_calls() if c["tool_result"] is not None]
+        return [c["tool_result"] for c in self._requests() if c["tool_result"] is not None]
 
 
 def summary(event: dict[str, Any]) -> str:

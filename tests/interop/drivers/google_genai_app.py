@@ -29,6 +29,7 @@ from opentelemetry.instrumentation.google_genai import GoogleGenAiSdkInstrumento
 
 GEMINI_MODEL = "gemini-2.0-flash"
 GEMINI_URL = os.environ.get("INTEROP_GEMINI_URL", "")
+MODE = os.environ.get("INTEROP_MODE", "chat")
 
 
 def run(client: genai.Client) -> None:
@@ -39,9 +40,11 @@ def run(client: genai.Client) -> None:
     for _ in client.models.generate_content_stream(model=GEMINI_MODEL, contents=STREAM, config=config):
         pass
     expect_failure(lambda: client.models.generate_content(model=GEMINI_MODEL, contents=FAIL, config=config))
-    agent = client.chats.create(model=GEMINI_MODEL, config=types.GenerateContentConfig(
-        system_instruction=SYSTEM, tools=[get_weather]))  # the SDK's advice: AFC through a chat
-    agent.send_message(TOOL_QUESTION)
+    tool_config = types.GenerateContentConfig(system_instruction=SYSTEM, tools=[get_weather])
+    if MODE == "models":  # automatic function calling straight from `models.generate_content`
+        client.models.generate_content(model=GEMINI_MODEL, contents=TOOL_QUESTION, config=tool_config)
+    else:  # the SDK's advice: through a chat
+        client.chats.create(model=GEMINI_MODEL, config=tool_config).send_message(TOOL_QUESTION)
 
 
 def main() -> None:
