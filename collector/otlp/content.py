@@ -137,6 +137,24 @@ def _vercel_prompt(value: Any) -> Found:
     return vercel if isinstance(vercel, str) else None
 
 
+def _prompts(value: Any) -> Found:
+    """OpenInference's completion prompts: `llm.prompts` as a list of strings, or flattened
+    `llm.prompts.N.prompt.text`. Each is a user turn; `input.value` beside them is often the Python call's
+    arguments (`{"args": [prompt]}`, LlamaIndex), never better."""
+    items = parse_json(value)
+    if isinstance(items, str):
+        items = [items]
+    if not isinstance(items, list):
+        return None
+    texts = []
+    for item in items:
+        if isinstance(item, dict):
+            item = (item.get("prompt") or {}).get("text") if isinstance(item.get("prompt"), dict) else None
+        if isinstance(item, str) and (text := clean_text(item)) is not None:
+            texts.append(text)
+    return [{"role": "user", "content": text} for text in texts] or None
+
+
 def _entity_input(value: Any) -> Found:
     """Traceloop `traceloop.entity.input`: LangChain-style `{"kwargs": {"messages"}}`, else its text."""
     entity = parse_json(value)
@@ -228,6 +246,8 @@ _INPUTS = Sources(
     ("ai.prompt.messages", messages),
     ("ai.prompt", _vercel_prompt),
     ("gen_ai.prompt", messages),
+    ("llm.prompts", _prompts),
+    ("llm.prompts.*", _prompts),
     ("input.value", _raw_request),
     ("traceloop.entity.input", _entity_input),
     ("request_data", _raw_request),

@@ -1,8 +1,9 @@
 """The scenario with LlamaIndex's OpenAI LLM (`llama-index-llms-openai`, `api_base` at the fake provider), traced by
 `openinference-instrumentation-llama-index`; session/user with `using_attributes`.
 
-Two chat turns, a streamed chat (usage asked for with `stream_options`, which the LLM drops from calls that do not
-stream), a failing chat, then a `FunctionAgent` with one tool (its model calls stream, as the agent's default).
+Two chat turns, a `complete` (the completion API, which a chat model answers through chat), a streamed chat
+(usage asked for with `stream_options`, which the LLM drops from calls that do not stream), a failing chat, then a
+`FunctionAgent` with one tool (its model calls stream, as the agent's default).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from llama_index.llms.openai import OpenAI
 from openinference.instrumentation import using_attributes
 from openinference.instrumentation.llama_index import LlamaIndexInstrumentor
 
+COMPLETE = "In one word: which country is Paris in?"
+
 
 def weather(city: str) -> str:
     """Current weather in a city."""
@@ -43,6 +46,7 @@ def chat(llm: OpenAI) -> None:
     assert first.message.content == ANSWER1, first.message.content
     llm.chat([ChatMessage(role="system", content=SYSTEM), ChatMessage(role="user", content=TURN1),
               ChatMessage(role="assistant", content=ANSWER1), ChatMessage(role="user", content=TURN2)])
+    llm.complete(COMPLETE)  # the completion API (a chat model answers it through chat)
     for _ in llm.stream_chat([ChatMessage(role="system", content=SYSTEM), ChatMessage(role="user", content=STREAM)]):
         pass
     expect_failure(lambda: llm.chat([ChatMessage(role="system", content=SYSTEM),
