@@ -62,6 +62,8 @@ def classify(name: str, a: SpanAttrs) -> Kind | None:
 
 
 _OI_CALL_FACTS = ("llm.input_messages", "llm.output_messages", "llm.prompts", "llm.token_count")
+# Keys of a request body (OpenAI, Anthropic, Gemini, LangChain): an `input.value` with one of them is a request.
+_REQUEST_KEYS = ("messages", "prompt", "prompts", "input", "model", "contents", "system")
 
 
 def is_openinference_helper_step(a: SpanAttrs) -> bool:
@@ -69,14 +71,18 @@ def is_openinference_helper_step(a: SpanAttrs) -> bool:
 
     OpenInference's LlamaIndex instrumentation traces every method of an LLM class with the class's kind, so
     a helper such as `OpenAI._prepare_chat_with_tools` (it builds the request the next span sends) is an `LLM`
-    span too: model and invocation parameters, its Python arguments as `input.value`, the prepared keyword
-    arguments as a JSON `output.value`, and no messages, prompts or token counts. A call carries at least one
-    of those, or a text answer; a failed call is told apart by its status, so the caller checks that first.
+    span too: model and invocation parameters, its Python arguments as a JSON object `input.value`
+    (`{"tools": …, "user_msg": …, "chat_history": …}`), the prepared keyword arguments as a JSON `output.value`,
+    and no messages, prompts or token counts. A call carries at least one of those, or a request body or text
+    as its input, or a text answer; a failed call is told apart by its status, so the caller checks that first.
     """
     raw = a.attrs
     if str(raw.get("openinference.span.kind") or "").upper() != "LLM":
         return False
     if any(key == fact or key.startswith(fact + ".") for key in raw for fact in _OI_CALL_FACTS):
+        return False
+    arguments = parse_json(raw.get("input.value"))
+    if not isinstance(arguments, dict) or any(key in arguments for key in _REQUEST_KEYS):
         return False
     output = raw.get("output.value")
     return output is None or isinstance(parse_json(output), dict | list)

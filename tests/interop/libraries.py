@@ -138,6 +138,10 @@ LIBRARIES = [
     Library("google-genai", "google_genai_app.py", GOOGLE_GENAI, tools=True, gaps=("tool-span",), env=
             {"OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental",
              "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "span_and_event"}),
+    Library("google-genai-events", "google_genai_app.py", GOOGLE_GENAI, tools=True, gaps=("tool-span",),
+            env_name="google-genai",
+            env={"OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental",
+                 "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "event_only"}),
     Library("google-genai-afc", "google_genai_app.py", GOOGLE_GENAI, tools=True, gaps=("tool-round",),
             env_name="google-genai",
             env={"INTEROP_MODE": "models", "OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental",

@@ -44,3 +44,13 @@ def test_llm_spans_with_any_sign_of_a_call_stay_calls() -> None:
     for span in (text_answer, tokens_only, failed):
         assert only_event(normalize(span)).kind == "llm"
     assert only_event(normalize(failed)).flag == "failure"
+
+
+def test_a_call_whose_content_is_only_raw_request_and_result_stays_a_call() -> None:
+    raw_request = make_span("ChatOpenAI", {**MODEL, "input.value": json.dumps(
+        {"messages": [{"role": "user", "content": "Capital of France?"}], "model": "gpt-4o-mini"}),
+        "output.value": json.dumps({"generations": [[{"text": "Paris."}]], "type": "LLMResult"})})
+    text_request = make_span("ChatOpenAI", {**MODEL, "input.value": "Capital of France?",
+                                            "output.value": json.dumps({"generations": [[{"text": "Paris."}]]})})
+    for span in (raw_request, text_request):
+        assert only_event(normalize(span)).input == "Capital of France?"
