@@ -391,6 +391,18 @@ class _Handler(QuietHandler):
         else:
             self._json(200, anthropic_json(call))
 
+    def do_GET(self) -> None:
+        """Gemini's model metadata (`models/{model}`), which LlamaIndex's Gemini LLM reads when it is created: no
+        model call, so not in the log."""
+        path = self.path.split("?")[0]
+        if "/models/" not in path:
+            self._json(404, {"error": {"code": 404, "message": f"no route {path}", "status": "NOT_FOUND"}})
+            return
+        model = path.rsplit("/models/", 1)[1]
+        self._json(200, {"name": f"models/{model}", "version": "001", "displayName": model,
+                         "inputTokenLimit": 1_048_576, "outputTokenLimit": 8192,
+                         "supportedGenerationMethods": ["generateContent", "countTokens"]})
+
     def _json(self, status: int, payload: dict[str, Any]) -> None:
         self.reply(status, "application/json", json.dumps(payload).encode(),
                    {"x-should-retry": "false"} if status >= 500 else None)

@@ -45,6 +45,9 @@ class Library:
     # A class of behaviour phosphobs does not handle yet: its checks are strict xfails (an XPASS fails the run,
     # so the entry must go when the behaviour is fixed). See docs/interop.md.
     open_issue: str = ""
+    # The open issue leaves some call as more than one event: the normalizer's own one-event-per-call check over the
+    # capture (tests/collector/otlp/test_captures.py) is then a strict xfail too.
+    open_splits_calls: bool = False
 
     @property
     def environment(self) -> str:
@@ -135,6 +138,17 @@ LIBRARIES = [
     Library("llamaindex-openinference", "llamaindex_app.py",
             (OPENAI_2, "llama-index-core==0.14.25", "llama-index-llms-openai==0.8.3",
              "openinference-instrumentation-llama-index==4.6.1", *OTEL_LATEST), tools=True, gaps=("response-model",)),
+    # LlamaIndex's Gemini LLM, traced by both OpenInference (its LlamaIndex spans) and the official google-genai
+    # instrumentation (the SDK's spans inside them).
+    Library("llamaindex-google-genai", "llamaindex_app.py",
+            ("llama-index-core==0.14.25", "llama-index-llms-google-genai==0.11.3",
+             "openinference-instrumentation-llama-index==4.6.1", *GOOGLE_GENAI), tools=True,
+            env={"INTEROP_MODE": "google-genai", "OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental",
+                 "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "span_only"},
+            open_issue="a streamed call's OpenInference span ends when LlamaIndex hands back the generator, before the "
+                       "SDK's own span starts: the SDK span is then no child of it (a root span in a trace of its own "
+                       "for stream_chat, with no session or user; a later sibling under the agent step for "
+                       "astream_chat), so each streamed call is two events", open_splits_calls=True),
     Library("google-genai", "google_genai_app.py", GOOGLE_GENAI, tools=True, gaps=("tool-span",), env=
             {"OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental",
              "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "span_and_event"}),

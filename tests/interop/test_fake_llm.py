@@ -90,6 +90,14 @@ def test_gemini_generate_content_stream_and_failure_answer_like_the_real_api() -
     assert log[2]["response_model"] is None and log[2]["last_user_text"] == "FAIL_PLEASE now"
 
 
+def test_gemini_model_metadata_is_served_and_is_no_call() -> None:
+    with FakeLLM() as llm:
+        info = httpx.get(f"{llm.url}/v1beta/models/gemini-2.0-flash", timeout=10).json()
+        log = llm.log()
+    assert (info["name"], info["inputTokenLimit"]) == ("models/gemini-2.0-flash", 1_048_576)
+    assert log == []
+
+
 def test_gemini_function_call_and_its_response_are_logged_as_a_tool_round() -> None:
     weather = {"functionDeclarations": [{"name": "get_weather", "parameters": {
         "type": "OBJECT", "properties": {"city": {"type": "STRING"}}, "required": ["city"]}}]}

@@ -13,6 +13,7 @@ from phosphobs.collector.otlp.normalize import normalize_traces
 from phosphobs.storage.models import Event
 
 from tests.interop.captures import CAPTURES_DIR as CAPTURES
+from tests.interop.libraries import BY_NAME
 
 # captures whose content is all on spans (log-record content needs storage: tests/collector/receivers)
 NAMES = sorted(p.name for p in CAPTURES.iterdir() if (p / "truth.json").is_file() and not any(p.glob("*_logs.bin")))
@@ -35,7 +36,10 @@ def expected_input(call: dict[str, Any]) -> str:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_every_call_is_one_event_with_the_provider_s_facts(name: str) -> None:
+def test_every_call_is_one_event_with_the_provider_s_facts(name: str, request: pytest.FixtureRequest) -> None:
+    library = BY_NAME.get(name)
+    if library is not None and library.open_splits_calls:
+        request.applymarker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=f"open: {library.open_issue}"))
     truth, events = events_of(name)
     calls = [e for e in events if e.kind == "llm"]
     assert len(calls) == len(truth["calls"]), [(e.input, e.output) for e in calls]
