@@ -79,7 +79,8 @@ def is_openinference_helper_step(a: SpanAttrs) -> bool:
     raw = a.attrs
     if str(raw.get("openinference.span.kind") or "").upper() != "LLM":
         return False
-    if any(key == fact or key.startswith(fact + ".") for key in raw for fact in _OI_CALL_FACTS):
+    shape = a.shape  # key questions are answered once per key shape
+    if shape.present(_OI_CALL_FACTS) or any(shape.under(fact) for fact in _OI_CALL_FACTS):
         return False
     arguments = parse_json(raw.get("input.value"))
     if not isinstance(arguments, dict) or any(key in arguments for key in _REQUEST_KEYS):
