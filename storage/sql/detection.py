@@ -23,7 +23,7 @@ from phosphobs.storage.detection_records import (
 )
 from phosphobs.storage.flags import detected_flag, final_flag, label_flag
 from phosphobs.storage.rows import stored_event
-from phosphobs.storage.sql.dialect import Conn
+from phosphobs.storage.sql.dialect import Conn, all_rows
 from phosphobs.storage.sql.reads import EVENT_SELECT
 from phosphobs.storage.sql.sessions import SessionChanges
 from phosphobs.storage.usage_facts import FACT_COLUMNS, facts_from_row, with_flag
@@ -37,10 +37,6 @@ ENQUEUE = ("INSERT INTO detection_queue (seq, project_id, event_id, enqueued_us)
 # an entry a worker holds locked must never make ingest wait.
 REQUEUE = ("INSERT INTO detection_queue (seq, project_id, event_id, enqueued_us, rerun) VALUES (?, ?, ?, ?, 1)"
            " ON CONFLICT (seq) DO NOTHING")
-
-
-def _all(conn: Conn, sql: str, args: Sequence[Any] = ()) -> list[Any]:
-    return conn.execute(sql, tuple(args)).fetchall()
 
 
 def _one(conn: Conn, sql: str, args: Sequence[Any] = ()) -> Any:
@@ -62,7 +58,7 @@ def _in(conn: Conn, sql: str, head: Sequence[Any], keys: Sequence[Any]) -> list[
 def claim(conn: Conn, limit: int, ready_us: int, lock: str = "") -> tuple[list[QueuedEvent], list[int]]:
     """Entries enqueued at or before `ready_us`, oldest first, and the entries whose event is gone
     (pruned): `complete` drops those."""
-    rows = _all(
+    rows = all_rows(
         conn, f"SELECT q.seq AS q_seq, q.attempts AS q_attempts, q.rerun AS q_rerun, q.project_id AS q_project,"
               f" {EVENT_SELECT} FROM detection_queue q LEFT JOIN events e ON e.seq = q.seq"
               f" WHERE q.enqueued_us <= ? ORDER BY q.enqueued_us, q.seq LIMIT ?{lock}",
@@ -184,7 +180,7 @@ def response_id_of(metadata: Any) -> str | None:
 
 def judge_examples(conn: Conn, project_id: str, limit: int) -> list[tuple[str, str, str]]:
     """Up to `limit` of the project's human-flagged events, most recent, both flags: (input, output, flag)."""
-    per_flag = {flag: _all(
+    per_flag = {flag: all_rows(
         conn, "SELECT input, output, flag, ts_us FROM events WHERE project_id = ? AND flag_source = 'user' AND flag = ?"
               " ORDER BY ts_us DESC LIMIT ?", (project_id, flag, limit)) for flag in ("success", "failure")}
     ok, bad = per_flag["success"], per_flag["failure"]
@@ -197,7 +193,7 @@ def judge_examples(conn: Conn, project_id: str, limit: int) -> list[tuple[str, s
 def session_neighbours(conn: Conn, project_id: str, session_id: str, ts_us: int, seq: int,
                        before: int) -> tuple[list[Any], Any | None]:
     """Up to `before` earlier events of the session (oldest first) and the next one, if any."""
-    earlier = _all(
+    earlier = all_rows(
         conn, "SELECT event_id, input, output FROM events WHERE project_id = ? AND session_id = ?"
               " AND (ts_us < ? OR (ts_us = ? AND seq < ?)) ORDER BY ts_us DESC, seq DESC LIMIT ?",
               (project_id, session_id, ts_us, ts_us, seq, before))
@@ -273,7 +269,7 @@ def human_rates(conn: Conn, project_id: str, session_ids: list[str]) -> dict[str
 
 
 def quality(conn: Conn, project_id: str, since_us: int, until_us: int) -> list[AgreementCounts]:
-    rows = _all(
+    rows = all_rows(
         conn, "SELECT d.detector AS detector, d.flag AS dflag,"
               " CASE WHEN e.flag_source = 'user' THEN e.flag END AS human, d.error IS NOT NULL AS failed,"
               " COUNT(*) AS n FROM detections d JOIN events e"
@@ -299,7 +295,7 @@ def quality(conn: Conn, project_id: str, since_us: int, until_us: int) -> list[A
 
 
 def disagreements(conn: Conn, project_id: str, since_us: int, until_us: int, limit: int) -> list[Disagreement]:
-    rows = _all(
+    rows = all_rows(
         conn, "SELECT d.event_id, d.ts_us, d.detector, d.flag AS dflag, e.flag AS human, d.score, d.reason, e.input,"
               " e.output FROM detections d JOIN events e ON e.project_id = d.project_id AND e.event_id = d.event_id"
               " WHERE d.project_id = ? AND d.ts_us >= ? AND d.ts_us < ? AND e.flag_source = 'user'"

@@ -30,6 +30,10 @@ class Conn(Protocol):
     def executemany(self, sql: str, params: Iterable[Sequence[Any]], /) -> Any: ...
 
 
+def all_rows(conn: Conn, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+    return conn.execute(sql, tuple(args)).fetchall()
+
+
 @functools.cache
 def _insert_sql(table: str, names: tuple[str, ...]) -> str:
     return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) ON CONFLICT DO NOTHING"
@@ -89,11 +93,7 @@ class Dialect:
     def rows_in(self, conn: Conn, sql: str, head: Sequence[Any], keys: Sequence[Any]) -> list[Any]:
         """Run `sql`, whose `{in}` is a membership test against `keys`, with `head` as its first parameters
         (no statement at all without keys)."""
-        rows: list[Any] = []
-        for part in self._parts(keys):
-            rows += conn.execute(sql.format(**{"in": self.member(len(part))}),
-                                 (*head, *self.bind(list(part)))).fetchall()
-        return rows
+        return self.rows_in_union(conn, (sql,), head, keys)
 
     def rows_in_union(self, conn: Conn, parts: Sequence[str], head: Sequence[Any], keys: Sequence[Any]) -> list[Any]:
         """`rows_in` of `part1 UNION ALL part2 …`, each part with its own `head` and `{in}` (one round trip)."""

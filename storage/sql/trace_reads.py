@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from phosphobs.storage.protocol import Page, StoredEvent
 from phosphobs.storage.rows import READ_COLUMNS, stored_event
-from phosphobs.storage.sql.dialect import Conn
+from phosphobs.storage.sql.dialect import Conn, all_rows
 from phosphobs.storage.trace_records import TraceQuery, TraceRecord, TraceSpan, TraceSummary
 
 MAX_SCAN = 5_000  # events one listing request reads at most
@@ -23,16 +23,13 @@ _SCAN_CHUNK = 500
 _EVENT_SELECT = f"SELECT seq, {', '.join(READ_COLUMNS)} FROM events"
 
 
-def _all(conn: Conn, sql: str, args: tuple[Any, ...]) -> list[Any]:
-    return conn.execute(sql, args).fetchall()
-
-
 def get_trace(conn: Conn, project: str, trace_id: str) -> TraceRecord | None:
     # No ORDER BY: it would tempt SQLite's planner into the project's time index; a trace is small.
-    events = sorted((stored_event(r) for r in _all(conn, f"{_EVENT_SELECT} WHERE project_id = ? AND trace_id = ?",
-                                                     (project, trace_id))),
+    events = sorted((stored_event(r) for r in all_rows(conn, f"{_EVENT_SELECT} WHERE project_id = ? AND trace_id = ?",
+                                                        (project, trace_id))),
                     key=lambda e: (e.event.timestamp_us, e.seq))
-    rows = _all(conn, "SELECT * FROM spans WHERE project_id = ? AND trace_id = ? AND pending = 0", (project, trace_id))
+    rows = all_rows(conn, "SELECT * FROM spans WHERE project_id = ? AND trace_id = ? AND pending = 0",
+                    (project, trace_id))
     if not events and not rows:
         return None
     by_id: dict[str, TraceSpan] = {}
@@ -77,15 +74,15 @@ def _session_and_user(conn: Conn, project: str, trace_id: str,
                       events: list[StoredEvent]) -> tuple[str | None, str | None]:
     if events:
         return events[0].session_id, next((e.user_id for e in events if e.user_id), None)
-    rows = _all(conn, "SELECT session_id, user_id FROM trace_context WHERE project_id = ? AND trace_id = ?",
-                (project, trace_id))
+    rows = all_rows(conn, "SELECT session_id, user_id FROM trace_context WHERE project_id = ? AND trace_id = ?",
+                    (project, trace_id))
     return (rows[0]["session_id"], rows[0]["user_id"]) if rows else (None, None)
 
 
 def session_traces(conn: Conn, project: str, session_id: str) -> list[str]:
     """The session's trace ids in time order (of each trace's first call)."""
-    rows = _all(conn, "SELECT trace_id, MIN(ts_us) AS first_us FROM events WHERE project_id = ? AND session_id = ?"
-                " GROUP BY trace_id", (project, session_id))  # no trace_id test: the session index serves
+    rows = all_rows(conn, "SELECT trace_id, MIN(ts_us) AS first_us FROM events WHERE project_id = ? AND session_id = ?"
+                          " GROUP BY trace_id", (project, session_id))  # no trace_id test: the session index serves
     traced = [r for r in rows if r["trace_id"] is not None]
     return [r["trace_id"] for r in sorted(traced, key=lambda r: (r["first_us"], r["trace_id"]))]
 
@@ -104,7 +101,7 @@ def list_traces(conn: Conn, project: str, q: TraceQuery) -> Page[TraceSummary]:
     scanned = 0
     while scanned < MAX_SCAN:
         keyset = " AND (ts_us < ? OR (ts_us = ? AND seq < ?))" if cursor else ""
-        rows = _all(
+        rows = all_rows(
             conn, f"SELECT seq, ts_us, trace_id FROM events WHERE {' AND '.join(where)} AND trace_id IS NOT NULL"
                   f"{keyset} ORDER BY ts_us DESC, seq DESC LIMIT ?",
             (*args, *((cursor[0], cursor[0], cursor[1]) if cursor else ()), _SCAN_CHUNK),
