@@ -25,6 +25,9 @@ from pathlib import Path
 from phosphobs.storage.protocol import WriteOp, WriteResult
 from phosphobs.storage.sqlite import wire
 
+READY = "ready"
+READY_TIMEOUT = 60.0  # seconds a new child may take to import and open the database
+
 
 class WriterFailed(Exception):
     """The commit failed in the writer process, or the process died; nothing is known to be stored."""
@@ -54,7 +57,7 @@ class WriterProcess:
         self._detect = detect
         self._send_lock = threading.Lock()  # one message on the pipe at a time; also guards _channel
         self._turn = threading.Condition()  # replies are taken in ticket order
-        # started now, not at the first write: starting an interpreter takes ~0.5 s
+        # started and awaited now, not at the first write: a server that is up can commit at once
         self._channel: _Channel | None = self._start()
 
     def _start(self) -> _Channel:
@@ -64,7 +67,16 @@ class WriterProcess:
                                   name="phosphobs-sqlite-writer", daemon=True)
         process.start()
         child.close()
-        return _Channel(process, parent)
+        channel = _Channel(process, parent)
+        try:  # the child says when its interpreter and connection are ready (or closes the pipe failing)
+            ready = parent.poll(READY_TIMEOUT) and parent.recv() == READY
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            parent.close()
+            _reap(process)
+            raise WriterFailed(f"the SQLite writer process did not start within {READY_TIMEOUT:g} s")
+        return channel
 
     def write(self, ops: list[WriteOp], now_us: int) -> list[WriteResult]:
         message = wire.encode((ops, now_us))  # outside the lock: the other writer thread may be sending
@@ -137,6 +149,7 @@ def serve(path: str, synchronous: str, pipe: Connection, detect: bool = True) ->
     conn.execute(f"PRAGMA wal_autocheckpoint={SAFETY_NET_PAGES}")
     checkpointer = Checkpointer(Path(path), synchronous)
     lock = WriterLock(Path(path))
+    pipe.send(READY)
     try:
         while True:
             try:

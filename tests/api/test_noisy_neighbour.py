@@ -134,8 +134,10 @@ def run_b(site: Site, key: str, stop: threading.Event, statuses: list[tuple[str,
         stub = trace_service_pb2_grpc.TraceServiceStub(channel)
         while not stop.is_set():
             for path, body, allowed in native_poison():
-                status = client.post(path, content=body, headers={"content-type": "application/json"}).status_code
-                statuses.append((path, status) if status in allowed else (f"{path} unexpected", status))
+                response = client.post(path, content=body, headers={"content-type": "application/json"})
+                status = response.status_code
+                statuses.append((path, status) if status in allowed
+                                else (f"{path} unexpected: {response.text[:200]}", status))
             for name, body, ctype, expected in (
                     ("otlp protobuf", protobuf, "application/x-protobuf", 200),
                     ("otlp json", otlp_json_poison(), "application/json", 200),

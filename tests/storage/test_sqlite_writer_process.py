@@ -14,7 +14,7 @@ import pytest
 from phosphobs.storage.models import Feedback
 from phosphobs.storage.protocol import EventQuery, FeedbackOp, IngestOp, Project
 from phosphobs.storage.sqlite.store import SqliteStorage
-from phosphobs.storage.sqlite.writer_process import WriterFailed
+from phosphobs.storage.sqlite.writer_process import WriterFailed, WriterProcess
 
 from tests.support.factories import BASE_US, make_event
 
@@ -118,3 +118,28 @@ def test_the_wal_is_copied_into_the_database_beside_the_writer(store: SqliteStor
     while store.path.stat().st_size < initial + 400 * 2000 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert store.path.stat().st_size >= initial + 400 * 2000  # 400 events of 2 KB reached the main file
+
+
+def _open_files(pid: int) -> set[str]:
+    fds = Path(f"/proc/{pid}/fd")
+    return {os.path.realpath(fds / fd) for fd in os.listdir(fds)}
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="reads the child's open files from /proc")
+def test_the_child_has_the_database_open_before_the_store_is_returned(tmp_path: Path) -> None:
+    """A server that is up commits its first request at once: the child's start-up (an interpreter, its
+    imports, the connection) is awaited when the store opens, not paid by the first commit, whose
+    slowness would also have made the pipeline measure a tiny commit rate and shed the first burst."""
+    path = tmp_path / "ready.db"
+    storage = SqliteStorage(path, writer_process=True)
+    try:
+        channel = storage._writer._channel  # type: ignore[union-attr]
+        assert channel is not None
+        assert str(path.resolve()) in _open_files(channel.process.pid)
+    finally:
+        storage.close()
+
+
+def test_a_child_that_cannot_start_fails_the_open_not_a_later_commit(tmp_path: Path) -> None:
+    with pytest.raises(WriterFailed, match="did not start"):
+        WriterProcess(tmp_path / "missing-directory" / "x.db", "FULL")
