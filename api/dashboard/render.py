@@ -14,6 +14,7 @@ from typing import Any
 
 import phosphobs.dashboards
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -75,8 +76,12 @@ def fmt_int(n: int | float | None) -> str:
     return "-" if n is None else f"{n:,.0f}"
 
 
-def fmt_rate(num: int, den: int) -> str:
-    return "-" if not den else f"{100 * num / den:.0f}%"
+def fmt_rate(num: int, den: int, basis: str = "flagged") -> Markup:
+    """A rate with what it is over ("0% (0 of 1 flagged)"): a session of seven calls with one detected
+    failure and no other flag reads 0 %, which alone looks like seven failures."""
+    if not den:
+        return Markup("-")
+    return Markup('{}% <span class="muted">({} of {} {})</span>').format(f"{100 * num / den:.0f}", num, den, basis)
 
 
 def fmt_json(value: Any) -> str:

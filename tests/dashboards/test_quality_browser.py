@@ -15,18 +15,25 @@ def test_quality_card_disagreements_rerun_and_judge_switch(page, server: ServerP
     marker = uuid.uuid4().hex
     refusal, fine = str(uuid.uuid4()), str(uuid.uuid4())
     for event_id, output in ((refusal, "I'm sorry, but I can't help with that."), (fine, "Paris.")):
-        assert api.client.post("/api/ingest", json={"event_id": event_id, "input": f"q {marker}",
-                                                    "output": output}).status_code == 201
+        assert api.client.post("/api/ingest", json={"event_id": event_id, "input": f"q {marker}", "output": output,
+                                                    "session_id": f"s-{marker}"}).status_code == 201
     wait_for(detected(api.client, refusal, "rules"), what="the rules verdict")
     wait_for(detected(api.client, fine, "rules"), what="the rules verdict")
+    base = f"/p/{api.project.id}"
+    page.goto(f"{base}/sessions/s-{marker}")
+    # one failure found, the other answer unflagged: the rate says what it is over, not a bare "0%"
+    assert page.inner_text("#success-rate").strip() == "0% (0 of 1 flagged)"
     # the human disagrees with the rules about the refusal
     assert api.client.post("/api/feedback", json={"event_id": refusal, "flag": "success"}).status_code in (200, 201)
 
-    base = f"/p/{api.project.id}"
     page.goto(f"{base}/overview?range=24h")
     row = page.locator("#agreement tr[data-detector=rules]").inner_text()
-    assert "rules" in row and "0%" in row  # judged 1 failure; agreement with the one human flag: 0 %
-    assert page.inner_text("#human-rate").strip() == "100%"
+    assert "rules" in row and "0% (0 of 1 judged)" in row  # its one verdict: a failure
+    assert "0%" in row  # agreement with the one human flag
+    assert page.inner_text("#human-rate").strip() == "100% (1 of 1 flagged)"
+    page.goto(f"{base}/sessions/s-{marker}")
+    assert page.inner_text("#success-rate").strip() == "100% (1 of 1 flagged)"  # the human's flag wins
+    page.goto(f"{base}/overview?range=24h")
     disagreement = page.inner_text("#disagreements")
     assert f"q {marker}" in disagreement and "failure" in disagreement and "success" in disagreement
     shot(page, "overview-quality")
