@@ -1,4 +1,5 @@
-"""Bearer-key authentication with a short cache; revocation is honoured within `key_cache_seconds`.
+"""API-key authentication (Bearer, or HTTP Basic with the key as the password: `collector/credentials.py`)
+with a short cache; revocation is honoured within `key_cache_seconds`.
 
 A key's lookup is single-flight: when its cache entry expires under load, the requests in flight share
 one database read instead of each queueing its own (hundreds at once would stall every one of them).
@@ -12,6 +13,7 @@ import time
 
 from phosphobs.api.keys import hash_key, looks_like_key
 from phosphobs.api.settings import Settings
+from phosphobs.collector.credentials import CHALLENGE, MISSING, api_key
 from phosphobs.collector.errors import UNAUTHENTICATED, ApiError
 from phosphobs.collector.pipeline import IngestPipeline
 from phosphobs.collector.principal import Principal
@@ -19,16 +21,6 @@ from phosphobs.storage.clock import now_us
 from phosphobs.storage.protocol import KeyLookup, TouchKeyOp
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
-
-_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="phosphobs"'}
-
-
-def bearer_token(conn: HTTPConnection) -> str | None:
-    header = conn.headers.get("authorization")
-    if not header:
-        return None
-    scheme, _, token = header.strip().partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 class KeyAuthenticator:
@@ -41,20 +33,20 @@ class KeyAuthenticator:
         self._generation = 0  # bumped by forget_cached: a lookup begun before it is not cached
 
     async def __call__(self, conn: HTTPConnection) -> Principal:
-        token = bearer_token(conn)
+        token = api_key(conn.headers.get("authorization"))
         if token is None:
-            raise ApiError(UNAUTHENTICATED, "missing API key: send 'Authorization: Bearer ph_…'", headers=_CHALLENGE)
+            raise ApiError(UNAUTHENTICATED, MISSING, headers=CHALLENGE)
         return await self.resolve(token)
 
     async def resolve(self, token: str) -> Principal:
         if not looks_like_key(token):
-            raise ApiError(UNAUTHENTICATED, "invalid API key", headers=_CHALLENGE)
+            raise ApiError(UNAUTHENTICATED, "invalid API key", headers=CHALLENGE)
         digest = hash_key(token)
         now = time.monotonic()
         cached = self._cache.get(digest)
         principal = cached[1] if cached is not None and cached[0] >= now else await self._lookup_once(digest)
         if principal is None:
-            raise ApiError(UNAUTHENTICATED, "invalid or revoked API key", headers=_CHALLENGE)
+            raise ApiError(UNAUTHENTICATED, "invalid or revoked API key", headers=CHALLENGE)
         return principal
 
     async def _lookup_once(self, digest: str) -> Principal | None:

@@ -2,8 +2,8 @@
 
 The ingest receivers parse raw bytes (size caps, protobuf, gzip), so FastAPI cannot see their bodies. This
 adds, in one place, the request bodies (from the same pydantic models the receivers validate with),
-success answers and every error answer, plus the bearer-key security scheme, so generated clients and
-schema-driven testers (schemathesis) see the real contract.
+success answers and every error answer, plus the key's security schemes (Bearer, or Basic), so generated
+clients and schema-driven testers (schemathesis) see the real contract.
 """
 
 from __future__ import annotations
@@ -103,7 +103,8 @@ def _otlp(schema: dict[str, Any]) -> None:
             "errorMessage": {"type": "string"}}}}}
         operation = schema["paths"][path]["post"]
         operation["description"] = ("OTLP/HTTP export: protobuf or JSON, optionally `Content-Encoding: gzip`. "
-                                    "Records that cannot be used are counted in partialSuccess.")
+                                    "Records that cannot be used are counted in partialSuccess. Also served "
+                                    f"at `/api/public/otel{path}`, where Langfuse SDKs and exporters send.")
         operation["parameters"] = [{"name": "Content-Encoding", "in": "header", "required": False,
                                     "schema": {"type": "string", "enum": ["gzip", "identity"]}}]
         request = response.replace("Response", "Request")
@@ -126,7 +127,7 @@ def _reads_and_security(schema: dict[str, Any]) -> None:
         if not path.startswith(("/api/", "/v1/")):
             continue
         for method, operation in item.items():
-            operation["security"] = [{"apiKey": []}]
+            operation["security"] = [{"apiKey": []}, {"basicKey": []}]
             responses = operation.setdefault("responses", {})
             responses.setdefault("401", {"description": ERRORS["401"], "content": error})
             if method == "get":
@@ -142,8 +143,12 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                                     (FeedbackIn, "validation")], ref_template=REF)
     components = schema.setdefault("components", {})
     components.setdefault("schemas", {}).update({**models["$defs"], "Error": ERROR, "RpcStatus": RPC_STATUS})
-    components["securitySchemes"] = {"apiKey": {"type": "http", "scheme": "bearer",
-                                                "description": "a project API key, ph_…"}}
+    components["securitySchemes"] = {
+        "apiKey": {"type": "http", "scheme": "bearer", "description": "a project API key, ph_…"},
+        "basicKey": {"type": "http", "scheme": "basic",
+                     "description": "any user name and the project API key as the password (what Langfuse-style "
+                                    "exporters send as public and secret key)"},
+    }
     _reads_and_security(schema)
     _native(schema)
     _otlp(schema)

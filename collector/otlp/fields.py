@@ -254,8 +254,9 @@ _FRAMEWORKS = frozenset({
 def provider(a: SpanAttrs, model: str | None = None) -> str | None:
     """Provider from the identity attributes, else inferred from the server host.
 
-    When the identity attributes name an agent framework instead, the host decides, else the model's own
-    name (`gpt-…` is OpenAI's, a Bedrock id `us.anthropic.claude-…` Bedrock's), else the provider is unknown.
+    When the identity attributes name an agent framework instead, or the span speaks Langfuse's vocabulary
+    (which has no provider), the host decides, else the model's own name (`gpt-…` is OpenAI's, a Bedrock id
+    `us.anthropic.claude-…` Bedrock's), else the provider is unknown.
     """
     value = a.first("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system", "ai.model.provider")
     named = normalize_provider(value) if value is not None else None
@@ -266,7 +267,14 @@ def provider(a: SpanAttrs, model: str | None = None) -> str | None:
     for pattern, mapped in _HOSTS if host else ():
         if host == pattern or pattern in host:
             return mapped
-    return provider_of_model(model) if named is not None else None
+    if named is not None or _LANGFUSE_MODEL in a.attrs:
+        return provider_of_model(model)
+    return None
+
+
+# Langfuse's data model has no provider at all: a generation names its model only (Langfuse prices it by that
+# name alone), so a span in its vocabulary that names no provider leaves it to the model's family.
+_LANGFUSE_MODEL = "langfuse.observation.model.name"
 
 
 _BEDROCK_ID = re.compile(r"^(?:(?:us|eu|apac|us-gov|global)\.)?"
@@ -285,7 +293,8 @@ _MODEL_FAMILIES = (
 def provider_of_model(model: str | None) -> str | None:
     """The provider a model name belongs to, for the few families only one provider serves under that name.
 
-    Only asked when a span names no provider but a framework: a bare `gpt-4o-mini` is OpenAI's own API.
+    Only asked when a span names no provider but a framework, or cannot name one (Langfuse): a bare
+    `gpt-4o-mini` is OpenAI's own API.
     """
     if not model:
         return None
@@ -321,10 +330,27 @@ def tokens(a: SpanAttrs) -> tuple[int | None, int | None]:
         if isinstance(response_data, dict) and isinstance(response_data.get("usage"), dict):
             raw = response_data["usage"]
     if tin is None:
-        tin = as_int(details.get("input", raw.get("prompt_tokens", raw.get("input_tokens"))))
+        tin = _count(details, _USAGE_IN) if details else None
+        tin = _count(raw, _USAGE_IN) if tin is None else tin
     if tout is None:
-        tout = as_int(details.get("output", raw.get("completion_tokens", raw.get("output_tokens"))))
+        tout = _count(details, _USAGE_OUT) if details else None
+        tout = _count(raw, _USAGE_OUT) if tout is None else tout
     return tin, tout
+
+
+# The keys of a usage object: Langfuse's own (`input`, `output`), OpenAI Chat Completions' (`prompt_tokens`,
+# `completion_tokens`), OpenAI Responses' and Anthropic's (`input_tokens`, `output_tokens`). Langfuse's SDK
+# integrations (its OpenAI drop-in) put the provider's usage object into `usage_details` as it came.
+_USAGE_IN = ("input", "prompt_tokens", "input_tokens")
+_USAGE_OUT = ("output", "completion_tokens", "output_tokens")
+
+
+def _count(usage: dict[str, Any], names: tuple[str, ...]) -> int | None:
+    for name in names:
+        value = as_int(usage.get(name))
+        if value is not None:
+            return value
+    return None
 
 
 _USAGE_EXTRAS = {

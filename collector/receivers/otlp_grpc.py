@@ -20,6 +20,7 @@ from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from phosphobs.collector.admission import admitted
+from phosphobs.collector.credentials import api_key
 from phosphobs.collector.errors import UNAUTHENTICATED, ApiError
 from phosphobs.collector.principal import Principal
 from phosphobs.collector.receivers.otlp_ingest import SIGNALS, RequestLimits, SignalKind, ingest_request
@@ -40,7 +41,7 @@ class _Receiver:
     async def handle(self, kind: SignalKind, request: Any, context: grpc.aio.ServicerContext,
                      response_cls: Any, partial_cls: Any, field_name: str) -> Any:
         try:
-            token = _bearer(context)
+            token = api_key(_authorization(context))
             if token is None:
                 raise ApiError(UNAUTHENTICATED, "missing API key: send metadata 'authorization: Bearer ph_…'")
             principal = await self.resolve(token)
@@ -77,11 +78,10 @@ def retry_trailers(code: grpc.StatusCode, message: str, retry_after: str) -> tup
             ("google.rpc.retryinfo-bin", info.SerializeToString()))
 
 
-def _bearer(context: grpc.aio.ServicerContext) -> str | None:
+def _authorization(context: grpc.aio.ServicerContext) -> str | None:
     for key, value in context.invocation_metadata() or ():
         if key.lower() == "authorization":
-            scheme, _, token = str(value).strip().partition(" ")
-            return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+            return value.decode("latin-1") if isinstance(value, bytes) else str(value)
     return None
 
 

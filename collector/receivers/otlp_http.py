@@ -1,5 +1,10 @@
 """OTLP/HTTP receiver: POST /v1/traces, /v1/logs, /v1/metrics (protobuf or JSON, gzip or plain).
 
+The same receiver answers under `/api/public/otel` (`LANGFUSE_OTLP_PREFIX`), where Langfuse's SDKs and
+"Langfuse OTel exporter" set-ups send: the SDKs post `{host}/api/public/otel/v1/traces`, and apps that set
+`OTEL_EXPORTER_OTLP_ENDPOINT={host}/api/public/otel` get `/v1/logs` and `/v1/metrics` appended by their
+OpenTelemetry SDK too. Pointing such an app's host at phosphobs is then the whole switch.
+
 Errors are `google.rpc.Status` in the request's encoding, with the status codes the OTLP spec makes
 retryable (429/503 + Retry-After) only where a retry can succeed.
 """
@@ -7,6 +12,7 @@ retryable (429/503 + Retry-After) only where a retry can succeed.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -29,6 +35,7 @@ from phosphobs.collector.receivers.otlp_ingest import SIGNALS, RequestLimits, Si
 from phosphobs.collector.submit import Intake
 from starlette.responses import Response
 
+LANGFUSE_OTLP_PREFIX = "/api/public/otel"
 _GRPC_CODES = {"INVALID_ARGUMENT": 3, "UNAUTHENTICATED": 16, "PERMISSION_DENIED": 7, "NOT_FOUND": 5,
                "RESOURCE_EXHAUSTED": 8, "UNAVAILABLE": 14}
 _DECODE_ERRORS: dict[int, ErrorClass] = {400: BAD_REQUEST, 413: TOO_LARGE, 415: UNSUPPORTED_MEDIA}
@@ -87,16 +94,18 @@ def otlp_router(intake: Intake, authenticate: Authenticate, limits: RequestLimit
         body = encode_response(kind.name, outcome.rejected, outcome.message, encoding)
         return Response(body, 200, headers=outcome.headers, media_type=encoding if encoding == JSON else PROTOBUF)
 
-    @router.post("/v1/traces")
-    async def traces(request: Request) -> Response:
-        return await receive(request, "traces")
-
-    @router.post("/v1/logs")
-    async def logs(request: Request) -> Response:
-        return await receive(request, "logs")
-
-    @router.post("/v1/metrics")
-    async def metrics(request: Request) -> Response:
-        return await receive(request, "metrics")
-
+    for prefix in ("", LANGFUSE_OTLP_PREFIX):
+        for signal in SIGNALS:
+            # The aliases stay out of the OpenAPI document: the same operation, described once (api/openapi.py).
+            router.add_api_route(f"{prefix}/v1/{signal}", _endpoint(receive, signal), methods=["POST"],
+                                 name=f"otlp_{signal}" if not prefix else f"langfuse_otlp_{signal}",
+                                 include_in_schema=not prefix)
     return router
+
+
+def _endpoint(receive: Callable[[Request, str], Awaitable[Response]],
+              signal: str) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        return await receive(request, signal)
+
+    return endpoint

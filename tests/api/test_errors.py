@@ -21,7 +21,7 @@ def error_of(response: httpx.Response) -> dict:
 @pytest.mark.parametrize(
     ("headers", "message"),
     [({}, "missing API key"), ({"Authorization": "Bearer ph_" + "x" * 43}, "invalid"),
-     ({"Authorization": "Basic abc"}, "missing API key"), ({"Authorization": "Bearer nope"}, "invalid")],
+     ({"Authorization": "Basic abc"}, "malformed Basic"), ({"Authorization": "Bearer nope"}, "invalid")],
 )
 def test_missing_or_unknown_key_is_401(server: ServerProcess, headers, message) -> None:
     for method, path in (("POST", "/api/ingest"), ("GET", "/api/events"), ("GET", "/api/sessions"),

@@ -62,7 +62,7 @@ def test_openapi_documents_every_ingest_body_and_error(server: ServerProcess) ->
         for code in ("400", "401", "413", "415", "429", "503"):
             assert code in operation["responses"], (path, code)
         assert "Retry-After" in operation["responses"]["429"]["headers"]
-        assert operation["security"] == [{"apiKey": []}]
+        assert operation["security"] == [{"apiKey": []}, {"basicKey": []}]
     schemas = spec["components"]["schemas"]
     assert {"IngestEvent", "IngestBatch", "FeedbackIn", "Error", "RpcStatus"} <= set(schemas)
     assert schemas["IngestEvent"]["required"] == ["input", "output"]

@@ -93,6 +93,8 @@ LIBRARIES = [
     Library("logfire-openai-scrubbed", "openai_app.py", (OPENAI, "logfire==5.4.0"),
             {"INTEROP_MODE": "logfire", "INTEROP_LOGFIRE_SCRUBBING": "default"}, gaps=("session",),
             env_name="logfire-openai"),
+    # The Langfuse SDK's own exporter (HTTP Basic, /api/public/otel/v1/traces) and its OpenAI drop-in.
+    Library("langfuse-openai", "langfuse_app.py", (OPENAI, "langfuse==5.2.0", *OTEL_LATEST)),
     Library("pydantic-ai", "pydantic_ai_app.py",
             (OPENAI, "pydantic-ai-slim[openai]==2.78.0", *OTEL_LATEST), tools=True),
     Library("openai-agents", "openai_agents_app.py",

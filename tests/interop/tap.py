@@ -16,7 +16,9 @@ import httpx
 from tests.interop.http_body import read_body
 from tests.support.loopback import LoopbackServer, QuietHandler
 
-SIGNALS = {"/v1/traces": "traces", "/v1/logs": "logs", "/v1/metrics": "metrics"}
+# The Langfuse SDKs post to the same receiver under /api/public/otel.
+SIGNALS = {f"{prefix}/v1/{signal}": signal for prefix in ("", "/api/public/otel")
+           for signal in ("traces", "logs", "metrics")}
 FORWARDED_HEADERS = ("content-type", "content-encoding", "authorization")
 
 

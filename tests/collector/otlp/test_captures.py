@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from phosphobs.collector.otlp.decode import decode_traces
 from phosphobs.collector.otlp.normalize import normalize_traces
 from phosphobs.storage.models import Event
 
@@ -22,8 +22,10 @@ NAMES = sorted(p.name for p in CAPTURES.iterdir() if (p / "truth.json").is_file(
 def events_of(name: str) -> tuple[dict[str, Any], list[Event]]:
     folder = CAPTURES / name
     events: list[Event] = []
-    for body in sorted(folder.glob("*_traces.bin")):
-        batch = normalize_traces(ExportTraceServiceRequest.FromString(body.read_bytes()), now_us=0)
+    for body in sorted(folder.glob("*_traces.bin")):  # as sent: protobuf or JSON, maybe gzip (Langfuse's SDK)
+        meta = json.loads(body.with_name(body.name.replace(".bin", ".meta.json")).read_text())
+        request = decode_traces(body.read_bytes(), meta["content_type"], meta["content_encoding"], 64 << 20)
+        batch = normalize_traces(request, now_us=0)
         assert batch.rejected == 0, batch.rejection_reasons
         events += batch.events
     return json.loads((folder / "truth.json").read_text()), events

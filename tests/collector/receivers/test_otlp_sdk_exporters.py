@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Iterator
@@ -84,6 +85,17 @@ def test_grpc_exporter(grpc_server: ServerProcess) -> None:
     check(wait_for_session(grpc_server, "sdk-grpc", 2))
 
 
+def test_grpc_exporter_with_basic_auth(grpc_server: ServerProcess) -> None:
+    """The key as the Basic password (a Langfuse-style set-up moved to gRPC) works as on OTLP/HTTP."""
+    basic = base64.b64encode(f"pk-lf-any:{grpc_server.api_key}".encode()).decode()
+    exporter = GrpcSpanExporter(endpoint=f"127.0.0.1:{grpc_server.grpc_port}", insecure=True,
+                                headers=(("authorization", f"Basic {basic}"),))
+    provider = TracerProvider(resource=Resource.create({"service.name": "sdk-test"}))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    emit_conversation(provider, "sdk-grpc-basic")
+    check(wait_for_session(grpc_server, "sdk-grpc-basic", 2))
+
+
 def test_grpc_rejects_a_bad_key(grpc_server: ServerProcess) -> None:
     import grpc
     from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
@@ -93,9 +105,12 @@ def test_grpc_rejects_a_bad_key(grpc_server: ServerProcess) -> None:
         with pytest.raises(grpc.RpcError) as err:
             stub.Export(trace_service_pb2.ExportTraceServiceRequest(),
                         metadata=(("authorization", "Bearer ph_" + "x" * 43),))
+        assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        with pytest.raises(grpc.RpcError) as err:  # malformed Basic: refused like any bad key, not INTERNAL
+            stub.Export(trace_service_pb2.ExportTraceServiceRequest(), metadata=(("authorization", "Basic abc"),))
     assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
     metrics = httpx.get(grpc_server.base_url + "/metrics", headers=grpc_server.metrics_headers).text
-    assert 'phosphobs_ingest_rejections_total{reason="auth"} 1.0' in metrics
+    assert 'phosphobs_ingest_rejections_total{reason="auth"} 2.0' in metrics
 
 
 def test_grpc_port_is_freed_on_stop_and_rebound_on_start(tmp_path: Path) -> None:

@@ -1,0 +1,61 @@
+"""Langfuse generations as its SDK's integrations write them (`langfuse.openai` in 5.x): the provider's own usage
+object in `usage_details`, and no provider anywhere (Langfuse's data model has none), only the model's name."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from phosphobs.storage.models import Event
+from phosphobs.storage.pricing import estimate_costs
+
+from tests.collector.dialect_helpers import normalize, only_event
+from tests.collector.otlp_factories import make_span
+
+
+def generation(model: str = "gpt-4o-mini-2024-07-18", usage: dict | None = None, **attrs: object) -> Event:
+    span = make_span("OpenAI-generation", {
+        "langfuse.observation.type": "generation", "langfuse.observation.model.name": model,
+        "langfuse.observation.input": json.dumps([{"role": "user", "content": "Capital of Peru?"}]),
+        "langfuse.observation.output": json.dumps({"role": "assistant", "content": "Lima."}),
+        **({"langfuse.observation.usage_details": json.dumps(usage)} if usage is not None else {}), **attrs})
+    return only_event(normalize(span))
+
+
+@pytest.mark.parametrize("usage", [
+    {"prompt_tokens": 23, "completion_tokens": 7, "total_tokens": 30,  # OpenAI Chat Completions, as the drop-in sends
+     "prompt_tokens_details": {"cached_tokens": 0}, "completion_tokens_details": {"reasoning_tokens": 0}},
+    {"input_tokens": 23, "output_tokens": 7, "total_tokens": 30},  # OpenAI Responses / Anthropic
+    {"input": 23, "output": 7, "total": 30},  # Langfuse's own keys
+])
+def test_usage_details_in_any_provider_shape_give_the_token_counts(usage: dict) -> None:
+    event = generation(usage=usage)
+    assert (event.tokens_in, event.tokens_out) == (23, 7)
+
+
+def test_zero_counts_are_zero_not_unknown() -> None:
+    event = generation(usage={"prompt_tokens": 0, "completion_tokens": 0})
+    assert (event.tokens_in, event.tokens_out) == (0, 0)
+
+
+@pytest.mark.parametrize(("model", "provider"), [
+    ("gpt-4o-mini-2024-07-18", "openai"), ("claude-sonnet-4-5", "anthropic"), ("gemini-2.5-flash", "gcp.gemini"),
+    ("my-finetune", None),
+])
+def test_a_generation_naming_no_provider_takes_its_model_s_family(model: str, provider: str | None) -> None:
+    assert generation(model).provider == provider
+
+
+def test_a_provider_or_host_the_generation_does_name_wins_over_the_model() -> None:
+    assert generation(**{"gen_ai.system": "azure.ai.openai"}).provider == "azure.ai.openai"
+    assert generation(**{"server.address": "api.groq.com"}).provider == "groq"
+
+
+def test_the_drop_in_s_calls_are_priced_and_its_failed_call_costs_nothing() -> None:
+    answered = generation(usage={"prompt_tokens": 23, "completion_tokens": 7})
+    failed = generation("gpt-4o-mini", **{"langfuse.observation.level": "ERROR",
+                                          "langfuse.observation.cost_details": json.dumps({"input": 0, "output": 0,
+                                                                                           "total": 0})})
+    estimate_costs([answered, failed])
+    assert answered.cost_source == "estimated" and answered.cost_cents and answered.cost_cents > 0
+    assert (failed.cost_cents, failed.tokens_in) == (0, None)

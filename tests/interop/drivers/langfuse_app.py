@@ -1,0 +1,57 @@
+"""The scenario as a Langfuse user writes it: the Langfuse OpenAI drop-in inside an `@observe` function, session
+and user with `propagate_attributes`, the SDK's own exporter (OTLP/HTTP protobuf, gzip, HTTP Basic auth).
+
+The switch to phosphobs is only the host and the secret key: LANGFUSE_HOST is the suite's OTLP base URL (the
+recording tap), LANGFUSE_SECRET_KEY a phosphobs key, the public key anything. The suite's own OTLP exporter
+settings (endpoint, Bearer header) are removed first, so nothing but the Langfuse set-up can reach the server.
+"""
+
+from __future__ import annotations
+
+import os
+
+from common import (
+    FAIL,
+    OPENAI_MODEL,
+    OPENAI_URL,
+    SESSION_ID,
+    STREAM,
+    SYSTEM,
+    USER_ID,
+    expect_failure,
+    history_openai,
+    second_turn_openai,
+)
+
+os.environ["LANGFUSE_HOST"] = os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"]
+os.environ["LANGFUSE_PUBLIC_KEY"] = "pk-lf-interop"
+os.environ["LANGFUSE_SECRET_KEY"] = os.environ["INTEROP_AUTHORIZATION"].removeprefix("Bearer ")
+for name in [name for name in os.environ if name.startswith("OTEL_EXPORTER_OTLP")]:
+    del os.environ[name]
+
+from langfuse import get_client, observe, propagate_attributes  # noqa: E402  (reads the settings above)
+from langfuse.openai import OpenAI  # noqa: E402
+
+
+def run(client: OpenAI) -> None:
+    client.chat.completions.create(model=OPENAI_MODEL, messages=history_openai(), temperature=0.2, max_tokens=128)
+    client.chat.completions.create(model=OPENAI_MODEL, messages=second_turn_openai(), temperature=0.2,
+                                   max_tokens=128)
+    stream = client.chat.completions.create(
+        model=OPENAI_MODEL, stream=True, stream_options={"include_usage": True},
+        messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": STREAM}])
+    for _ in stream:
+        pass
+    expect_failure(lambda: client.chat.completions.create(
+        model=OPENAI_MODEL, messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": FAIL}]))
+
+
+@observe(name="geography-chat")
+def conversation() -> None:
+    with propagate_attributes(session_id=SESSION_ID, user_id=USER_ID):
+        run(OpenAI(base_url=OPENAI_URL, api_key="sk-interop", max_retries=0))
+
+
+if __name__ == "__main__":
+    conversation()
+    get_client().shutdown()
