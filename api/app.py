@@ -23,6 +23,7 @@ from phosphobs.api.routes import events, health, quality, sessions, traces
 from phosphobs.api.settings import Settings
 from phosphobs.api.slow_clients import BodyDeadline
 from phosphobs.collector.receivers.feedback_http import feedback_router
+from phosphobs.collector.receivers.langfuse_http import langfuse_router
 from phosphobs.collector.receivers.native_http import native_router
 from phosphobs.collector.receivers.otlp_grpc import OtlpGrpcServer
 from phosphobs.collector.receivers.otlp_http import otlp_router
@@ -112,6 +113,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(native_router(pipeline, authenticate, settings.max_body_bytes))
     app.include_router(otlp_router(pipeline, authenticate, limits))
     app.include_router(feedback_router(pipeline.submit, authenticate, settings.max_body_bytes))
+    app.include_router(langfuse_router(authenticate))
     app.include_router(events.router)
     app.include_router(sessions.router)
     app.include_router(quality.router)

@@ -50,6 +50,12 @@ class _Handler(QuietHandler):
         retry = {"retry-after": response.headers["retry-after"]} if response.headers.get("retry-after") else None
         self.reply(response.status_code, response.headers.get("content-type"), response.content, retry)
 
+    def do_GET(self) -> None:
+        """Passed through, not recorded (a Langfuse SDK's `auth_check()` reads its project)."""
+        headers = {name: self.headers[name] for name in FORWARDED_HEADERS if self.headers.get(name)}
+        response = self.tap.client.get(self.tap.target + self.path, headers=headers)
+        self.reply(response.status_code, response.headers.get("content-type"), response.content, None)
+
 
 class OtlpTap(LoopbackServer):
     """`with OtlpTap(server_url) as tap:` listens on a free loopback port; `tap.recorded` in arrival order."""

@@ -128,3 +128,14 @@ def test_bad_credentials_are_401_with_a_challenge_never_500(api: ApiProject, nam
     challenge = got.headers["www-authenticate"]
     assert 'Basic realm="phosphobs"' in challenge and 'Bearer realm="phosphobs"' in challenge
     assert status_pb2.Status.FromString(got.content).code == 16  # UNAUTHENTICATED, in the request's encoding
+
+
+def test_auth_check_reads_the_key_s_project(api: ApiProject, server: ServerProcess) -> None:
+    """Langfuse's `auth_check()` (its quickstart calls it) reads `GET /api/public/projects` and raises on a 404."""
+    expected = {"data": [{"id": api.project.id, "name": api.project.name,
+                          "organization": {"id": "phosphobs", "name": "phosphobs"}, "metadata": {}}]}
+    for authorization in (basic("pk-lf-1", api.key), f"Bearer {api.key}"):
+        got = httpx.get(server.base_url + "/api/public/projects", headers={"Authorization": authorization})
+        assert got.status_code == 200 and got.json() == expected
+    refused = httpx.get(server.base_url + "/api/public/projects", headers={"Authorization": basic("pk", "ph_nope")})
+    assert refused.status_code == 401 and "Basic" in refused.headers["www-authenticate"]

@@ -53,5 +53,6 @@ def conversation() -> None:
 
 
 if __name__ == "__main__":
+    assert get_client().auth_check()  # as in Langfuse's quickstart: the key's project, from phosphobs
     conversation()
     get_client().shutdown()
