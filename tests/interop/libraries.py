@@ -109,6 +109,10 @@ LIBRARIES = [
             ("ai@7.0.185", "@ai-sdk/openai@4.0.126", "@ai-sdk/otel@1.0.185", "@opentelemetry/api@1.9.1",
              "@opentelemetry/sdk-trace-node@2.12.1", "@opentelemetry/exporter-trace-otlp-proto@0.223.1",
              "@opentelemetry/resources@2.12.1"), runtime="node", tools=True),
+    # OpenLLMetry JS's OpenAI instrumentation patches openai ">=4 <7": the last 6.x SDK.
+    Library("traceloop-js-openai", "traceloop_openai_app.mjs",
+            ("@traceloop/node-server-sdk@0.27.0", "openai@6.49.0"), runtime="node",
+            gaps=("failure-span", "stream-tokens")),
     Library("litellm", "litellm_app.py", (OPENAI, "litellm==1.110.2", *OTEL_LATEST),
             open_issue="a streamed call is exported as a root litellm_request span in a new trace: the app's "
                        "session (on the app span) never reaches it, and its response model is the requested one"),
