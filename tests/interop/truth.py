@@ -37,7 +37,8 @@ class Truth:
     # model and tokens (the first request's tokens are on no span);
     # "failure-span" = the library never ends a failed call's span, so it is never exported: no event can exist;
     # "stream-tokens" = a streamed call's token counts are never the provider's (the library ignores the stream's
-    # usage chunk and sends its own tokenizer's count, or none): they are not checked.
+    # usage chunk and sends its own tokenizer's count, or none): they are not checked;
+    # "stream-model" = a streamed call carries only the request model (the chunks' model is never read).
     gaps: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
@@ -49,7 +50,9 @@ class Truth:
         return cls(data["library"], data["session_id"], data["user_id"], data["calls"], tuple(data.get("gaps", ())))
 
     def expected_model(self, call: dict[str, Any]) -> str:
-        return call["request_model"] if "response-model" in self.gaps else call["response_model"]
+        if "response-model" in self.gaps or (call["stream"] and "stream-model" in self.gaps):
+            return call["request_model"]
+        return call["response_model"]
 
     def expected_output(self, call: dict[str, Any]) -> str:
         return "" if call["stream"] and "stream-output" in self.gaps else call["output_text"]
