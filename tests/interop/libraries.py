@@ -119,6 +119,10 @@ LIBRARIES = [
     Library("openinference-js-openai", "openinference_openai_app.mjs",
             ("@arizeai/openinference-instrumentation-openai@4.2.7", "@arizeai/openinference-core@2.7.1",
              "openai@7.60.0", *OTEL_JS), runtime="node", gaps=("failure-span", "stream-tokens", "stream-model")),
+    Library("langchain-js-openinference", "langchain_openinference_app.mjs",
+            ("@langchain/openai@1.6.0", "@langchain/core@1.4.0",
+             "@arizeai/openinference-instrumentation-langchain@4.1.1", "@arizeai/openinference-core@2.7.1", *OTEL_JS),
+            runtime="node"),
     Library("litellm", "litellm_app.py", (OPENAI, "litellm==1.110.2", *OTEL_LATEST),
             open_issue="a streamed call is exported as a root litellm_request span in a new trace: the app's "
                        "session (on the app span) never reaches it, and its response model is the requested one"),
