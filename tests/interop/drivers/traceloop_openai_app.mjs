@@ -17,7 +17,6 @@ traceloop.initialize({
   appName: 'interop-traceloop-js',
   baseUrl: process.env.OTEL_EXPORTER_OTLP_ENDPOINT,
   apiKey: process.env.INTEROP_AUTHORIZATION.replace(/^Bearer /, ''),
-  traceloopSyncEnabled: false, // the prompt registry would poll the collector
   silenceInitializationMessage: true,
   instrumentModules: { openAI: OpenAI },
 });
