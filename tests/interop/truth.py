@@ -59,7 +59,7 @@ class Truth:
 
     def real_calls(self) -> list[dict[str, Any]]:
         """Calls as the app made them: an SDK retry of a failed request (same body) is the same call (and a
-        tool round one call where the library traces it as one)."""
+        tool round one call where the library traces it as one; a failed call none where it never exports it)."""
         calls = self._requests()
         if "failure-span" in self.gaps:
             calls = [call for call in calls if call["status"] == 200]
@@ -184,9 +184,9 @@ def call_problems(truth: Truth, call: dict[str, Any], event: dict[str, Any]) -> 
         found.append(f"output {text_out!r} != {truth.expected_output(call)!r}")
     if meta.get("model") != truth.expected_model(call):
         found.append(f"model {meta.get('model')!r} != {truth.expected_model(call)!r}")
-    tokens = (meta.get("token_count_input"), meta.get("token_count_output"))
     if call["stream"] and "stream-tokens" in truth.gaps:
         return found
+    tokens = (meta.get("token_count_input"), meta.get("token_count_output"))
     if tokens != (call["input_tokens"], call["output_tokens"]):
         found.append(f"tokens {tokens} != {(call['input_tokens'], call['output_tokens'])}")
     return found
