@@ -185,6 +185,8 @@ _PREFIXES = [
 _ALIASES = {
     "mistralai": "mistral_ai", "vertexai": "gcp.vertex_ai", "vertex_ai": "gcp.vertex_ai", "aws": "aws.bedrock",
     "gemini": "gcp.gemini", "ibm.watson.ai": "ibm.watsonx.ai", "az.ai.inference": "azure.ai.inference",
+    # LangChain's `ls_provider` names
+    "google_vertexai": "gcp.vertex_ai", "google_genai": "gcp.gemini", "amazon_bedrock": "aws.bedrock",
 }  # fmt: skip
 _HOSTS = [
     ("api.openai.com", "openai"), (".openai.azure.com", "azure.ai.openai"), ("api.anthropic.com", "anthropic"),
@@ -252,7 +254,7 @@ _FRAMEWORKS = frozenset({
 
 
 def provider(a: SpanAttrs, model: str | None = None) -> str | None:
-    """Provider from the identity attributes, else inferred from the server host.
+    """Provider from the identity attributes, else inferred from the server host, else LangChain's `ls_provider`.
 
     When the identity attributes name an agent framework instead, or the span speaks Langfuse's vocabulary
     (which has no provider), the host decides, else the model's own name (`gpt-…` is OpenAI's, a Bedrock id
@@ -267,6 +269,8 @@ def provider(a: SpanAttrs, model: str | None = None) -> str | None:
     for pattern, mapped in _HOSTS if host else ():
         if host == pattern or pattern in host:
             return mapped
+    if (langchain := _langchain_provider(a.attrs.get("metadata"))) is not None:
+        return langchain
     if named is not None or _LANGFUSE_MODEL in a.attrs:
         return provider_of_model(model)
     return None
@@ -275,6 +279,21 @@ def provider(a: SpanAttrs, model: str | None = None) -> str | None:
 # Langfuse's data model has no provider at all: a generation names its model only (Langfuse prices it by that
 # name alone), so a span in its vocabulary that names no provider leaves it to the model's family.
 _LANGFUSE_MODEL = "langfuse.observation.model.name"
+
+
+def _langchain_provider(metadata: Any) -> str | None:
+    """The `ls_provider` a LangChain chat model puts in its run metadata (OpenInference's `metadata` JSON).
+
+    OpenInference's LangChain.js instrumentation sends no `llm.provider` / `llm.system`: this is the span's only
+    word on who served the call. It is the model class's claim (ChatOpenAI says `openai` whatever compatible
+    server its base URL names), so a provider attribute or a known host wins over it.
+    """
+    if isinstance(metadata, str):
+        if "ls_provider" not in metadata:  # most spans: no parse
+            return None
+        metadata = parse_json(metadata)
+    value = metadata.get("ls_provider") if isinstance(metadata, dict) else None
+    return normalize_provider(value) if isinstance(value, str) else None
 
 
 _BEDROCK_ID = re.compile(r"^(?:(?:us|eu|apac|us-gov|global)\.)?"

@@ -11,6 +11,9 @@ from pathlib import Path
 
 PINS_DIR = Path(__file__).parent / "pins"
 OTEL = ("opentelemetry-sdk==1.45.1", "opentelemetry-exporter-otlp-proto-http==1.45.1")
+# The plain OpenTelemetry JS SDK of the Node drivers (OTLP/protobuf exporter).
+OTEL_JS = ("@opentelemetry/api@1.9.1", "@opentelemetry/sdk-trace-node@2.12.1",
+           "@opentelemetry/exporter-trace-otlp-proto@0.223.1", "@opentelemetry/resources@2.12.1")
 OTEL_LATEST = ("opentelemetry-sdk==1.45.2", "opentelemetry-exporter-otlp-proto-http==1.45.2")
 ANTHROPIC = "anthropic==2.17.0"
 OPENAI = "openai==3.63.0"
@@ -111,6 +114,17 @@ LIBRARIES = [
             ("ai@7.0.185", "@ai-sdk/openai@4.0.126", "@ai-sdk/otel@1.0.185", "@opentelemetry/api@1.9.1",
              "@opentelemetry/sdk-trace-node@2.12.1", "@opentelemetry/exporter-trace-otlp-proto@0.223.1",
              "@opentelemetry/resources@2.12.1"), runtime="node", tools=True),
+    # OpenLLMetry JS's OpenAI instrumentation patches openai ">=4 <7": the last 6.x SDK.
+    Library("traceloop-js-openai", "traceloop_openai_app.mjs",
+            ("@traceloop/node-server-sdk@0.27.0", "openai@6.49.0"), runtime="node",
+            gaps=("failure-span", "stream-tokens")),
+    Library("openinference-js-openai", "openinference_openai_app.mjs",
+            ("@arizeai/openinference-instrumentation-openai@4.2.7", "@arizeai/openinference-core@2.7.1",
+             "openai@7.60.0", *OTEL_JS), runtime="node", gaps=("failure-span", "stream-tokens", "stream-model")),
+    Library("langchain-js-openinference", "langchain_openinference_app.mjs",
+            ("@langchain/openai@1.6.0", "@langchain/core@1.4.0",
+             "@arizeai/openinference-instrumentation-langchain@4.1.1", "@arizeai/openinference-core@2.7.1", *OTEL_JS),
+            runtime="node"),
     Library("litellm", "litellm_app.py", (OPENAI, "litellm==1.110.2", *OTEL_LATEST),
             open_issue="a streamed call is exported as a root litellm_request span in a new trace: the app's "
                        "session (on the app span) never reaches it, and its response model is the requested one"),

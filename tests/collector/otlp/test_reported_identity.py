@@ -1,8 +1,11 @@
 """Scalar facts some libraries report wrongly or not at all: an agent framework's own name where the provider
-belongs (Strands: `gen_ai.system=strands-agents`), a cost of 0 for a model the reporter has no price for
-(OpenLIT), and a failed call whose span has no attributes at all (OpenLIT's Anthropic instrumentation)."""
+belongs (Strands: `gen_ai.system=strands-agents`), no provider attribute at all beside LangChain's own
+`ls_provider` metadata (OpenInference's LangChain.js instrumentation), a cost of 0 for a model the reporter has no
+price for (OpenLIT), and a failed call whose span has no attributes at all (OpenLIT's Anthropic instrumentation)."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -41,6 +44,43 @@ def test_a_provider_the_span_names_is_kept_whatever_the_model(system: str) -> No
 
 def test_a_span_naming_no_provider_gets_none_guessed() -> None:
     assert only_event(normalize(call("gpt-4o-mini"))).provider is None  # type: ignore[arg-type]
+
+
+def langchain_call(metadata: object, **attrs: object) -> object:
+    """An OpenInference LangChain `LLM` span as the JS instrumentation sends it: no `llm.provider` /
+    `llm.system`, LangChain's own metadata (`ls_provider`, `ls_model_name`, …) as the `metadata` JSON."""
+    return make_span("ChatOpenAI", {"openinference.span.kind": "LLM", "llm.model_name": "llama3.2",
+                                    "llm.token_count.prompt": 20, "llm.token_count.completion": 5,
+                                    "llm.input_messages.0.message.role": "user",
+                                    "llm.input_messages.0.message.content": "hi",
+                                    "metadata": metadata,
+                                    **attrs})
+
+
+@pytest.mark.parametrize(("ls_provider", "provider"), [
+    ("openai", "openai"), ("anthropic", "anthropic"), ("mistralai", "mistral_ai"), ("ollama", "ollama"),
+    ("google_vertexai", "gcp.vertex_ai"), ("google_genai", "gcp.gemini"), ("amazon_bedrock", "aws.bedrock"),
+])
+def test_langchain_s_ls_provider_names_the_provider_a_span_does_not(ls_provider: str, provider: str) -> None:
+    metadata = {"ls_provider": ls_provider, "ls_model_name": "llama3.2", "ls_model_type": "chat"}
+    # as a JSON string (OpenInference) or an OTLP key-value list
+    for sent in (json.dumps(metadata), metadata):
+        event = only_event(normalize(langchain_call(sent)))  # type: ignore[arg-type]
+        assert event.provider == provider
+        assert event.metadata["custom"]["ls_provider"] == ls_provider  # the metadata itself is still kept
+
+
+def test_a_provider_the_span_or_its_host_names_beats_ls_provider() -> None:
+    # ChatOpenAI says "openai" whatever OpenAI-compatible server its base URL points at
+    named = langchain_call('{"ls_provider": "openai"}', **{"llm.provider": "groq"})
+    hosted = langchain_call('{"ls_provider": "openai"}', **{"server.address": "api.groq.com"})
+    assert [only_event(normalize(span)).provider for span in (named, hosted)] == ["groq", "groq"]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("metadata", ['{"ls_provider": ""}', '{"ls_provider": 3}', '["ls_provider"]',
+                                      '{"ls_provider": "openai"', "ls_provider=openai", '{"other": "ls_provider"}'])
+def test_metadata_without_a_usable_ls_provider_names_none(metadata: str) -> None:
+    assert only_event(normalize(langchain_call(metadata))).provider is None  # type: ignore[arg-type]
 
 
 def test_a_reported_zero_cost_for_a_call_with_tokens_is_unknown_and_estimated() -> None:
