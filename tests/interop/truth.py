@@ -36,6 +36,8 @@ class Truth:
     # its event has neither (none guessed);
     # "tool-span" = the app's tool ran on no span (an SDK ran it between two calls without tracing it): no tool
     # event can exist; its result must still show as the input of the call that answers it;
+    # "tool-result" = the tool ran on a span that carries neither its arguments nor its result: there is a tool
+    # event, with no output (its result shows as the input of the call that answers it);
     # "tool-round" = an SDK's automatic function calling is one span for the request that asked for a tool and
     # the one that answered its result: one event, with the question as input and the last request's answer,
     # model and tokens (the first request's tokens are on no span).
@@ -128,7 +130,10 @@ def problems(truth: Truth, events: list[dict[str, Any]]) -> list[str]:
         found.append(f"{len(results)} tool runs but {len(tools)} tool events: " + "; ".join(summary(e) for e in tools))
     else:
         for result, event in zip(results, tools, strict=True):
-            if result not in (event.get("output") or ""):
+            if "tool-result" in truth.gaps:
+                if event.get("output"):
+                    found.append(f"tool event has an output its span never carried: {summary(event)}")
+            elif result not in (event.get("output") or ""):
                 found.append(f"tool event lacks its result {result!r}: {summary(event)}")
             found += [f"tool event: {p}" for p in identity_problems(truth, event)]
     return found
