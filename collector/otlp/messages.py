@@ -20,6 +20,14 @@ REDACTED = "__REDACTED__"  # OpenInference's marker for hidden content
 _TEXT_TYPES = {"text", "input_text", "output_text"}
 _EXTRA_KEYS = ("tool_call_id", "name", "finish_reason", "id")
 _GET_ROLE = operator.methodcaller("get", "role")
+# Roles an agent framework reports in place of the ones it sends: smolagents' memory has `tool-call` (sent as an
+# assistant message) and `tool-response` (a tool's result, sent as a user message `Observation: …`).
+_ROLE_ALIASES = {"tool-response": "tool", "tool-call": "assistant"}
+
+
+def _role(value: Any, default: str | None) -> Any:
+    role = value or default
+    return _ROLE_ALIASES.get(role, role) if isinstance(role, str) else role
 
 
 def clean_text(value: Any) -> str | None:
@@ -82,7 +90,7 @@ def message(raw: Any, role: str | None = None) -> Message | None:
         parts = raw.get("parts")
         text = _plain_text(parts) if type(parts) is list else None
         if text is not None:
-            return {"role": raw["role"] or role, "content": text}
+            return {"role": _role(raw["role"], role), "content": text}
     if isinstance(raw, str):
         raw = parse_json(raw)
         if isinstance(raw, str):
@@ -91,7 +99,7 @@ def message(raw: Any, role: str | None = None) -> Message | None:
         return None
     if "role" not in raw and isinstance(raw.get("message"), dict):  # OpenInference wrapper
         raw = raw["message"]
-    out: Message = {"role": raw.get("role") or role}
+    out: Message = {"role": _role(raw.get("role"), role)}
     calls: list[dict[str, Any]] = []
     parts = raw.get("parts")
     if isinstance(parts, list):  # G3

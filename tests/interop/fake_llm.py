@@ -9,12 +9,18 @@ Answers are canned per question (else an echo); token counts follow from the wor
 user text contains `FAIL_PLEASE` gets an HTTP 500. With tools offered, a question about the weather makes
 the model call the first tool; the tool's result then gets a text answer. Anthropic streams count output
 tokens the way the real API does: 1 in `message_start`, the cumulative total in `message_delta`.
+
+Two agent conventions of the OpenAI route, as a real model follows them: a ReAct-style agent (smolagents)
+sends a tool's result back as a user message `Observation:\n<result>` after an assistant message quoting the
+tool call's id, which is that tool's result; an agent that offers a `final_answer` tool ends its run only by
+calling it, so the model gives its text answer as that call's argument (the tool returns it).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -30,6 +36,9 @@ ANSWERS = {
     "Roughly how many people live there?": "About 2.1 million people live in Paris proper.",
     "Name three rivers in France.": "The Seine, the Loire and the Rhone.",
 }
+FINAL_ANSWER_TOOL = "final_answer"
+OBSERVATION = "Observation:"
+TOOL_CALL_ID = re.compile(r"call_[0-9a-f]{12}")  # the ids this provider gives its OpenAI tool calls
 TOOL_ARGUMENT_VALUES = {"string": "Paris", "integer": 2, "number": 2.5, "boolean": True}
 CREATED = 1_790_000_000
 GEMINI_ERROR = {"error": {"code": 500, "message": "An internal error has occurred.", "status": "INTERNAL"}}
@@ -126,13 +135,38 @@ def answer_for(last_user: str, tool_result: str | None) -> str:
     return ANSWERS.get(last_user.strip(), f"Echo: {last_user.strip()}")
 
 
+def openai_tool_result(messages: list[dict[str, Any]]) -> str | None:
+    """The tool result the request ends with: a `tool` message, or a ReAct observation (a user message
+    `Observation:\n<result>` right after an assistant message that quotes one of this provider's tool call ids;
+    an observation of `final_answer` is the end of an earlier run, not a result the model asked for)."""
+    last = messages[-1] if messages else {}
+    if last.get("role") == "tool":
+        return text_of(last.get("content"))
+    text = text_of(last.get("content")).strip()
+    before = messages[-2] if len(messages) > 1 else {}
+    quoted = text_of(before.get("content"))
+    if (last.get("role") == "user" and text.startswith(OBSERVATION) and before.get("role") == "assistant"
+            and TOOL_CALL_ID.search(quoted) and FINAL_ANSWER_TOOL not in quoted):
+        return text.removeprefix(OBSERVATION).strip()
+    return None
+
+
+def final_answer_call(tool: dict[str, Any], answer: str, last_user: str) -> dict[str, Any]:
+    """The call to an agent's `final_answer` tool that carries the answer (its first required argument)."""
+    schema = tool.get("parameters") or {}
+    name = next(iter(schema.get("required") or schema.get("properties") or ["answer"]))
+    return {"id": "call_" + hashlib.sha1(f"final:{last_user}:{answer}".encode()).hexdigest()[:12],
+            "name": FINAL_ANSWER_TOOL, "arguments": {name: answer}}
+
+
 def openai_call(body: dict[str, Any]) -> Call:
     messages = body.get("messages") or []
     system = next((text_of(m.get("content")) for m in messages if m.get("role") in ("system", "developer")), None)
-    last_user = next((text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
-    last = messages[-1] if messages else {}
-    tool_result = text_of(last.get("content")) if last.get("role") == "tool" else None
+    tool_result = openai_tool_result(messages)
+    asked = messages[:-1] if tool_result is not None else messages  # an observation is no user text
+    last_user = next((text_of(m.get("content")) for m in reversed(asked) if m.get("role") == "user"), "")
     tools = [t.get("function", t) for t in body.get("tools") or []]
+    final_answer = next((t for t in tools if t.get("name") == FINAL_ANSWER_TOOL), None)
     model = str(body.get("model", "gpt-4o-mini"))
     call = Call(0, "openai", bool(body.get("stream")), model, dated(model), messages, system, last_user,
                 tool_result, [str(t.get("name")) for t in tools], "")
@@ -140,6 +174,8 @@ def openai_call(body: dict[str, Any]) -> Call:
         tool = tools[0]
         call.tool_calls = [{"id": "call_" + hashlib.sha1(last_user.encode()).hexdigest()[:12],
                             "name": tool.get("name"), "arguments": tool_arguments(tool.get("parameters") or {})}]
+    elif final_answer is not None:
+        call.tool_calls = [final_answer_call(final_answer, answer_for(last_user, tool_result), last_user)]
     else:
         call.output_text = answer_for(last_user, tool_result)
     call.input_tokens = 3 + sum(4 + words(text_of(m.get("content"))) for m in messages)

@@ -176,5 +176,12 @@ LIBRARIES = [
             env_name="google-genai",
             env={"INTEROP_MODE": "models", "OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental",
                  "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "span_and_event"}),
+    Library("smolagents", "smolagents_app.py",
+            (OPENAI, "smolagents[openai]==1.26.0", "openinference-instrumentation-smolagents==0.1.43", *OTEL_LATEST),
+            tools=True, gaps=("response-model", "failure-model")),
+    # AutoGen traces its agents and tools itself; its tracing guide adds the OpenAI instrumentation for the calls.
+    Library("autogen", "autogen_app.py",
+            (OPENAI, HTTPX, "autogen-agentchat==0.7.5", "autogen-ext[openai]==0.7.5",
+             "opentelemetry-instrumentation-openai==0.62.4", *OTEL_LATEST), tools=True, gaps=("tool-result",)),
 ]
 BY_NAME = {library.name: library for library in LIBRARIES}

@@ -117,3 +117,22 @@ def test_gemini_function_call_and_its_response_are_logged_as_a_tool_round() -> N
     assert (log[1]["tool_result"], log[1]["last_user_text"]) == ("Sunny in Paris", "What is the weather in Paris?")
     assert answered["candidates"][0]["content"]["parts"] == [{"text": "The tool says: Sunny in Paris"}]
     assert answered["usageMetadata"]["candidatesTokenCount"] == log[1]["output_tokens"]
+
+
+def test_react_observation_is_a_tool_result_and_a_final_answer_tool_carries_the_answer() -> None:
+    final = {"type": "function", "function": {"name": "final_answer", "parameters": {
+        "type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}}}
+    question = {"role": "user", "content": "What is the weather in Paris?"}
+    with FakeLLM() as llm:
+        client = openai.OpenAI(base_url=f"{llm.url}/v1", api_key="x", max_retries=0)
+        asked = client.chat.completions.create(model="gpt-4o-mini", tools=[WEATHER, final], messages=[question])
+        call_id = asked.choices[0].message.tool_calls[0].id
+        answered = client.chat.completions.create(model="gpt-4o-mini", tools=[WEATHER, final], messages=[
+            question, {"role": "assistant", "content": f"Calling tools:\n[{{'id': '{call_id}'}}]"},
+            {"role": "user", "content": "Observation:\nSunny in Paris"}])
+        log = llm.log()
+    assert asked.choices[0].message.tool_calls[0].function.name == "get_weather"
+    [answer] = answered.choices[0].message.tool_calls
+    assert (answer.function.name, json.loads(answer.function.arguments)) == (
+        "final_answer", {"answer": "The tool says: Sunny in Paris"})
+    assert (log[1]["tool_result"], log[1]["last_user_text"]) == ("Sunny in Paris", "What is the weather in Paris?")

@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from tests.interop.fake_llm import FINAL_ANSWER_TOOL
+
 # The provider an event must name for each API of the fake provider (the GenAI conventions' names).
 PROVIDER_OF_API = {"gemini": "gcp.gemini"}
 
@@ -30,8 +32,12 @@ class Truth:
     # "failure-input" = a failed call's span (and log records) carry no prompt at all: its event has no input;
     # "failure-identity" = a failed call's span carries no session or user either (nor a parent to inherit them
     # from): its event has the user None and a session of its own;
+    # "failure-model" = a failed call's span names no model or provider (the library sets them from the response):
+    # its event has neither (none guessed);
     # "tool-span" = the app's tool ran on no span (an SDK ran it between two calls without tracing it): no tool
     # event can exist; its result must still show as the input of the call that answers it;
+    # "tool-result" = the tool ran on a span that carries neither its arguments nor its result: there is a tool
+    # event, with no output (its result shows as the input of the call that answers it);
     # "tool-round" = an SDK's automatic function calling is one span for the request that asked for a tool and
     # the one that answered its result: one event, with the question as input and the last request's answer,
     # model and tokens (the first request's tokens are on no span);
@@ -84,10 +90,18 @@ class Truth:
         return unique
 
     def tool_results(self) -> list[str]:
-        """The results of the tool runs that must be `tool` events (none when no span shows them)."""
+        """The results of the tool runs that must be `tool` events (none when no span shows them): each result
+        the app sent back, and each `final_answer` call's answer (an agent runs that tool to end its run; it
+        returns its argument and the model never sees it)."""
         if "tool-span" in self.gaps:
             return []
-        return [c["tool_result"] for c in self._requests() if c["tool_result"] is not None]
+        results = []
+        for call in self._requests():
+            if call["tool_result"] is not None:
+                results.append(call["tool_result"])
+            results += [str(next(iter(c["arguments"].values()), "")) for c in call["tool_calls"]
+                        if c["name"] == FINAL_ANSWER_TOOL]
+        return results
 
 
 def summary(event: dict[str, Any]) -> str:
@@ -124,7 +138,10 @@ def problems(truth: Truth, events: list[dict[str, Any]]) -> list[str]:
         found.append(f"{len(results)} tool runs but {len(tools)} tool events: " + "; ".join(summary(e) for e in tools))
     else:
         for result, event in zip(results, tools, strict=True):
-            if result not in (event.get("output") or ""):
+            if "tool-result" in truth.gaps:
+                if event.get("output"):
+                    found.append(f"tool event has an output its span never carried: {summary(event)}")
+            elif result not in (event.get("output") or ""):
                 found.append(f"tool event lacks its result {result!r}: {summary(event)}")
             found += [f"tool event: {p}" for p in identity_problems(truth, event)]
     return found
@@ -153,6 +170,8 @@ def call_problems(truth: Truth, call: dict[str, Any], event: dict[str, Any]) -> 
     else:
         found = identity_problems(truth, event)
     provider = PROVIDER_OF_API.get(call["api"], call["api"])
+    if call["status"] != 200 and "failure-model" in truth.gaps:
+        provider = None
     if meta.get("provider") != provider:
         found.append(f"provider {meta.get('provider')!r} != {provider!r}")
     text_in, text_out = event.get("input") or "", event.get("output") or ""
@@ -167,8 +186,9 @@ def call_problems(truth: Truth, call: dict[str, Any], event: dict[str, Any]) -> 
     if call["status"] != 200:
         if event.get("flag") != "failure":
             found.append(f"flag {event.get('flag')!r} != 'failure'")
-        if meta.get("model") != call["request_model"]:
-            found.append(f"model {meta.get('model')!r} != {call['request_model']!r}")
+        model = None if "failure-model" in truth.gaps else call["request_model"]
+        if meta.get("model") != model:
+            found.append(f"model {meta.get('model')!r} != {model!r}")
         if text_out:
             found.append(f"a failed call has output {text_out!r}")
         return found

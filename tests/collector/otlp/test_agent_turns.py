@@ -125,3 +125,22 @@ def test_a_tool_result_sent_as_a_json_string_literal_reads_as_its_text() -> None
     event = only_event(normalize(span))
     assert (event.input, event.output) == ('{"city":"Paris"}', "Sunny and 21 C in Paris")
     assert event.metadata["tool"]["name"] == "weather"
+
+
+def test_smolagents_tool_response_role_is_a_tool_result_and_its_call_turn_an_assistant_one() -> None:
+    """smolagents reports its memory's own roles (`tool-call`, `tool-response`): the call answering a tool's
+    observation shows that result as its input, not the task asked before it."""
+    task, observation = "New task:\nWhat is the weather in Paris?", "Observation:\nSunny and 21 C in Paris"
+    calling = "Calling tools:\n[{'id': 'call_1', 'type': 'function', 'function': {'name': 'get_weather'}}]"
+    attributes: dict[str, object] = {"openinference.span.kind": "LLM", "llm.model_name": "gpt-4o-mini",
+                                     "llm.provider": "openai"}
+    for n, (role, text) in enumerate([("system", "You solve tasks."), ("user", task), ("tool-call", calling),
+                                      ("tool-response", observation)]):
+        attributes[f"llm.input_messages.{n}.message.role"] = role
+        attributes[f"llm.input_messages.{n}.message.contents.0.message_content.type"] = "text"
+        attributes[f"llm.input_messages.{n}.message.contents.0.message_content.text"] = text
+    attributes["llm.output_messages.0.message.role"] = "assistant"
+    attributes["llm.output_messages.0.message.contents.0.message_content.text"] = "Sunny, 21 C."
+    event = only_event(normalize(make_span("OpenAIModel.generate", attributes)))
+    assert event.input == f"Tool result: {observation}"
+    assert [m["role"] for m in event.metadata["input_messages"]] == ["system", "user", "assistant", "tool"]

@@ -64,9 +64,12 @@ def test_every_call_is_one_event_with_the_provider_s_facts(name: str, request: p
             assert (event.tokens_in, event.tokens_out) == (call["input_tokens"], call["output_tokens"])
         assert event.model in (call["response_model"], call["request_model"])
         if call.get("tool_result") is not None:
-            assert event.input.startswith("Tool result (")
+            results = [m for m in event.metadata["input_messages"] if m.get("role") == "tool"]
+            unlinked = bool(results) and not any(m.get("tool_call_id") or m.get("id") or m.get("name") for m in results)
+            # named unless the result never says which call it answers (smolagents' observations do not)
+            assert event.input.startswith("Tool result: " if unlinked else "Tool result (")
             texts = json.dumps(event.metadata["input_messages"])
-            assert call["last_user_text"] in texts  # the question stays reachable
+            assert json.dumps(call["last_user_text"])[1:-1] in texts  # the question stays reachable
         for tool_call in call["tool_calls"]:
             assert event.output.startswith(f"{tool_call['name']}(")
             assert json.loads(event.output[len(tool_call["name"]) + 1 : -1]) == tool_call["arguments"]
