@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from phosphobs.storage.calls import CALL_KINDS, continues, end_us, response_id, same_call
+from phosphobs.storage.calls import CALL_KINDS, continues, echoes, end_us, response_id, same_call
 from phosphobs.storage.models import Event, EventPatch, otlp_event_id
 from phosphobs.storage.rows import with_decoded_metadata
 
@@ -164,12 +164,16 @@ def _root_key(event: Event) -> str | None:
 
 
 def _stored_call(event: Event, rows: list[Event]) -> Event | None:
-    """The stored event that `event` is another span of: the same call, else the stream it splits."""
+    """The stored event that `event` is another span of: the same call, else the stream it splits, else
+    the call a framework's span and a client's span both report (an echo; a stored event takes one)."""
     for row in rows:
         if row.event_id != event.event_id and same_call(row, event):
             return row
     split = [row for row in rows if row.event_id != event.event_id
              and (continues(row, event) or continues(event, row))]
+    if not split:
+        split = [row for row in rows if row.event_id != event.event_id and not row.metadata.get("merged_spans")
+                 and (echoes(row, event) or echoes(event, row))]
     return min(split, key=lambda row: abs(row.timestamp_us - event.timestamp_us)) if split else None
 
 

@@ -7,8 +7,12 @@ What identifies a call: equal `gen_ai.response.id`s (different ones are differen
 without ids, the same request model, the same outcome (ok / error), no conflicting text, and
 overlapping time. A split stream is a request-only span (no output, no usage, no id) continued by a
 later span, one that starts once it has ended (or is a zero-length log), that brings output or usage.
+A framework's echo is a framework's span of a call (LlamaIndex's, which ends a streamed call's span when it
+hands back the generator, yet fills in the answer) followed by the provider client's span of the same call,
+neither nested nor overlapping: same model, same answer and usage, the client's span starting right after.
 The merged event keeps the span nearest the provider (its numbers win: a provider SDK's own span over
-an instrumentation library's, then whichever reports usage) and takes the others' facts where it has none.
+an instrumentation library's, a client's over a framework's, then whichever reports usage) and takes the
+others' facts where it has none.
 """
 
 from __future__ import annotations
@@ -20,6 +24,14 @@ from typing import Any
 from phosphobs.storage.models import Event
 
 CALL_KINDS = ("llm", "embedding")
+# Agent and LLM frameworks: their instrumentations report calls above the provider's client, and some put their
+# own name where the provider belongs (Strands: `gen_ai.system=strands-agents`).
+FRAMEWORKS = frozenset({
+    "strands-agents", "strands", "crewai", "langchain", "langgraph", "llama_index", "llamaindex", "haystack",
+    "autogen", "ag2", "agno", "semantic_kernel", "dspy",
+})  # fmt: skip
+ECHO_GAP_US = 1_000_000  # a framework's echo: the client's span starts at most this long after the framework's ends
+_SCOPE_PARTS = re.compile(r"[./:]")
 # A provider SDK reporting its own calls: `com.anthropic.sdk.python`, and the same pattern for others.
 _PROVIDER_SDK_SCOPE = re.compile(r"^(com\.[a-z0-9_-]+\.sdk(\.|$)|[a-z0-9_-]+\.sdk\.(python|node|js|java|go)$)")
 _LIBRARY_HINT = "instrumentation"
@@ -48,6 +60,30 @@ def continues(request: Event, other: Event) -> bool:
         return False
     zero_length = not other.latency_ms
     return other.timestamp_us >= end_us(request) or (zero_length and other.timestamp_us >= request.timestamp_us)
+
+
+def echoes(framework: Event, client: Event) -> bool:
+    """`client` is the provider client's span of the call that `framework`, a framework's span that ended
+    before it began, already reported (see the module docstring)."""
+    if framework.kind != client.kind or "error" in (framework.status, client.status):
+        return False
+    gap = client.timestamp_us - end_us(framework)
+    if not 0 <= gap <= ECHO_GAP_US or not framework_span(framework) or framework_span(client):
+        return False
+    if not framework.output or framework.output.strip() != client.output.strip() or not compatible(framework, client):
+        return False
+    if response_id(framework) not in (None, response_id(client)):
+        return False
+    if _has_usage(framework) and _has_usage(client):
+        return (framework.tokens_in, framework.tokens_out) == (client.tokens_in, client.tokens_out)
+    return bool(framework.input) and framework.input.strip() == client.input.strip()
+
+
+def framework_span(event: Event) -> bool:
+    """Reported by a framework's instrumentation (`openinference.instrumentation.llama_index`, …)."""
+    scope = event.metadata.get("scope")
+    name = str(scope.get("name") or "") if isinstance(scope, dict) else ""
+    return bool(name) and not FRAMEWORKS.isdisjoint(_SCOPE_PARTS.split(name.lower()))
 
 
 def request_only(event: Event) -> bool:
@@ -134,11 +170,11 @@ def merge_call(members: list[Event]) -> Event:
     return event
 
 
-def _rank(event: Event, nested: bool) -> tuple[int, int, int, int, int, str]:
-    """Nearest the provider first: its SDK's own span, one with usage, the inner of nested spans, then
-    whichever has the output and the input; the span id only breaks exact ties."""
-    return (provider_rank(event), 0 if _has_usage(event) else 1, 0 if nested else 1, 0 if event.output else 1,
-            0 if event.input else 1, event.span_id or "")
+def _rank(event: Event, nested: bool) -> tuple[int, int, int, int, int, int, str]:
+    """Nearest the provider first: its SDK's own span, a client's over a framework's, one with usage, the
+    inner of nested spans, then whichever has the output and the input; the span id only breaks exact ties."""
+    return (provider_rank(event), 1 if framework_span(event) else 0, 0 if _has_usage(event) else 1,
+            0 if nested else 1, 0 if event.output else 1, 0 if event.input else 1, event.span_id or "")
 
 
 def fill_section(meta: dict[str, Any], key: str, value: Any) -> None:

@@ -19,6 +19,7 @@ from phosphobs.collector.otlp.attributes import (
     json_scalar,
     parse_json,
 )
+from phosphobs.storage.calls import FRAMEWORKS
 from phosphobs.storage.models import Kind, SpanKind
 
 _LLM_OPERATIONS = {"chat", "text_completion", "generate_content", "responses", "completion"}
@@ -245,14 +246,6 @@ def model_and_provider(model: str | None, provider_name: str | None) -> tuple[st
     return bare, routed
 
 
-# Agent frameworks that put their own name where the provider belongs (Strands: `gen_ai.system=strands-agents`
-# on every span, whichever model provider it calls). Such a name says nothing about who served the call.
-_FRAMEWORKS = frozenset({
-    "strands-agents", "strands", "crewai", "langchain", "langgraph", "llama_index", "llamaindex", "haystack",
-    "autogen", "ag2", "agno", "semantic_kernel", "dspy",
-})  # fmt: skip
-
-
 def provider(a: SpanAttrs, model: str | None = None) -> str | None:
     """Provider from the identity attributes, else inferred from the server host, else LangChain's `ls_provider`.
 
@@ -262,7 +255,7 @@ def provider(a: SpanAttrs, model: str | None = None) -> str | None:
     """
     value = a.first("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system", "ai.model.provider")
     named = normalize_provider(value) if value is not None else None
-    if named is not None and named not in _FRAMEWORKS:
+    if named is not None and named not in FRAMEWORKS:
         return named
     address = a.attrs.get("server.address") or a.attrs.get("gen_ai.openai.api_base")
     host = (urlparse(str(address)).hostname if "//" in str(address) else str(address)) if address else None

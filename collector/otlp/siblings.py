@@ -5,8 +5,11 @@ SDK's own `anthropic.messages.create` next to `opentelemetry-instrumentation-ant
 `anthropic.chat`), or one library splits a streamed call in two (Logfire: a request span without
 output or usage, then a zero-length "streaming response from …" span that has them). Either way the
 spans share a trace and a parent, or, when each is a root span (a library that starts its span without
-making it current, and no app span around), one `gen_ai.response.id`. What counts as one call, and how
-its spans merge, is `phosphobs.storage.calls`' (storage applies the same rules to spans that arrive apart).
+making it current, and no app span around), one `gen_ai.response.id`. A third shape: a framework's echo
+(LlamaIndex's span of a streamed call ends before the provider client's span begins), beside it or, when
+the app has no span of its own, as root spans of two traces. What counts as one call, and how its spans
+merge, is `phosphobs.storage.calls`' (storage applies the same rules to spans that arrive apart; an echo
+across traces only within one export request).
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from phosphobs.storage.calls import (
     CALL_KINDS,
     compatible,
     continues,
+    echoes,
     end_us,
+    framework_span,
     merge_call,
     request_only,
     response_id,
@@ -39,7 +44,7 @@ def merge_siblings(events: list[Event]) -> list[Event]:
             members.append(index)
             shared = shared or len(members) > 1
     if not shared:  # the usual request: no two call spans under one parent
-        return events
+        return _merge_root_echoes(events)
     replaced: dict[int, Event | None] = {}
     for members in groups.values():
         if len(members) > 1:
@@ -55,7 +60,23 @@ def merge_siblings(events: list[Event]) -> list[Event]:
                 out.append(kept)
         else:
             out.append(event)
-    return out
+    return _merge_root_echoes(out)
+
+
+def _merge_root_echoes(events: list[Event]) -> list[Event]:
+    """A framework's root span and the client's root span (another trace) that echoes it, as one event."""
+    roots = [i for i, e in enumerate(events) if e.kind in CALL_KINDS and e.trace_id and not e.parent_span_id]
+    frameworks = [i for i in roots if framework_span(events[i])] if len(roots) > 1 else []
+    if not frameworks:
+        return events
+    replaced: dict[int, Event | None] = {}
+    for i in sorted(frameworks, key=lambda i: (events[i].timestamp_us, events[i].span_id or "")):
+        echoed = [j for j in roots if j not in replaced and j != i and echoes(events[i], events[j])]
+        if echoed:
+            j = min(echoed, key=lambda j: (events[j].timestamp_us, events[j].span_id or ""))
+            replaced[j] = merge_call([events[i], events[j]])
+            replaced[i] = None
+    return [replaced.get(i, event) for i, event in enumerate(events) if replaced.get(i, event) is not None]
 
 
 def _calls(group: list[Event], indexes: list[int]) -> list[tuple[Event, list[int]]]:
@@ -70,6 +91,7 @@ def _calls(group: list[Event], indexes: list[int]) -> list[tuple[Event, list[int
             if clusters.root(i) != clusters.root(j) and same_call(group[i], group[j]):
                 clusters.join(i, j)
     _pair_split_streams(group, order, clusters)
+    _pair_echoes(group, order, clusters)
     found = []
     for members in clusters.groups(order):
         merged = merge_call([group[i] for i in members])
@@ -126,3 +148,12 @@ def _pair_split_streams(group: list[Event], order: list[int], clusters: _Cluster
                 break
 
 
+def _pair_echoes(group: list[Event], order: list[int], clusters: _Clusters) -> None:
+    """Each framework span still alone with the nearest later lone client span that echoes it."""
+    for n, i in enumerate(order):
+        if clusters.size(i) > 1 or not framework_span(group[i]):
+            continue
+        for j in order[n + 1 :]:
+            if clusters.size(j) == 1 and echoes(group[i], group[j]):
+                clusters.join(i, j)
+                break

@@ -92,3 +92,40 @@ def logfire_stream_span(parent: Span, *, question: str = "Capital of France?", a
         "request_data": json.dumps(request), "response_data": json.dumps(response), "duration": 0.66,
         "logfire.span_type": "log", "gen_ai.usage.input_tokens": tokens[0], "gen_ai.usage.output_tokens": tokens[1],
     }, parent=parent, start_ns=start_ns, duration_ms=0)
+
+
+LLAMA_INDEX_SCOPE = ("openinference.instrumentation.llama_index", "4.6.1")
+GOOGLE_GENAI_SCOPE = ("opentelemetry.instrumentation.google_genai", "1.3b0")
+
+
+def llama_index_stream_span(parent: Span | None, *, question: str = "Name three rivers in France.",
+                            answer: str = "The Seine, the Loire and the Rhone.", tokens: tuple[int, int] = (16, 7),
+                            start_ns: int = BASE_NS + 10 * MS, session: str | None = "sess-1") -> Span:
+    """LlamaIndex's OpenInference span of a streamed call: ended when the generator is handed back (2 ms),
+    before the request is made, yet carrying the answer and usage."""
+    attrs: dict[str, object] = {
+        "openinference.span.kind": "LLM", "llm.model_name": "gemini-2.0-flash",
+        "llm.input_messages.0.message.role": "user", "llm.input_messages.0.message.content": question,
+        "llm.output_messages.0.message.role": "assistant", "llm.output_messages.0.message.content": answer,
+        "llm.token_count.prompt": tokens[0], "llm.token_count.completion": tokens[1],
+    }
+    if session is not None:
+        attrs["session.id"] = session
+    return make_span("GoogleGenAI.stream_chat", attrs, parent=parent, start_ns=start_ns, duration_ms=2,
+                     kind=Span.SPAN_KIND_INTERNAL)
+
+
+def google_genai_span(parent: Span | None, *, question: str = "Name three rivers in France.",
+                      answer: str = "The Seine, the Loire and the Rhone.", tokens: tuple[int, int] = (16, 7),
+                      start_ns: int = BASE_NS + 13 * MS, response_id: str = "resp-1") -> Span:
+    """The Google GenAI instrumentation's span of the same streamed call, once it is iterated."""
+    attrs: dict[str, object] = {
+        "gen_ai.operation.name": "generate_content", "gen_ai.provider.name": "gemini",
+        "gen_ai.request.model": "gemini-2.0-flash", "gen_ai.response.model": "gemini-2.0-flash-001",
+        "gen_ai.response.id": response_id, "gen_ai.usage.input_tokens": tokens[0],
+        "gen_ai.usage.output_tokens": tokens[1],
+        "gen_ai.input.messages": json.dumps([{"role": "user", "parts": [{"type": "text", "content": question}]}]),
+        "gen_ai.output.messages": json.dumps([{"role": "assistant", "parts": [{"type": "text", "content": answer}],
+                                               "finish_reason": "stop"}]),
+    }
+    return make_span("generate_content gemini-2.0-flash", attrs, parent=parent, start_ns=start_ns, duration_ms=50)

@@ -15,10 +15,14 @@ from phosphobs.storage.pricing import estimate_costs, price_cents
 from phosphobs.storage.protocol import EventQuery, IngestOp, Project, Storage
 
 from tests.collector.call_spans import (
+    GOOGLE_GENAI_SCOPE,
     LIBRARY_SCOPE,
+    LLAMA_INDEX_SCOPE,
     LOGFIRE_SCOPE,
     SDK_SCOPE,
+    google_genai_span,
     library_span,
+    llama_index_stream_span,
     logfire_request_span,
     logfire_stream_span,
     scoped_request,
@@ -92,6 +96,21 @@ def test_split_stream_in_separate_requests_is_one_event(empty_storage) -> None: 
         assert [(e.input, e.output, e.tokens_in, e.tokens_out) for e in events] == [
             ("Capital of France?", "Paris.", 12, 3)], order
         assert events[0].latency_ms == pytest.approx(690), order
+
+
+def test_a_framework_s_echo_of_a_streamed_call_in_separate_requests_is_one_event(empty_storage) -> None:  # type: ignore[no-untyped-def]
+    """LlamaIndex's span of a streamed call ends before the client's span of it begins (see storage/calls.py)."""
+    parent = workflow()
+    requests = [scoped_request((LLAMA_INDEX_SCOPE, [llama_index_stream_span(parent)])),
+                scoped_request((GOOGLE_GENAI_SCOPE, [google_genai_span(parent)])),
+                scoped_request((LIBRARY_SCOPE, [parent]))]
+    for order, storage, project, events in every_order(empty_storage, requests):
+        assert [(e.output, e.tokens_in, e.tokens_out, e.model) for e in events] == [
+            ("The Seine, the Loire and the Rhone.", 16, 7, "gemini-2.0-flash-001")], order
+        [stored] = storage.list_events(project.id, EventQuery(kind="llm")).items
+        assert stored.session_id == "sess-1", order
+        [session] = storage.list_sessions(project.id, _sessions()).items
+        assert (session.event_count, session.tokens_in) == (1, 16), order
 
 
 def events_mode(parent_gets_choice: bool = True):  # type: ignore[no-untyped-def]

@@ -7,11 +7,15 @@ from phosphobs.collector.otlp.normalize import normalize_traces
 from phosphobs.storage.models import Event
 
 from tests.collector.call_spans import (
+    GOOGLE_GENAI_SCOPE,
     LIBRARY_SCOPE,
+    LLAMA_INDEX_SCOPE,
     LOGFIRE_SCOPE,
     MS,
     SDK_SCOPE,
+    google_genai_span,
     library_span,
+    llama_index_stream_span,
     logfire_request_span,
     logfire_stream_span,
     scoped_request,
@@ -140,3 +144,48 @@ def test_root_spans_with_different_response_ids_stay_apart() -> None:
     events = calls((SDK_SCOPE, [sdk_span(None, response_id="msg_a")]),
                    (LIBRARY_SCOPE, [library_span(None, response_id="msg_b")]))
     assert len(events) == 2
+
+
+def echo(parent, reverse: bool, **framework_options) -> list[Event]:  # type: ignore[no-untyped-def]
+    groups = [(LLAMA_INDEX_SCOPE, [llama_index_stream_span(parent, **framework_options)]),
+              (GOOGLE_GENAI_SCOPE, [google_genai_span(parent)])]
+    return calls(*(reversed(groups) if reverse else groups))
+
+
+@ORDERS
+def test_a_framework_span_that_ended_before_the_client_s_span_of_its_streamed_call_is_one_event(
+        reverse: bool) -> None:
+    """LlamaIndex ends its span of a streamed call when it hands back the generator; the client's span of the
+    same call starts only when that is iterated: neither nested nor overlapping, one call."""
+    [event] = echo(workflow(), reverse)
+    assert (event.input, event.output, event.tokens_in, event.tokens_out) == (
+        "Name three rivers in France.", "The Seine, the Loire and the Rhone.", 16, 7)
+    assert (event.model, event.provider, event.session_id) == ("gemini-2.0-flash-001", "gcp.gemini", "sess-1")
+    assert event.metadata["scope"]["name"] == GOOGLE_GENAI_SCOPE[0]  # the numbers nearest the provider
+
+
+@ORDERS
+def test_an_echo_in_two_traces_without_an_app_span_is_one_event_with_the_framework_s_session(reverse: bool) -> None:
+    [event] = echo(None, reverse)
+    assert (event.output, event.model, event.session_id) == (
+        "The Seine, the Loire and the Rhone.", "gemini-2.0-flash-001", "sess-1")
+
+
+def test_echo_needs_the_same_answer_and_usage_and_a_framework_first() -> None:
+    parent = workflow()
+    assert len(echo(parent, False, answer="The Garonne.")) == 2
+    assert len(echo(parent, False, tokens=(16, 8))) == 2
+    assert len(echo(parent, False, start_ns=BASE_NS - 1_500 * MS)) == 2  # ended long before the client's began
+    client_first = [(GOOGLE_GENAI_SCOPE, [google_genai_span(parent, start_ns=BASE_NS)]),
+                    (LLAMA_INDEX_SCOPE, [llama_index_stream_span(parent, start_ns=BASE_NS + 60 * MS)])]
+    assert len(calls(*client_first)) == 2  # a framework span after the client's is another call
+
+
+def test_two_identical_streamed_calls_in_a_row_stay_two_events() -> None:
+    """Same question, same answer, one after the other: each framework span pairs with its own client span."""
+    parent = workflow()
+    spans = [(LLAMA_INDEX_SCOPE, [llama_index_stream_span(parent, start_ns=BASE_NS + n * 100 * MS) for n in (0, 1)]),
+             (GOOGLE_GENAI_SCOPE, [google_genai_span(parent, start_ns=BASE_NS + (n * 100 + 3) * MS,
+                                                     response_id=f"resp-{n}") for n in (0, 1)])]
+    found = calls(*spans)
+    assert len(found) == 2 and {e.metadata["response"]["id"] for e in found} == {"resp-0", "resp-1"}
