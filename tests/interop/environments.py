@@ -2,7 +2,9 @@
 
 Each environment lives under `~/.cache/phosphobs-interop/<name>-<hash of its pins>` (override with
 `PHOSPHOBS_INTEROP_CACHE`), is built once from PyPI / npm with the ordinary clients, and is marked complete
-only after the install succeeded, so a half-built folder is rebuilt rather than trusted.
+only after the install succeeded, so a half-built folder is rebuilt rather than trusted. Building holds an
+exclusive lock on `<folder>.lock`: two runs sharing the cache (two checkouts, two CI jobs) wait for each other
+instead of deleting each other's half-built environment.
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: there one run at a time
+    fcntl = None  # type: ignore[assignment]
 
 INSTALL_TIMEOUT_S = 1800
 
@@ -31,8 +40,18 @@ def _prune(folder: Path) -> None:
     """Environments of the same name built from older pins are dead weight once the new one is complete."""
     name = folder.name.rsplit("-", 1)[0]
     for old in folder.parent.glob(f"{name}-*"):
-        if old != folder and old.name.rsplit("-", 1)[0] == name:
+        if old != folder and old.is_dir() and old.name.rsplit("-", 1)[0] == name:
             shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def _building(folder: Path) -> Iterator[None]:
+    """Exclusive use of `folder` while it is checked, built or pruned."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.with_name(folder.name + ".lock"), "a") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def _run(cmd: list[str], cwd: Path | None = None) -> None:
@@ -45,33 +64,34 @@ def python_env(name: str, install_args: tuple[str, ...], key_pins: tuple[str, ..
     """A venv built with `pip install *install_args`, cached by `key_pins`; returns its python executable."""
     folder = cache_root() / f"{name}-{key_of('python', key_pins)}"
     python = folder / "bin" / "python"
-    if (folder / ".complete").is_file():
-        return python
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    base = getattr(sys, "_base_executable", sys.executable)
-    _run([base, "-m", "venv", str(folder)])
-    _run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *install_args])
-    freeze = subprocess.run([str(python), "-m", "pip", "freeze", "--disable-pip-version-check"],
-                            capture_output=True, text=True, check=True).stdout
-    (folder / "freeze.txt").write_text(freeze)
-    (folder / ".complete").write_text("\n".join(install_args) + "\n")
-    _prune(folder)
+    with _building(folder):
+        if (folder / ".complete").is_file():
+            return python
+        shutil.rmtree(folder, ignore_errors=True)
+        base = getattr(sys, "_base_executable", sys.executable)
+        _run([base, "-m", "venv", str(folder)])
+        _run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *install_args])
+        freeze = subprocess.run([str(python), "-m", "pip", "freeze", "--disable-pip-version-check"],
+                                capture_output=True, text=True, check=True).stdout
+        (folder / "freeze.txt").write_text(freeze)
+        (folder / ".complete").write_text("\n".join(install_args) + "\n")
+        _prune(folder)
     return python
 
 
 def node_env(name: str, pins: tuple[str, ...]) -> Path:
     """A node folder with `pins` (`pkg@version`) in node_modules; returns the folder."""
     folder = cache_root() / f"{name}-{key_of('node', pins)}"
-    if (folder / ".complete").is_file():
-        return folder
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    (folder / "package.json").write_text(json.dumps({"name": f"interop-{name}", "private": True,
-                                                     "type": "module"}))
-    _run(["npm", "install", "--no-audit", "--no-fund", "--silent", "--save-exact", *pins], cwd=folder)
-    (folder / ".complete").write_text("\n".join(pins) + "\n")
-    _prune(folder)
+    with _building(folder):
+        if (folder / ".complete").is_file():
+            return folder
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        (folder / "package.json").write_text(json.dumps({"name": f"interop-{name}", "private": True,
+                                                         "type": "module"}))
+        _run(["npm", "install", "--no-audit", "--no-fund", "--silent", "--save-exact", *pins], cwd=folder)
+        (folder / ".complete").write_text("\n".join(pins) + "\n")
+        _prune(folder)
     return folder
 
 
