@@ -10,6 +10,7 @@ import re
 from typing import Any
 from urllib.parse import urlparse
 
+from opentelemetry.proto.trace.v1.trace_pb2 import Status
 from phosphobs.collector.otlp.attributes import (
     KeyShape,
     SpanAttrs,
@@ -314,6 +315,21 @@ def provider_of_model(model: str | None) -> str | None:
     if _BEDROCK_ID.match(name):
         return "aws.bedrock"
     return next((mapped for pattern, mapped in _MODEL_FAMILIES if pattern.match(name)), None)
+
+
+_LANGFUSE_LEVEL, LANGFUSE_STATUS_MESSAGE = "langfuse.observation.level", "langfuse.observation.status_message"
+
+
+def failed(status_code: int, a: SpanAttrs) -> bool:
+    """A failed span: status ERROR, or a Langfuse observation at level ERROR.
+
+    Langfuse's JS SDK (its `observeOpenAI` wrapper) reports a failed call only as the observation's level and
+    status message and leaves the span's status unset; its Python SDK sets both.
+    """
+    if status_code == Status.STATUS_CODE_ERROR:
+        return True
+    level = a.attrs.get(_LANGFUSE_LEVEL)  # not marked as mapped: the level stays among the span's attributes
+    return isinstance(level, str) and level.upper() == "ERROR"
 
 
 _TOKENS_IN = ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt",

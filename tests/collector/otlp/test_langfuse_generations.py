@@ -59,3 +59,16 @@ def test_the_drop_in_s_calls_are_priced_and_its_failed_call_costs_nothing() -> N
     estimate_costs([answered, failed])
     assert answered.cost_source == "estimated" and answered.cost_cents and answered.cost_cents > 0
     assert (failed.cost_cents, failed.tokens_in) == (0, None)
+
+
+def test_a_generation_at_level_error_is_a_failed_call_though_its_span_status_is_unset() -> None:
+    # Langfuse's JS `observeOpenAI` reports a failed call only this way; any other level is no failure.
+    event = generation("gpt-4o-mini", **{"langfuse.observation.output": "",
+                                         "langfuse.observation.level": "ERROR",
+                                         "langfuse.observation.status_message": "Error: 500 The server had an error"})
+    assert (event.status, event.flag, event.error_type) == ("error", "failure", "error")
+    assert event.metadata["error"]["message"] == "Error: 500 The server had an error"
+    assert event.metadata["attributes"]["langfuse.observation.level"] == "ERROR"  # kept as sent
+    for level in ("DEFAULT", "WARNING", "DEBUG", None):
+        attrs = {} if level is None else {"langfuse.observation.level": level}
+        assert generation(**attrs, **{"langfuse.observation.status_message": "slow"}).status == "ok", level
