@@ -358,10 +358,10 @@ def tokens(a: SpanAttrs) -> tuple[int | None, int | None]:
         if isinstance(response_data, dict) and isinstance(response_data.get("usage"), dict):
             raw = response_data["usage"]
     if tin is None:
-        tin = _count(details, _USAGE_IN) if details else None
+        tin = _count(details, _USAGE_IN, "input") if details else None
         tin = _count(raw, _USAGE_IN) if tin is None else tin
     if tout is None:
-        tout = _count(details, _USAGE_OUT) if details else None
+        tout = _count(details, _USAGE_OUT, "output") if details else None
         tout = _count(raw, _USAGE_OUT) if tout is None else tout
     return tin, tout
 
@@ -373,10 +373,20 @@ _USAGE_IN = ("input", "prompt_tokens", "input_tokens")
 _USAGE_OUT = ("output", "completion_tokens", "output_tokens")
 
 
-def _count(usage: dict[str, Any], names: tuple[str, ...]) -> int | None:
+def _count(usage: dict[str, Any], names: tuple[str, ...], langfuse: str = "") -> int | None:
+    """The first count among `names`; Langfuse's own `input` / `output` plus their `input_*` / `output_*` parts.
+
+    Langfuse's usage types are disjoint (it sums them all into `total`): its JS OpenAI wrapper sends `input` as the
+    prompt tokens less `input_cached_tokens` (and `output` less `output_reasoning_tokens`), so the call's counts are
+    the sums.
+    """
     for name in names:
         value = as_int(usage.get(name))
         if value is not None:
+            if name == langfuse:
+                prefix = f"{name}_"
+                value += sum(part for key, count in usage.items()
+                             if key.startswith(prefix) and (part := as_int(count)) is not None)
             return value
     return None
 

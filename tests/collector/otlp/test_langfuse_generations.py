@@ -33,6 +33,16 @@ def test_usage_details_in_any_provider_shape_give_the_token_counts(usage: dict) 
     assert (event.tokens_in, event.tokens_out) == (23, 7)
 
 
+def test_langfuse_s_own_keys_add_their_parts_the_js_wrapper_takes_out() -> None:
+    # @langfuse/openai: input = prompt_tokens - cached, output = completion_tokens - reasoning (disjoint types).
+    event = generation(usage={"input": 13, "output": 5, "total": 30, "input_cached_tokens": 10,
+                              "input_audio_tokens": 0, "output_reasoning_tokens": 2, "output_audio_tokens": 0})
+    assert (event.tokens_in, event.tokens_out) == (23, 7)
+    responses = generation(usage={"input_tokens": 23, "output_tokens": 7, "total_tokens": 30,
+                                  "input_tokens_details": {"cached_tokens": 10}})
+    assert (responses.tokens_in, responses.tokens_out) == (23, 7)  # a provider's shape is taken as it is
+
+
 def test_zero_counts_are_zero_not_unknown() -> None:
     event = generation(usage={"prompt_tokens": 0, "completion_tokens": 0})
     assert (event.tokens_in, event.tokens_out) == (0, 0)
