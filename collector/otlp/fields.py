@@ -10,6 +10,7 @@ import re
 from typing import Any
 from urllib.parse import urlparse
 
+from opentelemetry.proto.trace.v1.trace_pb2 import Status
 from phosphobs.collector.otlp.attributes import (
     KeyShape,
     SpanAttrs,
@@ -316,6 +317,21 @@ def provider_of_model(model: str | None) -> str | None:
     return next((mapped for pattern, mapped in _MODEL_FAMILIES if pattern.match(name)), None)
 
 
+_LANGFUSE_LEVEL, LANGFUSE_STATUS_MESSAGE = "langfuse.observation.level", "langfuse.observation.status_message"
+
+
+def failed(status_code: int, a: SpanAttrs) -> bool:
+    """A failed span: status ERROR, or a Langfuse observation at level ERROR.
+
+    Langfuse's JS SDK (its `observeOpenAI` wrapper) reports a failed call only as the observation's level and
+    status message and leaves the span's status unset; its Python SDK sets both.
+    """
+    if status_code == Status.STATUS_CODE_ERROR:
+        return True
+    level = a.attrs.get(_LANGFUSE_LEVEL)  # not marked as mapped: the level stays among the span's attributes
+    return isinstance(level, str) and level.upper() == "ERROR"
+
+
 _TOKENS_IN = ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt",
               "ai.usage.inputTokens", "ai.usage.promptTokens", "gen_ai.usage.details.input_tokens")  # fmt: skip
 _TOKENS_OUT = ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion",
@@ -342,10 +358,10 @@ def tokens(a: SpanAttrs) -> tuple[int | None, int | None]:
         if isinstance(response_data, dict) and isinstance(response_data.get("usage"), dict):
             raw = response_data["usage"]
     if tin is None:
-        tin = _count(details, _USAGE_IN) if details else None
+        tin = _count(details, _USAGE_IN, "input") if details else None
         tin = _count(raw, _USAGE_IN) if tin is None else tin
     if tout is None:
-        tout = _count(details, _USAGE_OUT) if details else None
+        tout = _count(details, _USAGE_OUT, "output") if details else None
         tout = _count(raw, _USAGE_OUT) if tout is None else tout
     return tin, tout
 
@@ -357,10 +373,20 @@ _USAGE_IN = ("input", "prompt_tokens", "input_tokens")
 _USAGE_OUT = ("output", "completion_tokens", "output_tokens")
 
 
-def _count(usage: dict[str, Any], names: tuple[str, ...]) -> int | None:
+def _count(usage: dict[str, Any], names: tuple[str, ...], langfuse: str = "") -> int | None:
+    """The first count among `names`; Langfuse's own `input` / `output` plus their `input_*` / `output_*` parts.
+
+    Langfuse's usage types are disjoint (it sums them all into `total`): its JS OpenAI wrapper sends `input` as the
+    prompt tokens less `input_cached_tokens` (and `output` less `output_reasoning_tokens`), so the call's counts are
+    the sums.
+    """
     for name in names:
         value = as_int(usage.get(name))
         if value is not None:
+            if name == langfuse:
+                prefix = f"{name}_"
+                value += sum(part for key, count in usage.items()
+                             if key.startswith(prefix) and (part := as_int(count)) is not None)
             return value
     return None
 

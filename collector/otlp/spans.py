@@ -176,7 +176,7 @@ def _event(
     if cost == 0 and (tokens_in or tokens_out):
         cost = None  # OpenLIT reports 0 for any model it has no price for: unknown, so estimated instead
     status = span.status  # read once: each access of a protobuf sub-message builds a wrapper
-    error = _error(span, status, a) if status.code == Status.STATUS_CODE_ERROR else None
+    error = _error(span, status, a) if fields.failed(status.code, a) else None
     model, provider = fields.model_and_provider(model, fields.provider(a, model))
     tags = fields.tags(a) if plan.tags else []
     # After every other reader: metadata keeps the attributes that none of them mapped.
@@ -233,10 +233,10 @@ def _reported_latency_ms(a: SpanAttrs) -> float | None:
 
 
 def _error(span: Span, status: Status, a: SpanAttrs) -> dict[str, Any]:
-    """Type and message of a failed call (status ERROR), from error.type or the exception event."""
+    """Type and message of a failed call, from error.type or the exception event (or Langfuse's status message)."""
     exception = next((key_values(e.attributes) for e in span.events if e.name == "exception"), {})
     error_type = a.get("error.type") or exception.get("exception.type") or "error"
-    message = status.message or exception.get("exception.message")
+    message = status.message or exception.get("exception.message") or a.get(fields.LANGFUSE_STATUS_MESSAGE)
     error_type = str(error_type)
     if error_type.startswith("<class '") and error_type.endswith("'>"):  # str(type(exc)) sent verbatim
         error_type = error_type[len("<class '") : -len("'>")]

@@ -88,7 +88,7 @@ def _record(c: ConvertedSpan, pending: bool) -> SpanRecord:
     start_ns, end_ns = span.start_time_unix_nano, span.end_time_unix_nano
     start_us = (start_ns or end_ns) // 1000
     end_us = max(end_ns // 1000, start_us)
-    failed = span.status.code == span.status.STATUS_CODE_ERROR
+    failed = fields.failed(span.status.code, a)
     kind = c.kind or "other"
     tokens_in, tokens_out = fields.tokens(a) if c.kind else (None, None)
     return SpanRecord(
@@ -110,7 +110,7 @@ def _error_message(span: Any, a: SpanAttrs) -> str:
             for item in e.attributes:
                 if item.key == "exception.message":
                     return item.value.string_value or "error"
-    return str(a.get("error.type") or "error")
+    return str(a.get(fields.LANGFUSE_STATUS_MESSAGE) or a.get("error.type") or "error")
 
 
 def _merged_record(event: Event, into: str | None) -> SpanRecord:

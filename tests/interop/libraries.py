@@ -125,9 +125,19 @@ LIBRARIES = [
             ("@langchain/openai@1.6.0", "@langchain/core@1.4.0",
              "@arizeai/openinference-instrumentation-langchain@4.1.1", "@arizeai/openinference-core@2.7.1", *OTEL_JS),
             runtime="node"),
+    # The Langfuse JS SDK: its OpenAI wrapper over the OpenAI Node SDK, its span processor (own OTLP/HTTP exporter,
+    # HTTP Basic auth, /api/public/otel) on the plain OpenTelemetry Node SDK.
+    Library("langfuse-js-openai", "langfuse_openai_app.mjs",
+            ("@langfuse/tracing@5.11.1", "@langfuse/otel@5.11.1", "@langfuse/openai@5.11.1", "@langfuse/core@5.11.1",
+             "openai@7.60.0", "@opentelemetry/api@1.9.1", "@opentelemetry/sdk-trace-node@2.12.1",
+             "@opentelemetry/sdk-trace-base@2.12.1", "@opentelemetry/core@2.12.1",
+             "@opentelemetry/exporter-trace-otlp-http@0.223.1"), runtime="node", gaps=("stream-model",)),
     Library("litellm", "litellm_app.py", (OPENAI, "litellm==1.110.2", *OTEL_LATEST),
             open_issue="a streamed call is exported as a root litellm_request span in a new trace: the app's "
                        "session (on the app span) never reaches it, and its response model is the requested one"),
+    # LiteLLM's `langfuse_otel` callback: its own OTLP/HTTP exporter to a Langfuse host, no OTel set-up by the app.
+    Library("litellm-langfuse", "litellm_app.py", (OPENAI, "litellm==1.110.2", *OTEL_LATEST),
+            {"INTEROP_MODE": "langfuse-otel"}, gaps=("stream-model",), env_name="litellm"),
     Library("anthropic-traceloop-events", "anthropic_app.py", (ANTHROPIC, TRACELOOP, HTTPX),
             {"INTEROP_MODE": "traceloop-events", "TRACELOOP_LOGGING_ENABLED": "true", **ANTHROPIC_CONTENT},
             constraints="traceloop.txt", env_name="anthropic-traceloop"),

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
+import json
 import time
 from typing import Any
 
 import grpc
 import httpx
+from google.protobuf.json_format import ParseDict
+from google.protobuf.message import Message
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from tests.exporters.live import Backend
 from tests.interop.captures import Request
@@ -35,16 +42,40 @@ GRPC_METHODS = {
 }
 
 
+MESSAGES: dict[str, type[Message]] = {"traces": ExportTraceServiceRequest, "logs": ExportLogsServiceRequest,
+                                      "metrics": ExportMetricsServiceRequest}
+_ID_FIELDS = {"traceId", "spanId", "parentSpanId"}
+
+
+def _hex_ids_as_base64(node: Any) -> Any:
+    """OTLP/JSON writes ids as hex; proto3 JSON reads `bytes` fields as base64."""
+    if isinstance(node, dict):
+        return {key: base64.b64encode(bytes.fromhex(value)).decode() if key in _ID_FIELDS and isinstance(value, str)
+                else _hex_ids_as_base64(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_hex_ids_as_base64(item) for item in node]
+    return node
+
+
+def protobuf_body(request: Request) -> bytes:
+    """The request as gRPC carries it: uncompressed protobuf (an OTLP/JSON body transcoded, field for field)."""
+    body = gzip.decompress(request.body) if request.content_encoding == "gzip" else request.body
+    if "protobuf" in request.content_type:
+        return body
+    message = MESSAGES[request.signal]()
+    ParseDict(_hex_ids_as_base64(json.loads(body)), message)
+    return message.SerializeToString()
+
+
 def replay_alternating(base_url: str, grpc_port: int, api_key: str, requests: list[Request]) -> None:
-    """Every other request over OTLP/gRPC (same protobuf body), the rest over HTTP: one app, two transports."""
-    protobuf = [r for r in requests if "protobuf" in r.content_type]
-    assert len(protobuf) == len(requests), "gRPC carries protobuf bodies only"
+    """Every other request over OTLP/gRPC (the same export as protobuf), the rest over HTTP: one app, two
+    transports."""
     with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
         for n, request in enumerate(requests):
             if n % 2 == 0:
                 replay(base_url, api_key, [request])
                 continue
-            body = gzip.decompress(request.body) if request.content_encoding == "gzip" else request.body
+            body = protobuf_body(request)
             export = channel.unary_unary(GRPC_METHODS[request.signal])
             export(body, metadata=[("authorization", f"Bearer {api_key}")], timeout=60)
 

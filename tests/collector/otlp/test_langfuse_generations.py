@@ -33,6 +33,16 @@ def test_usage_details_in_any_provider_shape_give_the_token_counts(usage: dict) 
     assert (event.tokens_in, event.tokens_out) == (23, 7)
 
 
+def test_langfuse_s_own_keys_add_their_parts_the_js_wrapper_takes_out() -> None:
+    # @langfuse/openai: input = prompt_tokens - cached, output = completion_tokens - reasoning (disjoint types).
+    event = generation(usage={"input": 13, "output": 5, "total": 30, "input_cached_tokens": 10,
+                              "input_audio_tokens": 0, "output_reasoning_tokens": 2, "output_audio_tokens": 0})
+    assert (event.tokens_in, event.tokens_out) == (23, 7)
+    responses = generation(usage={"input_tokens": 23, "output_tokens": 7, "total_tokens": 30,
+                                  "input_tokens_details": {"cached_tokens": 10}})
+    assert (responses.tokens_in, responses.tokens_out) == (23, 7)  # a provider's shape is taken as it is
+
+
 def test_zero_counts_are_zero_not_unknown() -> None:
     event = generation(usage={"prompt_tokens": 0, "completion_tokens": 0})
     assert (event.tokens_in, event.tokens_out) == (0, 0)
@@ -59,3 +69,16 @@ def test_the_drop_in_s_calls_are_priced_and_its_failed_call_costs_nothing() -> N
     estimate_costs([answered, failed])
     assert answered.cost_source == "estimated" and answered.cost_cents and answered.cost_cents > 0
     assert (failed.cost_cents, failed.tokens_in) == (0, None)
+
+
+def test_a_generation_at_level_error_is_a_failed_call_though_its_span_status_is_unset() -> None:
+    # Langfuse's JS `observeOpenAI` reports a failed call only this way; any other level is no failure.
+    event = generation("gpt-4o-mini", **{"langfuse.observation.output": "",
+                                         "langfuse.observation.level": "ERROR",
+                                         "langfuse.observation.status_message": "Error: 500 The server had an error"})
+    assert (event.status, event.flag, event.error_type) == ("error", "failure", "error")
+    assert event.metadata["error"]["message"] == "Error: 500 The server had an error"
+    assert event.metadata["attributes"]["langfuse.observation.level"] == "ERROR"  # kept as sent
+    for level in ("DEFAULT", "WARNING", "DEBUG", None):
+        attrs = {} if level is None else {"langfuse.observation.level": level}
+        assert generation(**attrs, **{"langfuse.observation.status_message": "slow"}).status == "ok", level

@@ -88,3 +88,11 @@ def test_attributes_any_backend_can_store() -> None:
     assert '"big":"1180591620717411303424"' in text and '"nan":null' in text and '"inf":null' in text
     assert "\\ufffd" not in text and "\ud800" not in text and '"nested":{"deep":[1.5,"18446744073709551616"]}' in text
     assert text.encode()  # valid UTF-8: no lone surrogate left
+
+
+def test_a_langfuse_observation_at_level_error_is_a_failed_node_with_its_status_message() -> None:
+    attrs = {"langfuse.observation.type": "span", "langfuse.observation.level": "ERROR",
+             "langfuse.observation.status_message": "lookup failed"}
+    _, found = records(make_span("geography-chat", attrs), make_span("fine", {"langfuse.observation.type": "span"}))
+    assert (found["geography-chat"].status, found["geography-chat"].error) == ("error", "lookup failed")
+    assert (found["fine"].status, found["fine"].error) == ("ok", None)
