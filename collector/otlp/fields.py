@@ -385,8 +385,8 @@ def _count(usage: dict[str, Any], names: tuple[str, ...], langfuse: str = "") ->
         if value is not None:
             if name == langfuse:
                 prefix = f"{name}_"
-                value += sum(part for key, count in usage.items()
-                             if key.startswith(prefix) and (part := as_int(count)) is not None)
+                value += sum(part for key, count in usage.items()  # never a provider-shape total beside it
+                             if key.startswith(prefix) and key not in names and (part := as_int(count)) is not None)
             return value
     return None
 

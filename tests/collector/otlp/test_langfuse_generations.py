@@ -41,6 +41,8 @@ def test_langfuse_s_own_keys_add_their_parts_the_js_wrapper_takes_out() -> None:
     responses = generation(usage={"input_tokens": 23, "output_tokens": 7, "total_tokens": 30,
                                   "input_tokens_details": {"cached_tokens": 10}})
     assert (responses.tokens_in, responses.tokens_out) == (23, 7)  # a provider's shape is taken as it is
+    both = generation(usage={"input": 23, "output": 7, "input_tokens": 23, "output_tokens": 7})
+    assert (both.tokens_in, both.tokens_out) == (23, 7)  # Langfuse's keys beside the provider's: never summed
 
 
 def test_zero_counts_are_zero_not_unknown() -> None:
