@@ -189,5 +189,11 @@ LIBRARIES = [
     Library("autogen", "autogen_app.py",
             (OPENAI, HTTPX, "autogen-agentchat==0.7.5", "autogen-ext[openai]==0.7.5",
              "opentelemetry-instrumentation-openai==0.62.4", *OTEL_LATEST), tools=True, gaps=("tool-result",)),
+    # CrewAI 1.x calls OpenAI models through its native provider (the openai SDK, which it keeps below 3): traced
+    # by OpenInference's CrewAI instrumentation (crews, tasks, agents, tools) and its OpenAI one (the calls).
+    Library("crewai", "crewai_app.py",
+            (OPENAI_2, "crewai==1.15.30", "openinference-instrumentation-crewai==1.1.21",
+             "openinference-instrumentation-openai==0.1.66", *OTEL_LATEST),
+            {"CREWAI_DISABLE_TELEMETRY": "true", "CREWAI_TRACING_ENABLED": "false"}, tools=True),
 ]
 BY_NAME = {library.name: library for library in LIBRARIES}
