@@ -31,6 +31,9 @@ OPENLIT = (OPENAI_2, "anthropic==0.125.0", "openlit==1.45.0", "opentelemetry-sdk
 # The instrumentation declares google-genai<3 (and skips instrumenting on a conflict): the last 2.x SDK.
 GOOGLE_GENAI = ("google-genai==2.34.0", "opentelemetry-instrumentation-google-genai==1.3b0",
                 "opentelemetry-util-genai==1.3b0", "opentelemetry-instrumentation==0.66b2", *OTEL_LATEST)
+# CrewAI's own telemetry (to CrewAI) and its trace upload (to CrewAI AMP) off; OTEL_SDK_DISABLED, which CrewAI
+# also reads, would switch off the app's own OpenTelemetry SDK too.
+CREWAI_QUIET = {"CREWAI_DISABLE_TELEMETRY": "true", "CREWAI_TRACING_ENABLED": "false"}
 ANTHROPIC_CONTENT = {"ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE": "content"}
 
 
@@ -194,6 +197,11 @@ LIBRARIES = [
     Library("crewai", "crewai_app.py",
             (OPENAI_2, "crewai==1.15.30", "openinference-instrumentation-crewai==1.1.21",
              "openinference-instrumentation-openai==0.1.66", *OTEL_LATEST),
-            {"CREWAI_DISABLE_TELEMETRY": "true", "CREWAI_TRACING_ENABLED": "false"}, tools=True),
+            CREWAI_QUIET, tools=True),
+    # The same crews on CrewAI's LiteLLM route (its `litellm` extra), traced with OpenInference's LiteLLM one.
+    Library("crewai-litellm", "crewai_app.py",
+            (OPENAI_2, "crewai[litellm]==1.15.30", "litellm==1.110.2", "openinference-instrumentation-crewai==1.1.21",
+             "openinference-instrumentation-litellm==0.1.51", *OTEL_LATEST),
+            {"INTEROP_MODE": "litellm", **CREWAI_QUIET}, tools=True, gaps=("response-model",)),
 ]
 BY_NAME = {library.name: library for library in LIBRARIES}

@@ -1,7 +1,9 @@
 """The scenario with a CrewAI agent, traced as CrewAI's and Arize's docs say: openinference-instrumentation-crewai
 (crews, tasks, agents, tools) plus the instrumentation of the client CrewAI calls underneath. CrewAI 1.x talks to
 OpenAI models through its native provider (the `openai` SDK; LiteLLM only as an optional extra), so that is
-openinference-instrumentation-openai. Session and user with OpenInference's `using_attributes`.
+openinference-instrumentation-openai; with `INTEROP_MODE=litellm` the same crews go through CrewAI's LiteLLM route
+(`is_litellm=True`), traced by openinference-instrumentation-litellm. Session and user with OpenInference's
+`using_attributes`.
 
 Each turn is a one-agent, one-task crew, as a CrewAI app makes them; the second turn is the agent's own
 `kickoff` with the conversation so far (CrewAI's message-list entry point), the streamed call a crew kicked off
@@ -10,6 +12,8 @@ by the environment the suite sets (CREWAI_DISABLE_TELEMETRY, CREWAI_TRACING_ENAB
 """
 
 from __future__ import annotations
+
+import os
 
 from common import (
     ANSWER1,
@@ -31,7 +35,8 @@ from crewai import LLM, Agent, Crew, Task
 from crewai.tools import tool
 from openinference.instrumentation import using_attributes
 from openinference.instrumentation.crewai import CrewAIInstrumentor
-from openinference.instrumentation.openai import OpenAIInstrumentor
+
+LITELLM = os.environ.get("INTEROP_MODE") == "litellm"
 
 
 @tool("get_weather")
@@ -41,6 +46,9 @@ def get_weather(city: str) -> str:
 
 
 def new_llm(stream: bool = False) -> LLM:
+    if LITELLM:  # CrewAI's LiteLLM route (the `litellm` extra), as for any provider it has no native client for
+        return LLM(model=f"openai/{OPENAI_MODEL}", is_litellm=True, base_url=OPENAI_URL, api_key="sk-interop",
+                   max_retries=0, stream=stream)
     return LLM(model=OPENAI_MODEL, base_url=OPENAI_URL, api_key="sk-interop", max_retries=0, stream=stream)
 
 
@@ -58,7 +66,14 @@ def crew_for(question: str, llm: LLM, tools: list | None = None, stream: bool = 
 def main() -> None:
     close = setup_otel("interop-crewai", logs=False)
     CrewAIInstrumentor().instrument()
-    OpenAIInstrumentor().instrument()
+    if LITELLM:
+        from openinference.instrumentation.litellm import LiteLLMInstrumentor
+
+        LiteLLMInstrumentor().instrument()
+    else:
+        from openinference.instrumentation.openai import OpenAIInstrumentor
+
+        OpenAIInstrumentor().instrument()
     with using_attributes(session_id=SESSION_ID, user_id=USER_ID):
         print(crew_for(TURN1, new_llm()).kickoff().raw)
         history = [{"role": "user", "content": TURN1}, {"role": "assistant", "content": ANSWER1},
