@@ -2,8 +2,9 @@
 (crews, tasks, agents, tools) plus the instrumentation of the client CrewAI calls underneath. CrewAI 1.x talks to
 OpenAI models through its native provider (the `openai` SDK; LiteLLM only as an optional extra), so that is
 openinference-instrumentation-openai; with `INTEROP_MODE=litellm` the same crews go through CrewAI's LiteLLM route
-(`is_litellm=True`), traced by openinference-instrumentation-litellm. Session and user with OpenInference's
-`using_attributes`.
+(`is_litellm=True`), traced by openinference-instrumentation-litellm; with `INTEROP_CREWAI_LISTENER` the CrewAI
+instrumentation runs in its event-listener mode, which makes LLM spans of its own from CrewAI's events. Session
+and user with OpenInference's `using_attributes`.
 
 Each turn is a one-agent, one-task crew, as a CrewAI app makes them; the second turn is the agent's own
 `kickoff` with the conversation so far (CrewAI's message-list entry point), the streamed call a crew kicked off
@@ -65,7 +66,10 @@ def crew_for(question: str, llm: LLM, tools: list | None = None, stream: bool = 
 
 def main() -> None:
     close = setup_otel("interop-crewai", logs=False)
-    CrewAIInstrumentor().instrument()
+    if os.environ.get("INTEROP_CREWAI_LISTENER"):  # its event-bus mode, with its own LLM spans beside the client's
+        CrewAIInstrumentor().instrument(use_event_listener=True)
+    else:
+        CrewAIInstrumentor().instrument()
     if LITELLM:
         from openinference.instrumentation.litellm import LiteLLMInstrumentor
 
