@@ -31,6 +31,9 @@ OPENLIT = (OPENAI_2, "anthropic==0.125.0", "openlit==1.45.0", "opentelemetry-sdk
 # The instrumentation declares google-genai<3 (and skips instrumenting on a conflict): the last 2.x SDK.
 GOOGLE_GENAI = ("google-genai==2.34.0", "opentelemetry-instrumentation-google-genai==1.3b0",
                 "opentelemetry-util-genai==1.3b0", "opentelemetry-instrumentation==0.66b2", *OTEL_LATEST)
+# CrewAI's own telemetry (to CrewAI) and its trace upload (to CrewAI AMP) off; OTEL_SDK_DISABLED, which CrewAI
+# also reads, would switch off the app's own OpenTelemetry SDK too.
+CREWAI_QUIET = {"CREWAI_DISABLE_TELEMETRY": "true", "CREWAI_TRACING_ENABLED": "false"}
 ANTHROPIC_CONTENT = {"ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE": "content"}
 
 
@@ -189,5 +192,24 @@ LIBRARIES = [
     Library("autogen", "autogen_app.py",
             (OPENAI, HTTPX, "autogen-agentchat==0.7.5", "autogen-ext[openai]==0.7.5",
              "opentelemetry-instrumentation-openai==0.62.4", *OTEL_LATEST), tools=True, gaps=("tool-result",)),
+    # CrewAI 1.x calls OpenAI models through its native provider (the openai SDK, which it keeps below 3): traced
+    # by OpenInference's CrewAI instrumentation (crews, tasks, agents, tools) and its OpenAI one (the calls).
+    Library("crewai", "crewai_app.py",
+            (OPENAI_2, "crewai==1.15.30", "openinference-instrumentation-crewai==1.1.21",
+             "openinference-instrumentation-openai==0.1.66", *OTEL_LATEST),
+            CREWAI_QUIET, tools=True),
+    # Its event-listener mode (for crews run through CrewAI's event bus) makes LLM spans of its own by default.
+    Library("crewai-listener", "crewai_app.py",
+            (OPENAI_2, "crewai==1.15.30", "openinference-instrumentation-crewai==1.1.21",
+             "openinference-instrumentation-openai==0.1.66", *OTEL_LATEST),
+            {"INTEROP_CREWAI_LISTENER": "1", **CREWAI_QUIET}, tools=True, env_name="crewai",
+            open_issue="the listener's LLM span never becomes the current span: the client's span of the same request "
+                       "is a root in a trace of its own while the listener's sits inside the crew's trace, so each "
+                       "call is two events", open_splits_calls=True),
+    # The same crews on CrewAI's LiteLLM route (its `litellm` extra), traced with OpenInference's LiteLLM one.
+    Library("crewai-litellm", "crewai_app.py",
+            (OPENAI_2, "crewai[litellm]==1.15.30", "litellm==1.110.2", "openinference-instrumentation-crewai==1.1.21",
+             "openinference-instrumentation-litellm==0.1.51", *OTEL_LATEST),
+            {"INTEROP_MODE": "litellm", **CREWAI_QUIET}, tools=True, gaps=("response-model",)),
 ]
 BY_NAME = {library.name: library for library in LIBRARIES}
