@@ -182,8 +182,9 @@ def member_ids(event: Event) -> list[str]:
     ids = [event.event_id]
     for member in event.metadata.get("merged_spans") or ():
         span = member.get("span_id") if isinstance(member, dict) else None
-        if span and event.trace_id:
-            ids.append(otlp_event_id(event.trace_id, span))
+        trace = (member.get("trace_id") if isinstance(member, dict) else None) or event.trace_id
+        if span and trace:
+            ids.append(otlp_event_id(trace, span))
     return ids
 
 

@@ -7,9 +7,11 @@ What identifies a call: equal `gen_ai.response.id`s (different ones are differen
 without ids, the same request model, the same outcome (ok / error), no conflicting text, and
 overlapping time. A split stream is a request-only span (no output, no usage, no id) continued by a
 later span, one that starts once it has ended (or is a zero-length log), that brings output or usage.
-A framework's echo is a framework's span of a call (LlamaIndex's, which ends a streamed call's span when it
-hands back the generator, yet fills in the answer) followed by the provider client's span of the same call,
-neither nested nor overlapping: same model, same answer and usage, the client's span starting right after.
+A framework's echo is a framework's span of a call and the provider client's span of the same call that
+neither nest nor sit beside each other as siblings do: LlamaIndex ends a streamed call's span when it hands
+back the generator (yet fills in the answer), so the client's span begins right after it; a framework that
+does not make its span current (CrewAI's event-listener mode) leaves the client's span a root of a trace of
+its own, inside the framework span's time. Same outcome and model, same usage and input or answer.
 The merged event keeps the span nearest the provider (its numbers win: a provider SDK's own span over
 an instrumentation library's, a client's over a framework's, then whichever reports usage) and takes the
 others' facts where it has none.
@@ -63,20 +65,25 @@ def continues(request: Event, other: Event) -> bool:
 
 
 def echoes(framework: Event, client: Event) -> bool:
-    """`client` is the provider client's span of the call that `framework`, a framework's span that ended
-    before it began, already reported (see the module docstring)."""
-    if framework.kind != client.kind or "error" in (framework.status, client.status):
+    """`client` is the provider client's span of the call that `framework`, a framework's span, reports too,
+    the two neither nested nor overlapping as siblings would (see the module docstring): the client's span
+    starts within the framework's or right after it ended, with the same outcome and model, the same usage
+    and input or answer (a framework may word a tool call or result its own way), or, without usage, the
+    same input."""
+    if framework.kind != client.kind or (framework.status == "error") != (client.status == "error"):
         return False
-    gap = client.timestamp_us - end_us(framework)
-    if not 0 <= gap <= ECHO_GAP_US or not framework_span(framework) or framework_span(client):
+    if not framework.timestamp_us <= client.timestamp_us <= end_us(framework) + ECHO_GAP_US:
         return False
-    if not framework.output or framework.output.strip() != client.output.strip() or not compatible(framework, client):
+    if not framework_span(framework) or framework_span(client) or not compatible(framework, client):
         return False
     if response_id(framework) not in (None, response_id(client)):
         return False
+    same_input = bool(framework.input) and framework.input.strip() == client.input.strip()
     if _has_usage(framework) and _has_usage(client):
-        return (framework.tokens_in, framework.tokens_out) == (client.tokens_in, client.tokens_out)
-    return bool(framework.input) and framework.input.strip() == client.input.strip()
+        same_output = bool(framework.output) and framework.output.strip() == client.output.strip()
+        return (framework.tokens_in, framework.tokens_out) == (client.tokens_in, client.tokens_out) and (
+            same_input or same_output)
+    return same_input and not _differ(framework.output, client.output)
 
 
 def framework_span(event: Event) -> bool:
@@ -175,6 +182,17 @@ def _rank(event: Event, nested: bool) -> tuple[int, int, int, int, int, int, str
     inner of nested spans, then whichever has the output and the input; the span id only breaks exact ties."""
     return (provider_rank(event), 1 if framework_span(event) else 0, 0 if _has_usage(event) else 1,
             0 if nested else 1, 0 if event.output else 1, 0 if event.input else 1, event.span_id or "")
+
+
+def in_place_of(framework: Event, merged: Event, client: Event) -> Event:
+    """`merged` (the client's numbers) as the framework span's event, when the client's span is in another
+    trace: the call keeps its place in the app's trace, and the client's span is listed with its own trace."""
+    spans = [m for m in merged.metadata.get("merged_spans") or [] if m.get("span_id") != framework.span_id]
+    spans.append({"span_id": client.span_id, "trace_id": client.trace_id,
+                  "name": client.metadata.get("span", {}).get("name"),
+                  "scope": client.metadata.get("scope", {}).get("name")})
+    return replace(merged, event_id=framework.event_id, trace_id=framework.trace_id, span_id=framework.span_id,
+                   parent_span_id=framework.parent_span_id, metadata={**merged.metadata, "merged_spans": spans})
 
 
 def fill_section(meta: dict[str, Any], key: str, value: Any) -> None:

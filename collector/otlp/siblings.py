@@ -6,21 +6,26 @@ SDK's own `anthropic.messages.create` next to `opentelemetry-instrumentation-ant
 output or usage, then a zero-length "streaming response from …" span that has them). Either way the
 spans share a trace and a parent, or, when each is a root span (a library that starts its span without
 making it current, and no app span around), one `gen_ai.response.id`. A third shape: a framework's echo
-(LlamaIndex's span of a streamed call ends before the provider client's span begins), beside it or, when
-the app has no span of its own, as root spans of two traces. What counts as one call, and how its spans
+(LlamaIndex's span of a streamed call ends before the provider client's span begins), beside it, or the
+client's span a root of a trace of its own (the app had no span around the call, or the framework did not
+make its span current). What counts as one call, and how its spans
 merge, is `phosphobs.storage.calls`' (storage applies the same rules to spans that arrive apart; an echo
 across traces only within one export request).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+
 from phosphobs.storage.calls import (
     CALL_KINDS,
+    ECHO_GAP_US,
     compatible,
     continues,
     echoes,
     end_us,
     framework_span,
+    in_place_of,
     merge_call,
     request_only,
     response_id,
@@ -44,7 +49,7 @@ def merge_siblings(events: list[Event]) -> list[Event]:
             members.append(index)
             shared = shared or len(members) > 1
     if not shared:  # the usual request: no two call spans under one parent
-        return _merge_root_echoes(events)
+        return _merge_cross_trace_echoes(events)
     replaced: dict[int, Event | None] = {}
     for members in groups.values():
         if len(members) > 1:
@@ -60,23 +65,30 @@ def merge_siblings(events: list[Event]) -> list[Event]:
                 out.append(kept)
         else:
             out.append(event)
-    return _merge_root_echoes(out)
+    return _merge_cross_trace_echoes(out)
 
 
-def _merge_root_echoes(events: list[Event]) -> list[Event]:
-    """A framework's root span and the client's root span (another trace) that echoes it, as one event."""
-    roots = [i for i, e in enumerate(events) if e.kind in CALL_KINDS and e.trace_id and not e.parent_span_id]
-    frameworks = [i for i in roots if framework_span(events[i])] if len(roots) > 1 else []
-    if not frameworks:
+def _merge_cross_trace_echoes(events: list[Event]) -> list[Event]:
+    """A framework's call span and the client's root span (a trace of its own) that echoes it, as one event
+    in the framework span's place: that is where the app's trace has the call."""
+    clients = sorted((i for i, e in enumerate(events) if e.kind in CALL_KINDS and e.trace_id
+                      and not e.parent_span_id and not framework_span(e)),
+                     key=lambda i: (events[i].timestamp_us, events[i].span_id or ""))
+    frameworks = [i for i, e in enumerate(events) if e.kind in CALL_KINDS and e.trace_id and framework_span(e)]
+    if not clients or not frameworks:
         return events
+    starts = [events[j].timestamp_us for j in clients]
     replaced: dict[int, Event | None] = {}
     for i in sorted(frameworks, key=lambda i: (events[i].timestamp_us, events[i].span_id or "")):
-        echoed = [j for j in roots if j not in replaced and j != i and echoes(events[i], events[j])]
-        if echoed:
-            j = min(echoed, key=lambda j: (events[j].timestamp_us, events[j].span_id or ""))
-            replaced[j] = merge_call([events[i], events[j]])
-            replaced[i] = None
-    return [replaced.get(i, event) for i, event in enumerate(events) if replaced.get(i, event) is not None]
+        framework = events[i]
+        first = bisect_left(starts, framework.timestamp_us)
+        window = clients[first:bisect_right(starts, end_us(framework) + ECHO_GAP_US)]
+        j = next((j for j in window if j not in replaced and events[j].trace_id != framework.trace_id
+                  and echoes(framework, events[j])), None)
+        if j is not None:
+            replaced[i] = in_place_of(framework, merge_call([framework, events[j]]), events[j])
+            replaced[j] = None
+    return [kept for i, event in enumerate(events) if (kept := replaced.get(i, event)) is not None]
 
 
 def _calls(group: list[Event], indexes: list[int]) -> list[tuple[Event, list[int]]]:

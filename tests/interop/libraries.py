@@ -202,10 +202,7 @@ LIBRARIES = [
     Library("crewai-listener", "crewai_app.py",
             (OPENAI_2, "crewai==1.15.30", "openinference-instrumentation-crewai==1.1.21",
              "openinference-instrumentation-openai==0.1.66", *OTEL_LATEST),
-            {"INTEROP_CREWAI_LISTENER": "1", **CREWAI_QUIET}, tools=True, env_name="crewai",
-            open_issue="the listener's LLM span never becomes the current span: the client's span of the same request "
-                       "is a root in a trace of its own while the listener's sits inside the crew's trace, so each "
-                       "call is two events", open_splits_calls=True),
+            {"INTEROP_CREWAI_LISTENER": "1", **CREWAI_QUIET}, tools=True, env_name="crewai"),
     # The same crews on CrewAI's LiteLLM route (its `litellm` extra), traced with OpenInference's LiteLLM one.
     Library("crewai-litellm", "crewai_app.py",
             (OPENAI_2, "crewai[litellm]==1.15.30", "litellm==1.110.2", "openinference-instrumentation-crewai==1.1.21",

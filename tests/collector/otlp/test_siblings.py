@@ -166,15 +166,41 @@ def test_a_framework_span_that_ended_before_the_client_s_span_of_its_streamed_ca
 
 @ORDERS
 def test_an_echo_in_two_traces_without_an_app_span_is_one_event_with_the_framework_s_session(reverse: bool) -> None:
-    [event] = echo(None, reverse)
+    framework = llama_index_stream_span(None)
+    groups = [(LLAMA_INDEX_SCOPE, [framework]), (GOOGLE_GENAI_SCOPE, [google_genai_span(None)])]
+    [event] = calls(*(reversed(groups) if reverse else groups))
     assert (event.output, event.model, event.session_id) == (
         "The Seine, the Loire and the Rhone.", "gemini-2.0-flash-001", "sess-1")
+    assert (event.trace_id, event.span_id) == (framework.trace_id.hex(), framework.span_id.hex())  # its place
 
 
-def test_echo_needs_the_same_answer_and_usage_and_a_framework_first() -> None:
+@ORDERS
+def test_a_framework_span_never_made_current_leaves_the_client_span_a_root_in_its_time(reverse: bool) -> None:
+    """CrewAI's event-listener mode: its LLM span sits in the crew's trace, the client's span of the same request
+    is a root of a trace of its own, inside the listener span's time. One call, in the crew's trace."""
+    crew = workflow()
+    framework = llama_index_stream_span(crew, start_ns=BASE_NS + 10 * MS)
+    framework.end_time_unix_nano = BASE_NS + 80 * MS
+    client = google_genai_span(None, start_ns=BASE_NS + 12 * MS)
+    groups = [(LLAMA_INDEX_SCOPE, [framework]), (GOOGLE_GENAI_SCOPE, [client])]
+    [event] = calls(*(reversed(groups) if reverse else groups))
+    assert (event.trace_id, event.span_id, event.parent_span_id) == (
+        crew.trace_id.hex(), framework.span_id.hex(), crew.span_id.hex())
+    assert (event.model, event.tokens_in, event.session_id) == ("gemini-2.0-flash-001", 16, "sess-1")
+    assert event.metadata["merged_spans"] == [{"span_id": client.span_id.hex(), "trace_id": client.trace_id.hex(),
+                                               "name": "generate_content gemini-2.0-flash",
+                                               "scope": GOOGLE_GENAI_SCOPE[0]}]
+    other = google_genai_span(None, start_ns=BASE_NS + 12 * MS, tokens=(16, 8))
+    assert len(calls((LLAMA_INDEX_SCOPE, [framework]), (GOOGLE_GENAI_SCOPE, [other]))) == 2  # other usage
+
+
+def test_echo_needs_the_same_usage_and_question_or_answer_and_a_framework_first() -> None:
     parent = workflow()
-    assert len(echo(parent, False, answer="The Garonne.")) == 2
+    assert len(echo(parent, False, question="Name three rivers in Spain.", answer="The Ebro.")) == 2
     assert len(echo(parent, False, tokens=(16, 8))) == 2
+    # a framework words a tool call or result its own way: the same usage and question still make one call
+    [worded] = echo(parent, False, answer="assistant: The Seine, the Loire and the Rhone")
+    assert worded.output == "The Seine, the Loire and the Rhone."  # the client's
     assert len(echo(parent, False, start_ns=BASE_NS - 1_500 * MS)) == 2  # ended long before the client's began
     client_first = [(GOOGLE_GENAI_SCOPE, [google_genai_span(parent, start_ns=BASE_NS)]),
                     (LLAMA_INDEX_SCOPE, [llama_index_stream_span(parent, start_ns=BASE_NS + 60 * MS)])]
