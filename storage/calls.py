@@ -65,11 +65,10 @@ def continues(request: Event, other: Event) -> bool:
 
 
 def echoes(framework: Event, client: Event) -> bool:
-    """`client` is the provider client's span of the call that `framework`, a framework's span, reports too,
-    the two neither nested nor overlapping as siblings would (see the module docstring): the client's span
-    starts within the framework's or right after it ended, with the same outcome and model, the same usage
-    and input or answer (a framework may word a tool call or result its own way), or, without usage, the
-    same input."""
+    """`client` is the provider client's span of the call that `framework`, a framework's span, reports too
+    (see the module docstring): the client's span starts within the framework's or at most `ECHO_GAP_US` after
+    it ended, with the same outcome and model, the same usage and input or answer (a framework may word a tool
+    call or result its own way), or, without usage, the same input."""
     if framework.kind != client.kind or (framework.status == "error") != (client.status == "error"):
         return False
     if not framework.timestamp_us <= client.timestamp_us <= end_us(framework) + ECHO_GAP_US:

@@ -5,12 +5,12 @@ SDK's own `anthropic.messages.create` next to `opentelemetry-instrumentation-ant
 `anthropic.chat`), or one library splits a streamed call in two (Logfire: a request span without
 output or usage, then a zero-length "streaming response from …" span that has them). Either way the
 spans share a trace and a parent, or, when each is a root span (a library that starts its span without
-making it current, and no app span around), one `gen_ai.response.id`. A third shape: a framework's echo
-(LlamaIndex's span of a streamed call ends before the provider client's span begins), beside it, or the
-client's span a root of a trace of its own (the app had no span around the call, or the framework did not
-make its span current). What counts as one call, and how its spans
-merge, is `phosphobs.storage.calls`' (storage applies the same rules to spans that arrive apart; an echo
-across traces only within one export request).
+making it current, and no app span around), one `gen_ai.response.id`. A third shape is a framework's echo:
+a framework's span and the client's span of one call, either beside each other (LlamaIndex ends a streamed
+call's span before the client's begins) or with the client's span a root of a trace of its own (no app span
+around the call, or a framework that does not make its span current). What counts as one call, and how its
+spans merge, is `phosphobs.storage.calls`' (storage applies the same rules to spans that arrive apart, except
+an echo across traces: only within one export request).
 """
 
 from __future__ import annotations
