@@ -75,7 +75,8 @@ class WriterProcess:
         if not ready:
             parent.close()
             _reap(process)
-            raise WriterFailed(f"the SQLite writer process did not start within {READY_TIMEOUT:g} s")
+            raise WriterFailed(f"the SQLite writer process did not start (exit code {process.exitcode}; it may take"
+                               f" {READY_TIMEOUT:g} s to open {self._path})")
         return channel
 
     def write(self, ops: list[WriteOp], now_us: int) -> list[WriteResult]:
