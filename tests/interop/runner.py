@@ -61,8 +61,10 @@ def run_scenario(library: Library, server_url: str, api_key: str) -> Outcome:
                "OPENAI_API_KEY": "sk-interop", "ANTHROPIC_API_KEY": "sk-ant-interop",
                "PYTHONPATH": str(DRIVERS_DIR), "PYTHONUNBUFFERED": "1"}
         if library.runtime == "node":
-            # ESM resolves packages from the script's own folder: run a copy beside node_modules.
-            (env_path / library.driver).write_text((DRIVERS_DIR / library.driver).read_text())
+            # ESM resolves packages from the script's own folder: run a copy beside node_modules (and the
+            # shared scenario module it may import).
+            for script in (library.driver, "common.mjs"):
+                (env_path / script).write_text((DRIVERS_DIR / script).read_text())
             cmd = ["node", str(env_path / library.driver)]
             cwd = env_path
         else:

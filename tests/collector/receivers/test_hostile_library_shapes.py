@@ -1,7 +1,8 @@
 """Hostile values in the library shapes the normalizer learned last (Converse blocks in span events, OpenInference
 completion prompts and helper steps, a failed span read from its name, a framework named as provider, a reported
-cost): huge integers, NaN, 300-deep nesting, NUL, a 10 MB string and 100k items. Each request is answered 2xx or 4xx,
-never 5xx, on a real server over each backend; what is acknowledged reads back."""
+cost; Langfuse generations' usage details and levels, LangChain's `ls_provider`, smolagents' roles, a framework's
+echo across traces): huge integers, NaN, 300-deep nesting, NUL, a 10 MB string and 100k items. Each request is
+answered 2xx or 4xx, never 5xx, on a real server over each backend; what is acknowledged reads back."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from phosphobs.api.bootstrap import create_key
 from phosphobs.storage.clock import now_us
 from phosphobs.storage.open import open_storage
 
+from tests.collector.call_spans import GOOGLE_GENAI_SCOPE, LLAMA_INDEX_SCOPE, scoped_request
 from tests.collector.otlp_factories import make_span, traces_request
 from tests.support import postgres
 from tests.support.server import ServerProcess
@@ -84,7 +86,34 @@ def _spans(value: str) -> list[Any]:
     cost = make_span("chat gpt-4o", {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o",
                                      "gen_ai.usage.input_tokens": 10, "gen_ai.usage.output_tokens": 5,
                                      "gen_ai.usage.cost": math.nan, "gen_ai.system": value[:300]})
-    return [chat, tool, prompts, helper, bare, cost]
+    langfuse = make_span("generation", {
+        "langfuse.observation.type": "generation", "langfuse.observation.model.name": value[:300],
+        "langfuse.observation.usage_details": '{"input": 1, "input_cached": ' + value + "}",
+        "langfuse.observation.level": "ERROR", "langfuse.observation.status_message": value,
+        "langfuse.observation.input": value, "langfuse.observation.output": value})
+    langchain = make_span("ChatOpenAI", {"openinference.span.kind": "LLM", "llm.model_name": "gpt-4o-mini",
+                                         "metadata": '{"ls_provider": "openai", "x": ' + value + "}",
+                                         "llm.output_messages.0.message.content": "ok"})
+    smolagents = make_span("OpenAIServerModel.generate", {
+        "openinference.span.kind": "LLM", "llm.model_name": "gpt-4o-mini",
+        "llm.input_messages.0.message.role": "tool-response", "llm.input_messages.0.message.content": value,
+        "llm.output_messages.0.message.role": "tool-call", "llm.output_messages.0.message.content": value})
+    return [chat, tool, prompts, helper, bare, cost, langfuse, langchain, smolagents]
+
+
+def _echo(value: str) -> bytes:
+    """A framework's span and a client's root span in another trace, both carrying `value` (a framework's echo)."""
+    usage = {"llm.token_count.prompt": 3, "llm.token_count.completion": 2}
+    framework = make_span("GoogleGenAI.stream_chat", {
+        "openinference.span.kind": "LLM", "llm.model_name": "gemini-2.0-flash", **usage,
+        "llm.input_messages.0.message.role": "user", "llm.input_messages.0.message.content": value,
+        "llm.output_messages.0.message.role": "assistant", "llm.output_messages.0.message.content": value})
+    client = make_span("generate_content gemini-2.0-flash", {
+        "gen_ai.operation.name": "generate_content", "gen_ai.request.model": "gemini-2.0-flash",
+        "gen_ai.usage.input_tokens": 3, "gen_ai.usage.output_tokens": 2, "gen_ai.prompt.0.role": "user",
+        "gen_ai.prompt.0.content": value, "gen_ai.completion.0.content": value},
+        start_ns=framework.start_time_unix_nano + 1_000_000)
+    return scoped_request((LLAMA_INDEX_SCOPE, [framework]), (GOOGLE_GENAI_SCOPE, [client])).SerializeToString()
 
 
 @pytest.mark.parametrize("kind", list(HOSTILE))
@@ -92,6 +121,9 @@ def test_hostile_values_in_library_shapes_are_never_a_5xx(target: Target, kind: 
     body = traces_request(_spans(HOSTILE[kind]), scope=("openlit.instrumentation.anthropic", "1.0")).SerializeToString()
     response = target.client.post("/v1/traces", content=body, headers={"Content-Type": "application/x-protobuf"})
     assert response.status_code < 500, (kind, response.status_code, response.text[:300])
+    echo = target.client.post("/api/public/otel/v1/traces", content=_echo(HOSTILE[kind]),
+                              headers={"Content-Type": "application/x-protobuf"})
+    assert echo.status_code < 500, (kind, echo.status_code, echo.text[:300])
     assert target.client.get("/healthz").status_code == 200
     if response.status_code < 300:  # acknowledged means stored and readable
         listed = target.client.get("/api/events", params={"limit": 100})
@@ -118,9 +150,15 @@ def test_large_content_under_the_body_cap_goes_through_each_new_reader(target: T
         make_span("chat gpt-4o-mini", STRANDS_CHAT, events=[("gen_ai.user.message", {"content": value})]),
         make_span("complete", {"openinference.span.kind": "LLM", "llm.model_name": "gpt-4o", "llm.prompts": value}),
         make_span("OpenAI._prepare_chat_with_tools", {"openinference.span.kind": "LLM", "input.value": value}),
+        make_span("generation", {"langfuse.observation.type": "generation", "langfuse.observation.model.name": "m",
+                                 "langfuse.observation.usage_details": '{"input": 1, "input_x": ' + value + "}"}),
+        make_span("ChatOpenAI", {"openinference.span.kind": "LLM", "metadata": '{"ls_provider": ' + value + "}"}),
     ]
     for span in spans:
         body = traces_request([span]).SerializeToString()
         response = target.client.post("/v1/traces", content=body, headers={"Content-Type": "application/x-protobuf"})
         assert response.status_code < 500, (span.name, response.status_code, response.text[:300])
+    echo = _echo(value[:1_000_000])  # the value is in four places: a megabyte each keeps it under the cap
+    answer = target.client.post("/v1/traces", content=echo, headers={"Content-Type": "application/x-protobuf"})
+    assert answer.status_code == 200, (answer.status_code, answer.text[:300])
     assert target.client.get("/healthz").status_code == 200

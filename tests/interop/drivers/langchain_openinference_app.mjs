@@ -11,13 +11,7 @@ import { LangChainInstrumentation } from '@arizeai/openinference-instrumentation
 import * as CallbackManagerModule from '@langchain/core/callbacks/manager';
 import { AIMessage, HumanMessage, SystemMessage } from '@langchain/core/messages';
 import { ChatOpenAI } from '@langchain/openai';
-
-const SYSTEM = 'You are a concise geography assistant.';
-const TURN1 = 'What is the capital of France?';
-const ANSWER1 = 'The capital of France is Paris.';
-const TURN2 = 'Roughly how many people live there?';
-const STREAM = 'Name three rivers in France.';
-const FAIL = 'FAIL_PLEASE: this call must fail.';
+import { ANSWER1, FAIL, STREAM, SYSTEM, TURN1, TURN2, expectFailure } from './common.mjs';
 
 const provider = new NodeTracerProvider({
   resource: resourceFromAttributes({ 'service.name': 'interop-langchain-js' }),
@@ -37,14 +31,7 @@ async function run() {
   await llm.invoke([new SystemMessage(SYSTEM), new HumanMessage(TURN1), new AIMessage(ANSWER1),
     new HumanMessage(TURN2)]);
   for await (const _ of await llm.stream([new SystemMessage(SYSTEM), new HumanMessage(STREAM)])) { /* read all */ }
-  let failed = false;
-  try {
-    await llm.invoke([new SystemMessage(SYSTEM), new HumanMessage(FAIL)]);
-  } catch (error) {
-    failed = true;
-    console.log(`expected failure: ${error.name}`);
-  }
-  if (!failed) throw new Error('the failing call did not fail');
+  await expectFailure(() => llm.invoke([new SystemMessage(SYSTEM), new HumanMessage(FAIL)]));
 }
 
 const identified = setUser(setSession(context.active(), { sessionId: process.env.INTEROP_SESSION_ID }),

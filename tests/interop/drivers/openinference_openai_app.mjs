@@ -9,14 +9,7 @@ import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace
 import { setSession, setUser } from '@arizeai/openinference-core';
 import { OpenAIInstrumentation } from '@arizeai/openinference-instrumentation-openai';
 import OpenAI from 'openai';
-
-const SYSTEM = 'You are a concise geography assistant.';
-const TURN1 = 'What is the capital of France?';
-const ANSWER1 = 'The capital of France is Paris.';
-const TURN2 = 'Roughly how many people live there?';
-const STREAM = 'Name three rivers in France.';
-const FAIL = 'FAIL_PLEASE: this call must fail.';
-const MODEL = 'gpt-4o-mini';
+import { openaiConversation } from './common.mjs';
 
 const provider = new NodeTracerProvider({
   resource: resourceFromAttributes({ 'service.name': 'interop-openinference-js' }),
@@ -26,29 +19,7 @@ provider.register();
 new OpenAIInstrumentation().manuallyInstrument(OpenAI);
 
 const client = new OpenAI({ baseURL: process.env.INTEROP_OPENAI_URL, apiKey: 'sk-interop', maxRetries: 0 });
-const history = [{ role: 'system', content: SYSTEM }, { role: 'user', content: TURN1 }];
-
-async function run() {
-  await client.chat.completions.create({ model: MODEL, messages: history, temperature: 0.2, max_tokens: 128 });
-  await client.chat.completions.create({
-    model: MODEL, temperature: 0.2, max_tokens: 128,
-    messages: [...history, { role: 'assistant', content: ANSWER1 }, { role: 'user', content: TURN2 }],
-  });
-  const stream = await client.chat.completions.create({
-    model: MODEL, stream: true, stream_options: { include_usage: true },
-    messages: [{ role: 'system', content: SYSTEM }, { role: 'user', content: STREAM }],
-  });
-  for await (const _ of stream) { /* read to the end */ }
-  let failed = false;
-  try {
-    await client.chat.completions.create({
-      model: MODEL, messages: [{ role: 'system', content: SYSTEM }, { role: 'user', content: FAIL }] });
-  } catch (error) {
-    failed = true;
-    console.log(`expected failure: ${error.name}`);
-  }
-  if (!failed) throw new Error('the failing call did not fail');
-}
+const run = () => openaiConversation(client);
 
 const identified = setUser(setSession(context.active(), { sessionId: process.env.INTEROP_SESSION_ID }),
   { userId: process.env.INTEROP_USER_ID });
