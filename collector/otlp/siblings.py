@@ -71,10 +71,10 @@ def merge_siblings(events: list[Event]) -> list[Event]:
 def _merge_cross_trace_echoes(events: list[Event]) -> list[Event]:
     """A framework's call span and the client's root span (a trace of its own) that echoes it, as one event
     in the framework span's place: that is where the app's trace has the call."""
-    clients = sorted((i for i, e in enumerate(events) if e.kind in CALL_KINDS and e.trace_id
-                      and not e.parent_span_id and not framework_span(e)),
+    calls = [(i, framework_span(e)) for i, e in enumerate(events) if e.kind in CALL_KINDS and e.trace_id]
+    frameworks = [i for i, framework in calls if framework]
+    clients = sorted((i for i, framework in calls if not framework and not events[i].parent_span_id),
                      key=lambda i: (events[i].timestamp_us, events[i].span_id or ""))
-    frameworks = [i for i, e in enumerate(events) if e.kind in CALL_KINDS and e.trace_id and framework_span(e)]
     if not clients or not frameworks:
         return events
     starts = [events[j].timestamp_us for j in clients]
