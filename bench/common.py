@@ -53,11 +53,13 @@ def event_body(rng: random.Random, n_sessions: int = 1000, size: int = 1000) -> 
 
 
 class Server:
-    def __init__(self, data_dir: Path, extra: list[str] | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(self, data_dir: Path, extra: list[str] | None = None, env: dict[str, str] | None = None,
+                 python: str = sys.executable) -> None:
+        """`python`: the interpreter (so the phosphobs build) that runs the server."""
         self.port = free_port()
         self.data_dir = data_dir
         self.log = open(data_dir / "server.log", "w")  # noqa: SIM115 - lives as long as the server
-        cmd = [sys.executable, "-m", "phosphobs.api.cli", "serve", "--port", str(self.port), "--grpc-port", "0",
+        cmd = [python, "-m", "phosphobs.api.cli", "serve", "--port", str(self.port), "--grpc-port", "0",
                "--data-dir", str(data_dir), "--log-level", "warning", *(extra or [])]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.log, text=True,
                                      env={**os.environ, **(env or {})})

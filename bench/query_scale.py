@@ -1,11 +1,14 @@
 """Query speed at scale: seed N events (default 1,000,000), then time the hot read endpoints of a real server.
 
     python bench/query_scale.py [--events 1000000] [--database-url postgresql://…/postgres] [--requests 200]
+                                [--python OTHER/.venv/bin/python --python .venv/bin/python --rounds 2]
 
 Seeding goes straight through `Storage.write` in ops of 5,000 events (the same code path as ingest, without
 HTTP). Events: ~1 KB of text, 50,000 explicit sessions of 20 events, 20,000 users, 3 models, 3 tags; one
 event in 1,000 carries a rare word. Then one client measures p50/p95/p99 per endpoint, one request at a
 time, with varied parameters. A Postgres URL gets a throwaway database; without one, a SQLite file.
+With several `--python` interpreters (other builds, e.g. a worktree's venv), each round starts a server
+from each in turn on the same seeded database: a before/after back to back.
 """
 
 from __future__ import annotations
@@ -99,11 +102,17 @@ def measure(client: httpx.Client, name: str, paths: list[str]) -> None:
           flush=True)
 
 
-def run(url: str, tmp: Path, total: int, requests: int) -> None:
+def run(url: str, tmp: Path, total: int, requests: int, pythons: list[str], rounds: int) -> None:
     print(f"machine: {machine()}")
     print(f"database: {'postgres' if url.startswith('postgres') else 'sqlite'}, events: {total:,}")
     _, key = seed(url, total)
-    server = Server(tmp, ["--database-url", url])
+    for round_no in range(rounds):
+        for python in pythons:
+            print(f"round {round_no + 1}, server: {python}", flush=True)
+            measure_server(Server(tmp, ["--database-url", url], python=python), key, total, requests)
+
+
+def measure_server(server: Server, key: str, total: int, requests: int) -> None:
     rng = random.Random(2)
     sessions = total // 20
     try:
@@ -134,8 +143,12 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--database-url", help="postgresql://…/postgres: the run uses a throwaway database there")
+    parser.add_argument("--python", action="append", help="interpreter of a build to serve from (repeatable)")
+    parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
-    run_on_database(args.database_url, "phosphobs_query", lambda url, tmp: run(url, tmp, args.events, args.requests))
+    pythons = args.python or [sys.executable]
+    run_on_database(args.database_url, "phosphobs_query",
+                    lambda url, tmp: run(url, tmp, args.events, args.requests, pythons, args.rounds))
 
 
 if __name__ == "__main__":

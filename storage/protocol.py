@@ -7,6 +7,7 @@ commits may be in flight) are not part of it: see `phosphobs.storage.registry`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
@@ -190,6 +191,7 @@ class FeedbackRecord:
 
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(slots=True)
@@ -225,7 +227,13 @@ class ProjectsAndKeys(KeyLookup, Protocol):
 
 
 class EventReads(Protocol):
-    """The REST API's reads of events, feedback and sessions."""
+    """The REST API's reads of events, feedback and sessions.
+
+    Each call reads one committed state. Reads that must agree with each other (an event and its
+    detections) go through `snapshot`: its function's calls on the storage it is given all see one state.
+    """
+
+    def snapshot(self, fn: Callable[[Storage], R]) -> R: ...
 
     def get_event(self, project_id: str, event_id: str) -> StoredEvent | None: ...
     def list_events(self, project_id: str, query: EventQuery) -> Page[StoredEvent]: ...

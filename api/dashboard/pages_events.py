@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from phosphobs.api.dashboard.common import PageError, ProjectDep, clean, page, page_cursor, parse_time
 from phosphobs.api.dashboard.content import timeline_item
 from phosphobs.api.dashboard.render import SECURITY_HEADERS
-from phosphobs.api.enrich import events_json
+from phosphobs.api.enrich import events_json, read_together
 from phosphobs.api.pagination import encode_cursor
 from phosphobs.api.web_auth import checked_form, safe_next
 from phosphobs.collector.errors import ApiError
 from phosphobs.collector.submit import submit_feedback
 from phosphobs.storage.models import Feedback
-from phosphobs.storage.protocol import EventQuery
+from phosphobs.storage.protocol import EventQuery, FeedbackRecord, Storage, StoredEvent
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
@@ -41,11 +43,19 @@ async def events(request: Request, ctx: ProjectDep) -> Response:
 
 @router.get("/p/{project}/events/{event_id}")
 async def event_detail(request: Request, ctx: ProjectDep, event_id: str) -> Response:
-    stored = await run_in_threadpool(ctx.storage.get_event, ctx.project.id, event_id)
-    if stored is None:
+    project_id = ctx.project.id
+
+    def detail(store: Storage) -> tuple[StoredEvent, list[FeedbackRecord], dict[str, Any]] | None:
+        stored = store.get_event(project_id, event_id)
+        if stored is None:
+            return None
+        (shown,) = events_json(store, project_id, [stored])
+        return stored, store.list_feedback(project_id, event_id), shown
+
+    found = await read_together(ctx.storage, detail)
+    if found is None:
         raise PageError(404, f"no event {event_id!r}")
-    feedback = await run_in_threadpool(ctx.storage.list_feedback, ctx.project.id, event_id)
-    (shown,) = await events_json(ctx.storage, ctx.project.id, [stored])
+    stored, feedback, shown = found
     return page(request, ctx, "event.html", "events", item=timeline_item(stored), feedback=feedback,
                 here=request.url.path, quality=shown)
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, Request
 from phosphobs.api.dashboard.charts import Series, align, bar_list, bucket_starts, line_chart
 from phosphobs.api.dashboard.common import ProjectDep, page
 from phosphobs.api.dashboard.pages_quality import quality_context
 from phosphobs.api.dashboard.render import fmt_cost, fmt_duration_ms, fmt_plural
+from phosphobs.api.enrich import read_together
 from phosphobs.storage.clock import now_us
-from phosphobs.storage.dashboard_records import HOUR_US
-from starlette.concurrency import run_in_threadpool
+from phosphobs.storage.dashboard_records import HOUR_US, LatencyBucket, ModelUsage, SessionBucket, UsageBucket
+from phosphobs.storage.protocol import Storage
 from starlette.responses import RedirectResponse, Response
 
 router = APIRouter(include_in_schema=False)
@@ -49,13 +51,17 @@ async def overview(request: Request, ctx: ProjectDep, range: str = "24h", rerun:
     span, bucket = RANGES[range]
     until = (now_us() // HOUR_US + 1) * HOUR_US
     since = until - span
-    pid, storage = ctx.project.id, ctx.storage
-    usage = await run_in_threadpool(storage.usage_series, pid, since, until, bucket)
-    sessions = await run_in_threadpool(storage.session_series, pid, since, until, bucket)
-    latency = await run_in_threadpool(storage.latency_percentiles, pid, since, until, bucket)
-    [overall] = await run_in_threadpool(storage.latency_percentiles, pid, since, until, span) or [None]
-    models = await run_in_threadpool(storage.top_models, pid, since, until, 10)
-    quality = await quality_context(ctx, since, until)
+    pid = ctx.project.id
+
+    def read(store: Storage) -> tuple[list[UsageBucket], list[SessionBucket], list[LatencyBucket],
+                                      LatencyBucket | None, list[ModelUsage], dict[str, Any]]:
+        """Every figure on the page from one committed state: the totals and the charts agree."""
+        [overall] = store.latency_percentiles(pid, since, until, span) or [None]
+        return (store.usage_series(pid, since, until, bucket), store.session_series(pid, since, until, bucket),
+                store.latency_percentiles(pid, since, until, bucket), overall, store.top_models(pid, since, until, 10),
+                quality_context(store, pid, since, until))
+
+    usage, sessions, latency, overall, models, quality = await read_together(ctx.storage, read)
 
     starts = bucket_starts(since, until, bucket)
     totals = Totals(sessions=sum(s.sessions for s in sessions))

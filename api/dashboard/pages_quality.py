@@ -11,7 +11,7 @@ from phosphobs.api.dashboard.common import PageError, ProjectDep
 from phosphobs.api.dashboard.render import SECURITY_HEADERS
 from phosphobs.api.routes.quality import RERUN_LIMIT, quality_report
 from phosphobs.api.web_auth import checked_form
-from phosphobs.storage.protocol import DetectionStore
+from phosphobs.storage.protocol import DetectionStore, Storage
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
@@ -19,12 +19,11 @@ router = APIRouter(include_in_schema=False)
 DISAGREEMENTS = 20
 
 
-async def quality_context(ctx: ProjectDep, since_us: int, until_us: int) -> dict[str, Any]:
-    """What the overview's quality card shows for [since, until)."""
-    store = cast(DetectionStore, ctx.storage)
-    report = await run_in_threadpool(quality_report, store, ctx.project.id, since_us, until_us)
-    rows = await run_in_threadpool(store.disagreements, ctx.project.id, since_us, until_us, DISAGREEMENTS)
-    return {"quality": report, "disagreements": rows}
+def quality_context(store: Storage, project_id: str, since_us: int, until_us: int) -> dict[str, Any]:
+    """What the overview's quality card shows for [since, until); called inside the overview's snapshot."""
+    detection = cast(DetectionStore, store)
+    return {"quality": quality_report(detection, project_id, since_us, until_us),
+            "disagreements": detection.disagreements(project_id, since_us, until_us, DISAGREEMENTS)}
 
 
 def _ranges() -> dict[str, int]:

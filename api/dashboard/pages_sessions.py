@@ -6,8 +6,11 @@ from fastapi import APIRouter, Request
 from phosphobs.api.dashboard.common import PageError, ProjectDep, clean, page, page_cursor, parse_time
 from phosphobs.api.dashboard.content import timeline_item
 from phosphobs.api.dashboard.waterfall import rows
+from phosphobs.api.enrich import read_together
 from phosphobs.api.pagination import encode_cursor
 from phosphobs.storage.dashboard_records import SessionSearch
+from phosphobs.storage.protocol import SessionRecord, Storage, StoredEvent
+from phosphobs.storage.trace_records import TraceRecord
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -40,13 +43,21 @@ async def sessions(request: Request, ctx: ProjectDep) -> Response:
 
 @router.get("/p/{project}/sessions/{session_id:path}")
 async def session_detail(request: Request, ctx: ProjectDep, session_id: str) -> Response:
-    record = await run_in_threadpool(ctx.storage.get_session, ctx.project.id, session_id)
-    if record is None:
+    project_id = ctx.project.id
+
+    def detail(store: Storage) -> tuple[SessionRecord, list[StoredEvent], list[str], list[TraceRecord]] | None:
+        record = store.get_session(project_id, session_id)
+        if record is None:
+            return None
+        trace_ids = store.session_traces(project_id, session_id)
+        traces = [store.get_trace(project_id, trace_id) for trace_id in trace_ids[:MAX_WATERFALLS]]
+        return (record, store.session_events(project_id, session_id, TIMELINE_LIMIT), trace_ids,
+                [t for t in traces if t is not None])
+
+    found = await read_together(ctx.storage, detail)
+    if found is None:
         raise PageError(404, f"no session {session_id!r}")
-    events = await run_in_threadpool(ctx.storage.session_events, ctx.project.id, session_id, TIMELINE_LIMIT)
-    trace_ids = await run_in_threadpool(ctx.storage.session_traces, ctx.project.id, session_id)
-    traces = [t for t in [await run_in_threadpool(ctx.storage.get_trace, ctx.project.id, trace_id)
-                          for trace_id in trace_ids[:MAX_WATERFALLS]] if t is not None]
+    record, events, trace_ids, traces = found
     untraced = [timeline_item(e) for e in events if not e.event.trace_id]  # native events keep the timeline
     return page(request, ctx, "session.html", "sessions", record=record, items=untraced,
                 waterfalls=[(t, rows(t)) for t in traces], more_traces=trace_ids[MAX_WATERFALLS:],

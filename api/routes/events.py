@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
-from phosphobs.api.deps import PrincipalDep, StorageDep, run_in_threadpool
-from phosphobs.api.enrich import events_json
+from phosphobs.api.deps import PrincipalDep, StorageDep
+from phosphobs.api.enrich import events_json, read_together
 from phosphobs.api.pagination import decode_cursor, page_body
 from phosphobs.api.serialize import feedback_json
 from phosphobs.collector.errors import NOT_FOUND, ApiError
 from phosphobs.collector.native import to_timestamp_us
 from phosphobs.collector.responses import json_response
-from phosphobs.storage.protocol import EventQuery
+from phosphobs.storage.protocol import EventQuery, Storage
 from starlette.responses import Response
 
 router = APIRouter(tags=["events"])
@@ -53,16 +53,28 @@ async def list_events(
         until_us=time_bound(until), text=q,
         after=decode_cursor(cursor, ("int", "int")), limit=limit,  # type: ignore[arg-type]
     )
-    page = await run_in_threadpool(storage.list_events, principal.project_id, query)
-    return json_response(page_body(await events_json(storage, principal.project_id, page.items), page.next_after))
+    project_id = principal.project_id
+
+    def listed(store: Storage) -> dict[str, Any]:
+        page = store.list_events(project_id, query)
+        return page_body(events_json(store, project_id, page.items), page.next_after)
+
+    return json_response(await read_together(storage, listed))
 
 
 @router.get("/api/events/{event_id}")
 async def get_event(event_id: Annotated[str, Path(max_length=256)], storage: StorageDep,
                     principal: PrincipalDep) -> Response:
-    stored = await run_in_threadpool(storage.get_event, principal.project_id, event_id)
-    if stored is None:
+    project_id = principal.project_id
+
+    def detail(store: Storage) -> dict[str, Any] | None:
+        stored = store.get_event(project_id, event_id)
+        if stored is None:
+            return None
+        (body,) = events_json(store, project_id, [stored])
+        return {**body, "feedback": [feedback_json(f) for f in store.list_feedback(project_id, event_id)]}
+
+    body = await read_together(storage, detail)
+    if body is None:
         raise ApiError(NOT_FOUND, f"no event {event_id!r} in this project")
-    feedback = await run_in_threadpool(storage.list_feedback, principal.project_id, event_id)
-    (body,) = await events_json(storage, principal.project_id, [stored])
-    return json_response({**body, "feedback": [feedback_json(f) for f in feedback]})
+    return json_response(body)

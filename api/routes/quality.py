@@ -9,6 +9,7 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Query
 from phosphobs.api.deps import PrincipalDep, StorageDep, run_in_threadpool
 from phosphobs.api.detection.agreement import agreement_json
+from phosphobs.api.enrich import read_together
 from phosphobs.api.routes.events import time_bound
 from phosphobs.api.serialize import iso
 from phosphobs.collector.errors import INVALID, ApiError
@@ -50,7 +51,9 @@ def quality_report(store: DetectionStore, project_id: str, since_us: int, until_
 @router.get("/api/quality")
 async def quality(storage: StorageDep, principal: PrincipalDep, since: From = None, until: To = None) -> Response:
     start, end = _range(since, until)
-    report = await run_in_threadpool(quality_report, cast(DetectionStore, storage), principal.project_id, start, end)
+    project_id = principal.project_id
+    report = await read_together(storage, lambda store: quality_report(cast(DetectionStore, store), project_id,
+                                                                       start, end))
     return json_response(report)
 
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from phosphobs.api.deps import PrincipalDep, StorageDep, run_in_threadpool
-from phosphobs.api.enrich import events_json, sessions_json
+from phosphobs.api.deps import PrincipalDep, StorageDep
+from phosphobs.api.enrich import events_json, read_together, sessions_json
 from phosphobs.api.pagination import decode_cursor, page_body
 from phosphobs.api.routes.events import DetectedFlagParam, FlagSourceParam, Text, time_bound
 from phosphobs.collector.errors import NOT_FOUND, ApiError
 from phosphobs.collector.responses import json_response
-from phosphobs.storage.protocol import SessionQuery
+from phosphobs.storage.protocol import SessionQuery, Storage
 from starlette.responses import Response
 
 router = APIRouter(tags=["sessions"])
@@ -38,8 +38,13 @@ async def list_sessions(
         detected_flag=detected_flag, since_us=time_bound(since),
         until_us=time_bound(until), after=decode_cursor(cursor, ("int", "str")), limit=limit,  # type: ignore[arg-type]
     )
-    page = await run_in_threadpool(storage.list_sessions, principal.project_id, query)
-    return json_response(page_body(await sessions_json(storage, principal.project_id, page.items), page.next_after))
+    project_id = principal.project_id
+
+    def listed(store: Storage) -> dict[str, Any]:
+        page = store.list_sessions(project_id, query)
+        return page_body(sessions_json(store, project_id, page.items), page.next_after)
+
+    return json_response(await read_together(storage, listed))
 
 
 @router.get("/api/sessions/{session_id}")
@@ -49,10 +54,18 @@ async def get_session(
     principal: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=5000, description="events to include, oldest first")] = 1000,
 ) -> Response:
-    record = await run_in_threadpool(storage.get_session, principal.project_id, session_id)
-    if record is None:
+    project_id = principal.project_id
+
+    def detail(store: Storage) -> dict[str, Any] | None:
+        record = store.get_session(project_id, session_id)
+        if record is None:
+            return None
+        (body,) = sessions_json(store, project_id, [record])
+        events = store.session_events(project_id, session_id, limit)
+        return {**body, "traces": store.session_traces(project_id, session_id),
+                "events": events_json(store, project_id, events)}
+
+    body = await read_together(storage, detail)
+    if body is None:
         raise ApiError(NOT_FOUND, f"no session {session_id!r} in this project")
-    events = await run_in_threadpool(storage.session_events, principal.project_id, session_id, limit)
-    traces = await run_in_threadpool(storage.session_traces, principal.project_id, session_id)
-    (body,) = await sessions_json(storage, principal.project_id, [record])
-    return json_response({**body, "traces": traces, "events": await events_json(storage, principal.project_id, events)})
+    return json_response(body)

@@ -93,6 +93,19 @@ def make_pool(url: str, max_size: int = 10) -> ConnectionPool:
     )
 
 
+def in_snapshot(pool: ConnectionPool, fn: Callable[[PgConnection], T]) -> T:
+    """`fn`'s reads all see one committed state (a read-only repeatable-read transaction): in autocommit
+    each statement sees the latest commit, so an event read before a commit and its detections read
+    after it would disagree. Read-only repeatable read never fails to serialise, so nothing is retried."""
+    with pool.connection() as conn:
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try:
+            return fn(conn)
+        finally:
+            if not conn.closed:
+                conn.execute("ROLLBACK")
+
+
 def in_transaction(pool: ConnectionPool, fn: Callable[[PgConnection], T], attempts: int = 8) -> T:
     """Run `fn` in one transaction, retrying it whole on deadlock or serialization failure."""
     for attempt in range(attempts):

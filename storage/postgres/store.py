@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from phosphobs.storage.postgres import detection
-from phosphobs.storage.postgres.connection import in_transaction, make_pool
+from phosphobs.storage.postgres.connection import in_snapshot, in_transaction, make_pool
 from phosphobs.storage.postgres.schema import MIGRATIONS
 from phosphobs.storage.postgres.writes import write_ops
 from phosphobs.storage.protocol import WriteOp, WriteResult
@@ -26,8 +26,7 @@ class PostgresRunner:
         self._detect = detect
 
     def read(self, fn: Callable[[Conn], T]) -> T:
-        with self._pool.connection() as conn:
-            return fn(conn)  # type: ignore[arg-type]
+        return in_snapshot(self._pool, fn)  # type: ignore[arg-type]
 
     def transaction(self, fn: Callable[[Conn], T]) -> T:
         return in_transaction(self._pool, fn)

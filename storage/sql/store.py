@@ -44,6 +44,28 @@ def _bind(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -
     return lambda conn: fn(conn, *args, **kwargs)
 
 
+class _PinnedRunner:
+    """A runner over one connection already in a snapshot: every read sees that snapshot; nothing writes."""
+
+    def __init__(self, conn: Conn) -> None:
+        self._conn = conn
+
+    def read(self, fn: Callable[[Conn], T]) -> T:
+        return fn(self._conn)
+
+    def transaction(self, fn: Callable[[Conn], T]) -> T:
+        raise TypeError("a snapshot only reads")
+
+    def write(self, ops: list[WriteOp], now_us: int) -> list[WriteResult]:
+        raise TypeError("a snapshot only reads")
+
+    def migrate(self) -> list[str]:
+        raise TypeError("a snapshot only reads")
+
+    def close(self) -> None:
+        pass
+
+
 class SqlStorage:
     """Every role of `phosphobs.storage.protocol`: each method runs its shared query on the runner,
     reads on a reader, changes in a short transaction. Blocking: call them off the event loop.
@@ -57,6 +79,10 @@ class SqlStorage:
 
     def migrate(self) -> list[str]:
         return self._runner.migrate()
+
+    def snapshot(self, fn: Callable[[SqlStorage], T]) -> T:
+        """Run `fn`'s reads, made through the storage it is given, against one committed state."""
+        return self._runner.read(lambda conn: fn(SqlStorage(_PinnedRunner(conn))))
 
     def close(self) -> None:
         self._runner.close()

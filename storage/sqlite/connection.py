@@ -50,6 +50,18 @@ def connect_writer(path: Path, synchronous: str = "FULL") -> SqliteConnection:
     return conn
 
 
+def in_snapshot(conn: SqliteConnection, fn: Callable[[SqliteConnection], T]) -> T:
+    """`fn`'s reads all see one committed state: without a transaction each statement sees the latest
+    commit, so an event read before a commit and its detections read after it would disagree."""
+    if conn.in_transaction:  # already in one (a snapshot's nested read): keep it
+        return fn(conn)
+    conn.execute("BEGIN")  # deferred: the first read takes the snapshot
+    try:
+        return fn(conn)
+    finally:
+        conn.execute("ROLLBACK")  # it only read: ending it frees the snapshot (and the WAL behind it)
+
+
 def in_transaction(conn: SqliteConnection, fn: Callable[[SqliteConnection], T]) -> T:
     """`fn` in one write transaction; the caller holds the writer lock."""
     conn.execute("BEGIN IMMEDIATE")

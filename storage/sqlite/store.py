@@ -14,7 +14,7 @@ from phosphobs.storage.sql.dialect import Conn
 from phosphobs.storage.sql.migrations import apply_migrations
 from phosphobs.storage.sql.store import SqlStorage
 from phosphobs.storage.sqlite import detection
-from phosphobs.storage.sqlite.connection import SqliteConnection, connect, connect_writer, in_transaction
+from phosphobs.storage.sqlite.connection import SqliteConnection, connect, connect_writer, in_snapshot, in_transaction
 from phosphobs.storage.sqlite.schema import MIGRATIONS
 from phosphobs.storage.sqlite.writer_lock import WriterLock
 from phosphobs.storage.sqlite.writer_process import WriterProcess
@@ -50,7 +50,7 @@ class SqliteRunner:
             self._local.conn = conn
             with self._readers_lock:
                 self._readers.append(conn)
-        return fn(conn)
+        return in_snapshot(conn, fn)
 
     def transaction(self, fn: Callable[[Conn], T]) -> T:
         """Small admin writes share the writer connection so they serialise with group commits."""
