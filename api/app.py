@@ -113,7 +113,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(native_router(pipeline, authenticate, settings.max_body_bytes))
     app.include_router(otlp_router(pipeline, authenticate, limits))
     app.include_router(feedback_router(pipeline.submit, authenticate, settings.max_body_bytes))
-    app.include_router(langfuse_router(authenticate))
+    app.include_router(langfuse_router(pipeline.submit, authenticate, settings.max_body_bytes))
     app.include_router(events.router)
     app.include_router(sessions.router)
     app.include_router(quality.router)

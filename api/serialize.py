@@ -37,7 +37,9 @@ def detection_json(d: Detection) -> dict[str, Any]:
 
 
 def evaluation_json(e: Evaluation) -> dict[str, Any]:
-    return {"name": e.name, "score": e.score, "label": e.label, "explanation": e.explanation, "source": e.source}
+    whole_trace = e.trace_id is not None and e.event_id is None and e.response_id is None
+    return {"name": e.name, "score": e.score, "label": e.label, "explanation": e.explanation, "source": e.source,
+            "scope": "trace" if whole_trace else "event"}
 
 
 def event_json(stored: StoredEvent, detections: list[Detection] | None = None,

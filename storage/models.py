@@ -91,7 +91,7 @@ class TraceHint:
 
 @dataclass(slots=True, frozen=True)
 class Evaluation:
-    """An evaluation result that arrived over OTel (`gen_ai.evaluation.result`)."""
+    """An evaluation result: over OTel (`gen_ai.evaluation.result`) or a Langfuse score (`source`)."""
 
     eval_key: str  # stable per record, so exporter retries never duplicate
     event_id: str | None  # the evaluated span's event, when parented to it
@@ -102,6 +102,8 @@ class Evaluation:
     explanation: str | None
     ts_us: int
     source: str = "otel"
+    # A whole trace's evaluation (neither event nor response): it applies to the trace's final call
+    trace_id: str | None = None
 @dataclass(slots=True)
 class SpanRecord:
     """A span of a trace's GenAI tree that is not itself an event (agent, workflow, retrieval, a nested

@@ -118,13 +118,24 @@ def flag_changes(changes: SessionChanges) -> FlagChanged:
 
 def settle(conn: Conn, project_id: str, event_ids: list[str], verdicts: list[tuple[str, Detection]], now_us: int,
            lock: str, changed: FlagChanged) -> None:
-    """Record `verdicts`, then set each event's detected, evaluated and final flag from all it has."""
-    rows = {r["event_id"]: r for r in _in(
-        conn, f"SELECT seq, event_id, session_id, own_flag, flag_source, detected_flag, eval_flag,"
-              f" {_response_id(conn)} AS response_id, {FACT_COLUMNS} FROM events WHERE project_id = ?"
-              f" AND event_id {{in}} ORDER BY seq{lock}", (project_id,), event_ids)}
+    """Record `verdicts`, then set each event's detected, evaluated and final flag from all it has.
+
+    An event in a trace that has a whole-trace evaluation brings the trace's other events with it: which of
+    them is the trace's final call (the one the evaluation applies to) may have just changed."""
+    def select(ids: list[str]) -> dict[str, Any]:
+        return {r["event_id"]: r for r in _in(
+            conn, f"SELECT seq, event_id, session_id, trace_id, own_flag, flag_source, detected_flag, eval_flag,"
+                  f" {_response_id(conn)} AS response_id, {FACT_COLUMNS} FROM events WHERE project_id = ?"
+                  f" AND event_id {{in}} ORDER BY seq{lock}", (project_id,), ids)}
+
+    rows = select(event_ids)
     if not rows:
         return
+    trace_rows = _trace_evaluations(conn, project_id, [r["trace_id"] for r in rows.values() if r["trace_id"]])
+    if trace_rows:
+        mates = _in(conn, "SELECT event_id FROM events WHERE project_id = ? AND trace_id {in}", (project_id,),
+                    sorted({r["trace_id"] for r in trace_rows}))
+        rows.update(select([m["event_id"] for m in mates if m["event_id"] not in rows]))
     conn.executemany(
         "INSERT INTO detections (project_id, event_id, detector, version, ts_us, flag, score, reason, evidence,"
         " error, tokens_in, tokens_out, created_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -138,8 +149,8 @@ def settle(conn: Conn, project_id: str, event_ids: list[str], verdicts: list[tup
     users = {r["event_id"]: r["flag"] for r in _in(
         conn, "SELECT event_id, flag FROM feedback WHERE project_id = ? AND event_id {in} ORDER BY id",
               (project_id,), ids)}  # the latest feedback wins
-    keys = [(event_id, r["response_id"]) for event_id, r in rows.items()]
-    evaluations = evaluations_for(conn, project_id, keys)
+    keys = [(event_id, r["response_id"], r["trace_id"]) for event_id, r in rows.items()]
+    evaluations = _evaluations(conn, project_id, keys, trace_rows)
     verdicts_of: dict[str, list[Any]] = defaultdict(list)
     for r in _in(conn, "SELECT event_id, detector, flag, evidence, created_us FROM detections"
                        " WHERE project_id = ? AND event_id {in}", (project_id,), ids):
@@ -231,29 +242,55 @@ def detections_for(conn: Conn, project_id: str, event_ids: list[str]) -> dict[st
     return out
 
 
-def _evaluation_rows(conn: Conn, project_id: str, keys: list[tuple[str, str | None]]) -> list[Any]:
-    ids = [k[0] for k in keys]
-    rows = _in(conn, "SELECT * FROM evaluations WHERE project_id = ? AND event_id {in}", (project_id,), ids)
-    responses = [k[1] for k in keys if k[1]]
-    if responses:
-        rows += _in(conn, "SELECT * FROM evaluations WHERE project_id = ? AND event_id IS NULL"
-                          " AND response_id {in}", (project_id,), responses)
-    rows.sort(key=lambda r: (-r["ts_us"], r["eval_key"]))  # latest first
-    return rows
+EvaluationKey = tuple[str, "str | None", "str | None"]  # event_id, response_id, trace_id
 
 
-def evaluations_for(conn: Conn, project_id: str, keys: list[tuple[str, str | None]]) -> dict[str, list[Evaluation]]:
-    """Evaluations of each (event_id, response_id), oldest first."""
+def _trace_evaluations(conn: Conn, project_id: str, trace_ids: list[str]) -> list[Any]:
+    """The whole-trace evaluations of `trace_ids` (none: one indexed probe)."""
+    traces = sorted(set(trace_ids))
+    return _in(conn, "SELECT * FROM evaluations WHERE project_id = ? AND trace_id {in} AND event_id IS NULL",
+               (project_id,), traces) if traces else []
+
+
+def _final_calls(conn: Conn, project_id: str, trace_ids: list[str]) -> dict[str, str]:
+    """Each trace's final call: its last LLM call by start (then arrival), else its last event. A score of a
+    whole trace (a user's thumbs on one turn) is about the answer that turn ended with."""
+    best: dict[str, tuple[tuple[bool, int, int], str]] = {}
+    for r in _in(conn, "SELECT trace_id, event_id, kind, ts_us, seq FROM events WHERE project_id = ?"
+                       " AND trace_id {in}", (project_id,), trace_ids):
+        rank = (r["kind"] == "llm", r["ts_us"], r["seq"])
+        if r["trace_id"] not in best or rank > best[r["trace_id"]][0]:
+            best[r["trace_id"]] = (rank, r["event_id"])
+    return {trace_id: event_id for trace_id, (_, event_id) in best.items()}
+
+
+def _evaluations(conn: Conn, project_id: str, keys: list[EvaluationKey],
+                 trace_rows: list[Any]) -> dict[str, list[Evaluation]]:
+    """Evaluations of each key's event, oldest first: by event, by response id, and the whole-trace ones
+    (`trace_rows`) on the event that is its trace's final call."""
+    wanted = {k[0] for k in keys}
     by_response = {k[1]: k[0] for k in keys if k[1]}
+    found = [(r["event_id"], r) for r in _in(
+        conn, "SELECT * FROM evaluations WHERE project_id = ? AND event_id {in}", (project_id,), list(wanted))]
+    if by_response:
+        found += [(by_response[r["response_id"]], r) for r in _in(
+            conn, "SELECT * FROM evaluations WHERE project_id = ? AND event_id IS NULL AND response_id {in}",
+                  (project_id,), list(by_response))]
+    if trace_rows:
+        finals = _final_calls(conn, project_id, sorted({r["trace_id"] for r in trace_rows}))
+        found += [(finals[r["trace_id"]], r) for r in trace_rows if finals.get(r["trace_id"]) in wanted]
     out: dict[str, list[Evaluation]] = defaultdict(list)
-    for r in reversed(_evaluation_rows(conn, project_id, keys)):
-        event_id = r["event_id"] or by_response.get(r["response_id"])
-        if event_id is None:
-            continue
+    for event_id, r in sorted(found, key=lambda f: (f[1]["ts_us"], f[1]["eval_key"])):
         out[event_id].append(Evaluation(
             eval_key=r["eval_key"], event_id=r["event_id"], response_id=r["response_id"], name=r["name"],
-            score=r["score"], label=r["label"], explanation=r["explanation"], ts_us=r["ts_us"], source=r["source"]))
+            score=r["score"], label=r["label"], explanation=r["explanation"], ts_us=r["ts_us"], source=r["source"],
+            trace_id=r["trace_id"]))
     return out
+
+
+def evaluations_for(conn: Conn, project_id: str, keys: list[EvaluationKey]) -> dict[str, list[Evaluation]]:
+    """Evaluations of each (event_id, response_id, trace_id), oldest first."""
+    return _evaluations(conn, project_id, keys, _trace_evaluations(conn, project_id, [k[2] for k in keys if k[2]]))
 
 
 def human_rates(conn: Conn, project_id: str, session_ids: list[str]) -> dict[str, tuple[int, int]]:
@@ -331,10 +368,10 @@ def store_evaluations(conn: Conn, project_id: str, evaluations: list[Evaluation]
     (`enqueue` False: detection is off, nothing would drain the queue)."""
     conn.executemany(
         "INSERT INTO evaluations (project_id, eval_key, event_id, response_id, name, score, label, explanation,"
-        " source, ts_us, created_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " source, ts_us, created_us, trace_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (project_id, eval_key) DO NOTHING",
         [(project_id, e.eval_key, e.event_id, e.response_id, e.name, e.score, e.label, e.explanation, e.source,
-          e.ts_us, now_us) for e in evaluations])
+          e.ts_us, now_us, e.trace_id) for e in evaluations])
     if not enqueue:
         return
     event_ids = list({e.event_id for e in evaluations if e.event_id})
@@ -343,10 +380,15 @@ def store_evaluations(conn: Conn, project_id: str, evaluations: list[Evaluation]
         event_ids += [r["event_id"] for r in _in(
             conn, "SELECT event_id FROM response_events WHERE project_id = ? AND response_id {in}",
                   (project_id,), responses)]
-    if event_ids:
-        found = _in(conn, "SELECT seq, event_id FROM events WHERE project_id = ? AND event_id {in}",
-                          (project_id,), event_ids)
-        conn.executemany(ENQUEUE, [(r["seq"], project_id, r["event_id"], now_us) for r in found])
+    found = _in(conn, "SELECT seq, event_id FROM events WHERE project_id = ? AND event_id {in}",
+                (project_id,), event_ids) if event_ids else []
+    traces = list({e.trace_id for e in evaluations if e.trace_id and not e.event_id and not e.response_id})
+    if traces:  # a whole trace's: settling any one event of the trace settles them all
+        first = {r["trace_id"]: r for r in reversed(_in(
+            conn, "SELECT seq, event_id, trace_id FROM events WHERE project_id = ? AND trace_id {in}",
+                  (project_id,), traces))}
+        found += list(first.values())
+    conn.executemany(ENQUEUE, [(r["seq"], project_id, r["event_id"], now_us) for r in found])
 
 
 def human_totals(conn: Conn, project_id: str, since_us: int, until_us: int) -> tuple[int, int]:

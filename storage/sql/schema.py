@@ -366,6 +366,16 @@ STEPS.append((
     """,
 ))
 
+# An evaluation of a whole trace (a Langfuse trace score): it applies to the trace's final call, whenever
+# that arrives (`storage/sql/detection.py`).
+STEPS.append((
+    "0008_trace_evaluations",
+    """
+    ALTER TABLE evaluations ADD COLUMN trace_id $ctext;
+    CREATE INDEX evaluations_by_trace ON evaluations (project_id, trace_id) WHERE trace_id IS NOT NULL;
+    """,
+))
+
 _WORD = re.compile(r"^( *)\$(\w+)\n|\$(\w+)", re.MULTILINE)
 
 

@@ -7,13 +7,17 @@ is checked as it arrived, then replayed in reverse order into a fresh project an
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.conftest import new_api_project
+from tests.exporters.live import Backend
 from tests.interop.captures import Request, write_capture
 from tests.interop.libraries import LIBRARIES, Library
 from tests.interop.replay import replay, settled_problems
 from tests.interop.runner import run_scenario
+from tests.support.polling import wait_until
 from tests.support.server import ServerProcess
 
 pytestmark = [pytest.mark.interop, pytest.mark.timeout(3600)]
@@ -37,3 +41,21 @@ def test_each_real_call_is_one_true_event(library: Library, server: ServerProces
     found_reversed = settled_problems(server.base_url, reverse.key, outcome.truth)
     assert not found and not found_reversed, "\n".join(
         ["as sent:", *found, "replayed in reverse order:", *found_reversed])
+
+
+def test_a_langfuse_sdk_trace_score_reaches_the_trace_s_final_call(server: ServerProcess) -> None:
+    """The Langfuse SDK's `score_current_trace` (its user-feedback guide) goes to `POST /api/public/scores`; the
+    scenario's last call fails, so the thumbs-down lands on it, as an evaluation of the whole trace."""
+    [library] = [library for library in LIBRARIES if library.name == "langfuse-openai"]
+    live = new_api_project(server)
+    run_scenario(library, server.base_url, live.key)
+
+    def scored() -> list[dict[str, Any]] | None:
+        events = Backend(server.base_url, live.key, timeout=30).events()
+        evaluated = [e for e in events if e.get("evaluations")]
+        return evaluated if evaluated and evaluated[0].get("flag_source") == "otel" else None
+
+    [event] = wait_until(scored, 60, what="the trace score on its final call")
+    assert [(v["name"], v["label"], v["source"], v["scope"]) for v in event["evaluations"]] == [
+        ("user-feedback", "false", "langfuse", "trace")]
+    assert event["flag"] == "failure" and "FAIL_PLEASE" in event["input"], event

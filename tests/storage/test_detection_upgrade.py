@@ -3,50 +3,22 @@ keeps every event, and its flags gain their source (feedback → user, an error 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from phosphobs.storage.postgres import store as pg_store
-from phosphobs.storage.postgres.schema import MIGRATIONS as PG_MIGRATIONS
-from phosphobs.storage.postgres.store import PostgresStorage
 from phosphobs.storage.protocol import DetectionStore, IngestOp, Storage
-from phosphobs.storage.sqlite import store as sqlite_store
-from phosphobs.storage.sqlite.schema import MIGRATIONS as SQLITE_MIGRATIONS
-from phosphobs.storage.sqlite.store import SqliteStorage
 
-from tests.support import postgres
+from tests.storage.upgrade_support import open_before, raw
 from tests.support.factories import BASE_US, make_event
 
 STEP = "0006_detection"
 
 
 @pytest.fixture
-def opener(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """(open(old_schema: bool) -> Storage, run raw SQL) for a fresh database of `backend`."""
-    url = None
-    if backend == "postgres":
-        postgres.require_postgres(explicit=False)
-        url = postgres.create_database("phosphobs_upgrade")
-    module, migrations = ((sqlite_store, SQLITE_MIGRATIONS) if backend == "sqlite"
-                          else (pg_store, PG_MIGRATIONS))
-    cut = migrations[:[name for name, _ in migrations].index(STEP)]  # the schema just before it
-
-    def open_store(old: bool) -> Storage:
-        monkeypatch.setattr(module, "MIGRATIONS", cut if old else migrations)
-        store: Storage = (SqliteStorage(tmp_path / "up.db", detect=not old) if url is None
-                          else PostgresStorage(url, detect=not old))
-        store.migrate()
-        return store
-
-    yield open_store
-    if url is not None:
-        postgres.drop_database(url)
-
-
-def _raw(store: Storage, sql: str, args: tuple[Any, ...]) -> None:
-    cast(Any, store)._runner.transaction(lambda conn: conn.execute(sql, args))
+def opener(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[bool], Storage]]:
+    yield from open_before(STEP, backend, tmp_path, monkeypatch)
 
 
 def test_upgrade_keeps_events_and_gives_flags_a_source(opener: Any) -> None:
@@ -57,9 +29,9 @@ def test_upgrade_keeps_events_and_gives_flags_a_source(opener: Any) -> None:
     [result] = old.write([IngestOp(project.id, [plain, flagged, failed], None)], BASE_US)
     assert result.ok
     # feedback as the previous code wrote it
-    _raw(old, "INSERT INTO feedback (project_id, event_id, flag, comment, source, created_us)"
+    raw(old, "INSERT INTO feedback (project_id, event_id, flag, comment, source, created_us)"
               " VALUES (?, ?, 'success', NULL, 'user', ?)", (project.id, flagged.event_id, BASE_US))
-    _raw(old, "UPDATE events SET flag = 'success' WHERE event_id = ?", (flagged.event_id,))
+    raw(old, "UPDATE events SET flag = 'success' WHERE event_id = ?", (flagged.event_id,))
     old.close()
 
     new = opener(False)

@@ -82,8 +82,8 @@ def settled(sdk: Sdk, event_id: str, source: str) -> dict[str, Any]:
 
 
 def check(body: dict[str, Any], label: str, flag: str) -> None:
-    assert body["evaluations"] == [{"name": "relevance", "score": 0.25, "label": label,
-                                    "explanation": "the answer ignores the question", "source": "otel"}]
+    assert body["evaluations"] == [{"name": "relevance", "score": 0.25, "label": label, "source": "otel",
+                                    "explanation": "the answer ignores the question", "scope": "event"}]
     assert (body["flag"], body["flag_source"]) == (flag, "otel")
 
 

@@ -21,7 +21,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-from tests.collector.otlp_factories import make_span, traces_request
+from tests.collector.otlp_factories import BASE_NS, make_span, new_span_id, new_trace_id, traces_request
 from tests.conftest import ApiProject, new_api_project
 from tests.support.server import ServerProcess
 
@@ -139,3 +139,109 @@ def test_auth_check_reads_the_key_s_project(api: ApiProject, server: ServerProce
         assert got.status_code == 200 and got.json() == expected
     refused = httpx.get(server.base_url + "/api/public/projects", headers={"Authorization": basic("pk", "ph_nope")})
     assert refused.status_code == 401 and "Basic" in refused.headers["www-authenticate"]
+
+
+def _langfuse_trace(session: str) -> tuple[str, str, str, bytes]:
+    """A trace of two generations (the app's two calls of one turn): (trace id, first span id, final span id,
+    the OTLP request)."""
+    trace, first, final = new_trace_id(), new_span_id(), new_span_id()
+    spans = [make_span("generation", llm_span(session, "draft"), trace_id=trace, span_id=first),
+             make_span("generation", llm_span(session, "answer"), trace_id=trace, span_id=final,
+                       start_ns=BASE_NS + 1_000_000_000)]
+    return trace.hex(), first.hex(), final.hex(), traces_request(spans).SerializeToString()
+
+
+def _flags_of(api: ApiProject, session: str) -> dict[str, tuple[str | None, str | None, list[str]]]:
+    events = wait_for_session(api, session, 2)["events"]
+    return {e["input"]: (e["flag"], e["flag_source"], [v["name"] for v in e["evaluations"]]) for e in events}
+
+
+def test_scores_from_the_langfuse_sdk_become_evaluations_and_flags(api: ApiProject) -> None:
+    """The SDK's batch (`POST /api/public/scores`, a list): a score of the whole trace flags the trace's final call,
+    an observation's score its own call, whether the score arrives before or after the spans; what cannot be
+    kept is listed in a 207, the rest is stored."""
+    auth = {"Authorization": basic("pk-lf-1", api.key)}
+    session_before, session_after = "lf-scores-before", "lf-scores-after"
+    for session, spans_first in ((session_before, False), (session_after, True)):
+        trace, first, _, spans = _langfuse_trace(session)
+        scores = [
+            {"id": f"{session}-1", "traceId": trace, "name": "user-feedback", "value": 0.0, "dataType": "BOOLEAN",
+             "comment": "wrong city", "timestamp": "2026-01-01T00:00:00Z", "environment": "default"},
+            {"id": f"{session}-2", "traceId": trace, "observationId": first, "name": "correctness",
+             "value": "correct", "dataType": "CATEGORICAL"},
+            {"id": f"{session}-3", "traceId": trace, "name": "stars", "value": 2},  # NUMERIC: shown, never a flag
+            {"id": f"{session}-4", "sessionId": session, "name": "session-level", "value": 1},
+        ]
+
+        def send_spans(body: bytes = spans) -> None:
+            got = httpx.post(api.base_url + LANGFUSE_TRACES, content=body, headers={**PROTOBUF, **auth})
+            assert got.status_code == 200, got.text
+
+        if spans_first:
+            send_spans()
+        got = httpx.post(api.base_url + "/api/public/scores", json=scores, headers=auth)
+        assert got.status_code == 207, got.text
+        body = got.json()
+        assert (body["accepted"], body["rejected"]) == (3, 1)
+        assert "score 3" in body["errors"][0]["message"] and "session score is not kept" in body["errors"][0]["message"]
+        if not spans_first:
+            send_spans()
+
+    for session in (session_before, session_after):
+        deadline = time.monotonic() + 60
+        while (flags := _flags_of(api, session))["answer"][0] is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert flags == {"draft": ("success", "otel", ["correctness"]),
+                         "answer": ("failure", "otel", ["user-feedback", "stars"])}, flags
+    [event] = [e for e in wait_for_session(api, session_before, 2)["events"] if e["input"] == "answer"]
+    assert event["evaluations"][0] == {"name": "user-feedback", "score": 0.0, "label": "false",
+                                       "explanation": "wrong city", "source": "langfuse", "scope": "trace"}
+
+
+def test_one_score_and_the_older_sdks_ingestion_batch(api: ApiProject) -> None:
+    auth = {"Authorization": basic("pk-lf-1", api.key)}
+    trace = new_trace_id().hex()
+    one = httpx.post(api.base_url + "/api/public/scores", headers=auth,
+                     json={"id": "my-score", "traceId": trace, "name": "helpful", "value": 1, "dataType": "BOOLEAN"})
+    assert one.status_code == 200 and one.json() == {"id": "my-score"}
+    refused = httpx.post(api.base_url + "/api/public/scores", headers=auth,
+                         json={"traceId": trace, "name": "helpful", "value": 3, "dataType": "BOOLEAN"})
+    assert refused.status_code == 422 and "must be 1 or 0" in refused.json()["error"]["message"]
+
+    batch = {"batch": [
+        {"id": "e1", "type": "score-create", "timestamp": "2026-01-01T00:00:00Z",
+         "body": {"id": "s1", "traceId": trace, "name": "helpful", "value": "pass"}},
+        {"id": "e2", "type": "trace-create", "body": {"id": trace}},
+        {"id": "e3", "type": "score-create", "body": {"name": "no trace", "value": 1}},
+        "not an event",
+    ]}
+    got = httpx.post(api.base_url + "/api/public/ingestion", headers=auth, json=batch)
+    assert got.status_code == 207, got.text
+    assert got.json()["successes"] == [{"id": "e1", "status": 201}]
+    assert [(e["id"], e["status"]) for e in got.json()["errors"]] == [("e2", 400), ("e3", 400), ("3", 400)]
+    assert "send traces over OTLP" in got.json()["errors"][0]["message"]
+
+
+HOSTILE_SCORES = {
+    "not json": b"{not json",
+    "a number": b"42",
+    "nan value": b'[{"traceId": "ab", "name": "n", "value": NaN}]',
+    "huge integer": b'[{"traceId": "ab", "name": "n", "value": ' + b"9" * 5000 + b"}]",
+    "bool value": b'[{"traceId": "ab", "name": "n", "value": true}]',
+    "nul in name": b'[{"traceId": "ab", "name": "a\\u0000b", "value": 1}]',
+    "lone surrogate": b'[{"traceId": "ab", "name": "\\ud800", "value": "\\udc00", "comment": "\\ud800"}]',
+    "deep nesting": b'[{"traceId": "ab", "name": "n", "value": 1, "metadata": ' + b"[" * 3000 + b"]" * 3000 + b"}]",
+    "wrong types": b'[{"traceId": 5, "name": [], "value": {}}, null, [], "x"]',
+    "ingestion garbage": b'{"batch": [{"type": "score-create", "body": "x"}, {"type": "score-create"}]}',
+    "long ids": b'[{"id": "' + b"i" * 300 + b'", "traceId": "' + b"t" * 300 + b'", "name": "n", "value": 1}]',
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_SCORES)
+def test_hostile_scores_are_answered_never_500(api: ApiProject, name: str) -> None:
+    auth = {"Authorization": basic("pk-lf-1", api.key), "content-type": "application/json"}
+    path = "/api/public/ingestion" if name.startswith("ingestion") else "/api/public/scores"
+    got = httpx.post(api.base_url + path, content=HOSTILE_SCORES[name], headers=auth)
+    assert got.status_code in (200, 202, 207, 400, 413, 422), (got.status_code, got.text)
+    unauthenticated = httpx.post(api.base_url + path, content=HOSTILE_SCORES[name])
+    assert unauthenticated.status_code == 401

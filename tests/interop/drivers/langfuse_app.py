@@ -1,5 +1,6 @@
 """The scenario as a Langfuse user writes it: the Langfuse OpenAI drop-in inside an `@observe` function, session
-and user with `propagate_attributes`, the SDK's own exporter (OTLP/HTTP protobuf, gzip, HTTP Basic auth).
+and user with `propagate_attributes`, the SDK's own exporter (OTLP/HTTP protobuf, gzip, HTTP Basic auth), and a
+user-feedback score of the trace.
 
 The switch to phosphobs is only the host and the secret key: LANGFUSE_HOST is the suite's OTLP base URL (the
 recording tap), LANGFUSE_SECRET_KEY a phosphobs key, the public key anything. The suite's own OTLP exporter
@@ -50,6 +51,9 @@ def run(client: OpenAI) -> None:
 def conversation() -> None:
     with propagate_attributes(session_id=SESSION_ID, user_id=USER_ID):
         run(OpenAI(base_url=OPENAI_URL, api_key="sk-interop", max_retries=0))
+    # The user's thumbs-down on the turn, as Langfuse's user-feedback guide records it: a score of the whole
+    # trace, sent by the SDK's score queue to `POST /api/public/scores`, apart from the spans.
+    get_client().score_current_trace(name="user-feedback", value=0, data_type="BOOLEAN", comment="no answer")
 
 
 if __name__ == "__main__":
