@@ -364,12 +364,16 @@ def lag(conn: Conn, project_id: str | None = None) -> DetectionLag:
 
 def store_evaluations(conn: Conn, project_id: str, evaluations: list[Evaluation], now_us: int,
                       enqueue: bool = True) -> None:
-    """Keep evaluations (retries are no-ops) and queue their events, if stored, to settle the flag again
-    (`enqueue` False: detection is off, nothing would drain the queue)."""
+    """Keep evaluations and queue their events, if stored, to settle the flag again (`enqueue` False:
+    detection is off, nothing would drain the queue). A record whose key is stored replaces it: an OTel
+    retry is the same record, and a Langfuse score sent again under its id is that score's new value."""
     conn.executemany(
         "INSERT INTO evaluations (project_id, eval_key, event_id, response_id, name, score, label, explanation,"
         " source, ts_us, created_us, trace_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (project_id, eval_key) DO NOTHING",
+        " ON CONFLICT (project_id, eval_key) DO UPDATE SET event_id = excluded.event_id,"
+        " response_id = excluded.response_id, name = excluded.name, score = excluded.score, label = excluded.label,"
+        " explanation = excluded.explanation, source = excluded.source, ts_us = excluded.ts_us,"
+        " trace_id = excluded.trace_id",
         [(project_id, e.eval_key, e.event_id, e.response_id, e.name, e.score, e.label, e.explanation, e.source,
           e.ts_us, now_us, e.trace_id) for e in evaluations])
     if not enqueue:

@@ -86,3 +86,17 @@ def test_a_trace_without_llm_calls_gives_the_score_to_its_last_event(storage: St
     _write(storage, project, [early, last], [_thumbs_down(key="k3")])
     _settle(storage)
     assert _flags(storage, project, [early, last]) == [(None, None), ("failure", "otel")]
+
+
+def test_a_score_sent_again_under_its_key_replaces_it(storage: Storage, project: Project) -> None:
+    """Langfuse upserts a score by its id: a user who changes their thumbs changes the flag."""
+    final = _call(31)
+    _write(storage, project, [final], [_thumbs_down(key="k4")])
+    _settle(storage)
+    assert _flags(storage, project, [final]) == [("failure", "otel")]
+    thumbs_up = Evaluation("k4", None, None, "user-feedback", 1.0, "true", None, NOW + 5, "langfuse", TRACE)
+    _write(storage, project, [], [thumbs_up])
+    _settle(storage)
+    assert _flags(storage, project, [final]) == [("success", "otel")]
+    [shown] = cast(DetectionStore, storage).evaluations_for(project.id, [(final.event_id, None, TRACE)]).values()
+    assert [(e.score, e.label) for e in shown] == [(1.0, "true")]
