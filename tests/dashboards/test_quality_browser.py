@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+import httpx
+from phosphobs.storage.models import otlp_event_id
+
 from tests.api.detection.helpers import detected, wait_for
+from tests.collector.otlp_factories import make_span, new_trace_id, traces_request
 from tests.conftest import new_api_project
 from tests.dashboards.conftest import shot
 from tests.support.server import ServerProcess
@@ -55,4 +59,28 @@ def test_quality_card_disagreements_rerun_and_judge_switch(page, server: ServerP
     page.click("#judge-toggle")
     page.wait_for_load_state()
     assert page.inner_text("#judge-state") == "off"
+    api.client.close()
+
+
+def test_an_event_page_lists_its_evaluations_and_where_they_came_from(page, server: ServerProcess) -> None:
+    """A Langfuse score of the whole trace, shown on the trace's final call beside the flag it set."""
+    api = new_api_project(server)
+    trace = new_trace_id()
+    attrs = {"langfuse.observation.type": "generation", "langfuse.observation.model.name": "gpt-4o-mini",
+             "langfuse.observation.input": "Capital of France?", "langfuse.observation.output": "Lyon."}
+    span = make_span("generation", attrs, trace_id=trace)
+    exported = httpx.post(api.base_url + "/v1/traces", content=traces_request([span]).SerializeToString(),
+                          headers={"Authorization": f"Bearer {api.key}", "content-type": "application/x-protobuf"})
+    assert exported.status_code == 200, exported.text
+    scored = api.client.post("/api/public/scores", json=[{"traceId": trace.hex(), "name": "user-feedback",
+                                                          "value": 0, "dataType": "BOOLEAN", "comment": "wrong"}])
+    assert scored.status_code == 202, scored.text
+    event_id = otlp_event_id(trace.hex(), span.span_id.hex())
+    wait_for(lambda: api.client.get(f"/api/events/{event_id}").json().get("flag_source") == "otel",
+             what="the score's flag")
+    page.goto(f"/p/{api.project.id}/events/{event_id}")
+    assert page.inner_text("#final-flag") == "failure" and page.inner_text("#flag-source") == "otel"
+    row = page.inner_text("#evaluations tbody tr")
+    assert "user-feedback" in row and "Langfuse score of the whole trace" in row and "wrong" in row
+    shot(page, "event-evaluations")
     api.client.close()
