@@ -28,6 +28,7 @@ from phosphobs.collector.receivers.native_http import native_router
 from phosphobs.collector.receivers.otlp_grpc import OtlpGrpcServer
 from phosphobs.collector.receivers.otlp_http import otlp_router
 from phosphobs.collector.receivers.otlp_ingest import RequestLimits
+from phosphobs.collector.receivers.phoenix_http import phoenix_router
 from phosphobs.storage.open import open_backend
 from phosphobs.storage.registry import StorageOptions
 
@@ -114,6 +115,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(otlp_router(pipeline, authenticate, limits))
     app.include_router(feedback_router(pipeline.submit, authenticate, settings.max_body_bytes))
     app.include_router(langfuse_router(pipeline.submit, authenticate, settings.max_body_bytes))
+    app.include_router(phoenix_router(pipeline.submit, authenticate, settings.max_body_bytes))
     app.include_router(events.router)
     app.include_router(sessions.router)
     app.include_router(quality.router)

@@ -29,7 +29,7 @@ def events_json(store: Storage, project_id: str, events: list[StoredEvent]) -> l
     detection = cast(DetectionStore, store)
     ids = [s.event.event_id for s in events]
     detections = detection.detections_for(project_id, ids)
-    keys = [(s.event.event_id, response_id_of(s.event.metadata), s.event.trace_id) for s in events]
+    keys = [(s.event.event_id, response_id_of(s.event.metadata), s.event.trace_id, s.event.span_id) for s in events]
     evaluations = detection.evaluations_for(project_id, keys)
     return [event_json(s, detections.get(s.event.event_id, []), evaluations.get(s.event.event_id, []))
             for s in events]

@@ -39,7 +39,7 @@ def detection_json(d: Detection) -> dict[str, Any]:
 def evaluation_json(e: Evaluation) -> dict[str, Any]:
     whole_trace = e.trace_id is not None and e.event_id is None and e.response_id is None
     return {"name": e.name, "score": e.score, "label": e.label, "explanation": e.explanation, "source": e.source,
-            "scope": "trace" if whole_trace else "event"}
+            "scope": "trace" if whole_trace else "event", "human": e.human}
 
 
 def event_json(stored: StoredEvent, detections: list[Detection] | None = None,

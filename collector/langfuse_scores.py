@@ -19,14 +19,13 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from phosphobs.collector.external_evaluations import MAX_LABEL, MAX_TEXT, first_problem, partition
 from phosphobs.collector.native import NoNul, to_timestamp_us
 from phosphobs.collector.storable import storable_text
 from phosphobs.storage.models import Evaluation, otlp_event_id
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, ValidationError
 
 SOURCE = "langfuse"
-MAX_LABEL = 200
-MAX_TEXT = 2000
 _HEX_ID = re.compile(r"[0-9a-fA-F]+")
 Id = Annotated[StrictStr, Field(min_length=1, max_length=256), NoNul]
 
@@ -82,8 +81,7 @@ def to_evaluation(item: Any, now_us: int) -> Evaluation:
     try:
         score = ScoreIn.model_validate(item)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ValueError(f"{'.'.join(str(p) for p in first['loc']) or 'score'}: {first['msg']}") from exc
+        raise ValueError(first_problem(exc, "score")) from exc
     if score.traceId is None:
         kept = "session" if score.sessionId else "dataset run" if score.datasetRunId else "unattached"
         raise ValueError(f"score {score.name!r}: a {kept} score is not kept; phosphobs keeps scores of traces and"
@@ -104,11 +102,4 @@ def to_evaluation(item: Any, now_us: int) -> Evaluation:
 
 def to_evaluations(items: list[Any], now_us: int) -> tuple[list[Evaluation], list[tuple[int, str]]]:
     """The keepable scores, and (index, reason) for each refused one."""
-    kept: list[Evaluation] = []
-    refused: list[tuple[int, str]] = []
-    for index, item in enumerate(items):
-        try:
-            kept.append(to_evaluation(item, now_us))
-        except ValueError as exc:
-            refused.append((index, str(exc)))
-    return kept, refused
+    return partition(items, lambda item: to_evaluation(item, now_us))

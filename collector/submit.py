@@ -167,6 +167,13 @@ async def submit_ingest(
     return result, headers
 
 
+async def submit_evaluations(submit: Submit, principal: Principal, evaluations: list[Evaluation]) -> None:
+    """Commit other tools' evaluations (Langfuse scores, Phoenix annotations) in one op: on disk before the
+    answer, refused exactly as an ingest request would be."""
+    if evaluations:
+        await submit_ingest(submit, principal, [], evaluations=evaluations)
+
+
 async def submit_feedback(submit: Submit, project_id: str, feedback: Feedback) -> WriteResult:
     """Commit one feedback flag (API or dashboard), refused exactly as an ingest request would be."""
     return await commit(submit, FeedbackOp(project_id, feedback, received_us=now_us()))

@@ -12,8 +12,10 @@ from collections.abc import Iterable
 from phosphobs.storage.detection_records import Detection, FlagSource
 from phosphobs.storage.models import Flag
 
-_PASS = {"pass", "passed", "success", "succeeded", "correct", "true", "yes"}
-_FAIL = {"fail", "failed", "failure", "incorrect", "false", "no"}
+_PASS = {"pass", "passed", "success", "succeeded", "correct", "true", "yes", "good", "helpful", "thumbs-up",
+         "thumbs_up", "thumbs up", "thumbsup", "👍"}
+_FAIL = {"fail", "failed", "failure", "incorrect", "false", "no", "bad", "unhelpful", "thumbs-down", "thumbs_down",
+         "thumbs down", "thumbsdown", "👎"}
 
 
 def label_flag(label: str | None) -> Flag | None:

@@ -104,6 +104,8 @@ class Evaluation:
     source: str = "otel"
     # A whole trace's evaluation (neither event nor response): it applies to the trace's final call
     trace_id: str | None = None
+    span_id: str | None = None  # a span known only by its id (a Phoenix span annotation), without event_id
+    human: bool = False  # a person's verdict: its pass/fail label is the user's flag, as feedback is
 @dataclass(slots=True)
 class SpanRecord:
     """A span of a trace's GenAI tree that is not itself an event (agent, workflow, retrieval, a nested

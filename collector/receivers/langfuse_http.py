@@ -18,25 +18,17 @@ from fastapi import APIRouter, Request
 from phosphobs.collector.errors import INVALID, ApiError
 from phosphobs.collector.http_body import read_body
 from phosphobs.collector.langfuse_scores import to_evaluations
-from phosphobs.collector.native import parse_with
-from phosphobs.collector.principal import Authenticate, Principal
-from phosphobs.collector.receivers.native_http import decode_json, require_json
+from phosphobs.collector.principal import Authenticate
+from phosphobs.collector.receivers.native_http import json_document, require_json
 from phosphobs.collector.responses import json_response
-from phosphobs.collector.submit import Submit, submit_ingest
+from phosphobs.collector.submit import Submit, submit_evaluations
 from phosphobs.storage.clock import now_us
-from phosphobs.storage.models import Evaluation
-from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 ORGANIZATION = {"id": "phosphobs", "name": "phosphobs"}
-_JSON = TypeAdapter(Any)
 NOT_A_SCORE = ("phosphobs keeps only scores here: send traces over OTLP to /api/public/otel (Langfuse's current"
                " SDKs do)")
-
-
-def _document(body: bytes) -> Any:
-    return decode_json(lambda raw: parse_with(_JSON, raw), body)
 
 
 def _echo_id(value: Any, fallback: int) -> str:
@@ -45,10 +37,6 @@ def _echo_id(value: Any, fallback: int) -> str:
 
 def langfuse_router(submit: Submit, authenticate: Authenticate, max_body_bytes: int) -> APIRouter:
     router = APIRouter(tags=["langfuse"])
-
-    async def keep(principal: Principal, evaluations: list[Evaluation]) -> None:
-        if evaluations:  # one commit for the request: on disk before the answer, like every ingest
-            await submit_ingest(submit, principal, [], evaluations=evaluations)
 
     @router.get("/api/public/projects")
     async def projects(request: Request) -> Response:
@@ -61,7 +49,7 @@ def langfuse_router(submit: Submit, authenticate: Authenticate, max_body_bytes: 
     async def scores(request: Request) -> Response:
         principal = await authenticate(request)
         require_json(request)
-        document = _document(await read_body(request, max_body_bytes))
+        document = json_document(await read_body(request, max_body_bytes))
         if not isinstance(document, (list, dict)):
             raise ApiError(INVALID, "send one score (an object) or a list of scores")
         items = document if isinstance(document, list) else [document]
@@ -69,10 +57,10 @@ def langfuse_router(submit: Submit, authenticate: Authenticate, max_body_bytes: 
         if isinstance(document, dict):
             if refused:
                 raise ApiError(INVALID, refused[0][1])
-            await keep(principal, kept)
+            await submit_evaluations(submit, principal, kept)
             score_id = document.get("id")  # a string when given: validated with the score
             return json_response({"id": score_id if isinstance(score_id, str) else kept[0].eval_key})
-        await keep(principal, kept)
+        await submit_evaluations(submit, principal, kept)
         if refused:
             return json_response({"accepted": len(kept), "rejected": len(refused),
                                   "errors": [{"message": f"score {index}: {reason}"} for index, reason in refused]},
@@ -83,7 +71,7 @@ def langfuse_router(submit: Submit, authenticate: Authenticate, max_body_bytes: 
     async def ingestion(request: Request) -> Response:
         principal = await authenticate(request)
         require_json(request)
-        document = _document(await read_body(request, max_body_bytes))
+        document = json_document(await read_body(request, max_body_bytes))
         batch = document.get("batch") if isinstance(document, dict) else None
         if not isinstance(batch, list):
             raise ApiError(INVALID, 'send {"batch": [events]}')
@@ -91,7 +79,7 @@ def langfuse_router(submit: Submit, authenticate: Authenticate, max_body_bytes: 
         is_score = [isinstance(e, dict) and e.get("type") == "score-create" for e in batch]
         positions = [n for n, score in enumerate(is_score) if score]
         kept, refused = await run_in_threadpool(to_evaluations, [batch[n].get("body") for n in positions], now_us())
-        await keep(principal, kept)
+        await submit_evaluations(submit, principal, kept)
         reasons = {positions[index]: reason for index, reason in refused}
         reasons.update({n: NOT_A_SCORE for n, score in enumerate(is_score) if not score})
         return json_response({

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, Request
 from phosphobs.collector.admission import admitted, declared_length, grow
@@ -14,6 +15,7 @@ from phosphobs.collector.native import (
     MalformedJson,
     parse_batch,
     parse_event,
+    parse_with,
     to_event,
 )
 from phosphobs.collector.principal import Authenticate, Principal
@@ -21,6 +23,7 @@ from phosphobs.collector.responses import json_response
 from phosphobs.collector.submit import Intake, check_rate_gate, prepare, submit_ingest
 from phosphobs.storage.clock import now_us
 from phosphobs.storage.models import Event
+from pydantic import TypeAdapter
 from starlette.responses import Response
 
 
@@ -37,6 +40,14 @@ def decode_json(parse, body: bytes):
         raise ApiError(BAD_REQUEST, f"request body is not valid JSON: {exc}") from exc
     except InvalidPayload as exc:
         raise ApiError(INVALID, "request body failed validation", details=exc.details) from exc
+
+
+_ANY_JSON = TypeAdapter(Any)
+
+
+def json_document(body: bytes) -> Any:
+    """Any JSON document, read as leniently as events are (400 when it is not JSON); the caller checks its shape."""
+    return decode_json(lambda raw: parse_with(_ANY_JSON, raw), body)
 
 
 def _check_project(principal: Principal, items: list[IngestEvent]) -> None:

@@ -124,8 +124,8 @@ def settle(conn: Conn, project_id: str, event_ids: list[str], verdicts: list[tup
     them is the trace's final call (the one the evaluation applies to) may have just changed."""
     def select(ids: list[str]) -> dict[str, Any]:
         return {r["event_id"]: r for r in _in(
-            conn, f"SELECT seq, event_id, session_id, trace_id, own_flag, flag_source, detected_flag, eval_flag,"
-                  f" {_response_id(conn)} AS response_id, {FACT_COLUMNS} FROM events WHERE project_id = ?"
+            conn, f"SELECT seq, event_id, session_id, trace_id, span_id, own_flag, flag_source, detected_flag,"
+                  f" eval_flag, {_response_id(conn)} AS response_id, {FACT_COLUMNS} FROM events WHERE project_id = ?"
                   f" AND event_id {{in}} ORDER BY seq{lock}", (project_id,), ids)}
 
     rows = select(event_ids)
@@ -134,7 +134,7 @@ def settle(conn: Conn, project_id: str, event_ids: list[str], verdicts: list[tup
     trace_rows = _trace_evaluations(conn, project_id, [r["trace_id"] for r in rows.values() if r["trace_id"]])
     if trace_rows:
         mates = _in(conn, "SELECT event_id FROM events WHERE project_id = ? AND trace_id {in}", (project_id,),
-                    sorted({r["trace_id"] for r in trace_rows}))
+                    sorted({trace_id for trace_id, _ in trace_rows}))
         rows.update(select([m["event_id"] for m in mates if m["event_id"] not in rows]))
     conn.executemany(
         "INSERT INTO detections (project_id, event_id, detector, version, ts_us, flag, score, reason, evidence,"
@@ -149,7 +149,7 @@ def settle(conn: Conn, project_id: str, event_ids: list[str], verdicts: list[tup
     users = {r["event_id"]: r["flag"] for r in _in(
         conn, "SELECT event_id, flag FROM feedback WHERE project_id = ? AND event_id {in} ORDER BY id",
               (project_id,), ids)}  # the latest feedback wins
-    keys = [(event_id, r["response_id"], r["trace_id"]) for event_id, r in rows.items()]
+    keys = [(event_id, r["response_id"], r["trace_id"], r["span_id"]) for event_id, r in rows.items()]
     evaluations = _evaluations(conn, project_id, keys, trace_rows)
     verdicts_of: dict[str, list[Any]] = defaultdict(list)
     for r in _in(conn, "SELECT event_id, detector, flag, evidence, created_us FROM detections"
@@ -157,10 +157,11 @@ def settle(conn: Conn, project_id: str, event_ids: list[str], verdicts: list[tup
         verdicts_of[r["event_id"]].append((r["detector"], r["flag"], r["evidence"], r["created_us"]))
     updates = []
     for event_id, row in rows.items():
-        labels = [label_flag(e.label) for e in reversed(evaluations.get(event_id, []))]  # latest first
-        otel = next((f for f in labels if f is not None), None)
+        latest_first = list(reversed(evaluations.get(event_id, [])))
+        otel = next((f for e in latest_first if not e.human and (f := label_flag(e.label))), None)
+        human = next((f for e in latest_first if e.human and (f := label_flag(e.label))), None)
         detected = detected_flag(verdicts_of.get(event_id, []))
-        flag, source = final_flag(users.get(event_id), otel, detected, row["own_flag"])
+        flag, source = final_flag(users.get(event_id) or human, otel, detected, row["own_flag"])
         if (flag, source, detected, otel) == (row["flag"], row["flag_source"], row["detected_flag"], row["eval_flag"]):
             continue
         updates.append((flag, source, detected, otel, row["seq"]))
@@ -242,14 +243,23 @@ def detections_for(conn: Conn, project_id: str, event_ids: list[str]) -> dict[st
     return out
 
 
-EvaluationKey = tuple[str, "str | None", "str | None"]  # event_id, response_id, trace_id
+EvaluationKey = tuple[str, "str | None", "str | None", "str | None"]  # event_id, response_id, trace_id, span_id
 
 
-def _trace_evaluations(conn: Conn, project_id: str, trace_ids: list[str]) -> list[Any]:
-    """The whole-trace evaluations of `trace_ids` (none: one indexed probe)."""
+def _trace_evaluations(conn: Conn, project_id: str, trace_ids: list[str]) -> list[tuple[str, Any]]:
+    """(trace id, row) of each evaluation of a whole trace among `trace_ids`: the trace's own, and those of
+    a span of it that is no call (a Phoenix annotation of the app's span around its calls). None: two
+    indexed probes."""
     traces = sorted(set(trace_ids))
-    return _in(conn, "SELECT * FROM evaluations WHERE project_id = ? AND trace_id {in} AND event_id IS NULL",
-               (project_id,), traces) if traces else []
+    if not traces:
+        return []
+    found = [(r["trace_id"], r) for r in _in(
+        conn, "SELECT * FROM evaluations WHERE project_id = ? AND trace_id {in} AND event_id IS NULL",
+              (project_id,), traces)]
+    return found + [(r["tree_trace"], r) for r in _in(
+        conn, "SELECT e.*, s.trace_id AS tree_trace FROM spans s JOIN evaluations e ON e.project_id = s.project_id"
+              " AND e.span_id = s.span_id AND e.event_id IS NULL WHERE s.project_id = ? AND s.trace_id {in}",
+              (project_id,), traces)]
 
 
 def _final_calls(conn: Conn, project_id: str, trace_ids: list[str]) -> dict[str, str]:
@@ -265,31 +275,43 @@ def _final_calls(conn: Conn, project_id: str, trace_ids: list[str]) -> dict[str,
 
 
 def _evaluations(conn: Conn, project_id: str, keys: list[EvaluationKey],
-                 trace_rows: list[Any]) -> dict[str, list[Evaluation]]:
-    """Evaluations of each key's event, oldest first: by event, by response id, and the whole-trace ones
-    (`trace_rows`) on the event that is its trace's final call."""
+                 trace_rows: list[tuple[str, Any]]) -> dict[str, list[Evaluation]]:
+    """Evaluations of each key's event, oldest first: by event, by response id, by span id, and the
+    whole-trace ones (`trace_rows`) on the event that is its trace's final call."""
     wanted = {k[0] for k in keys}
     by_response = {k[1]: k[0] for k in keys if k[1]}
+    by_span: dict[str, list[str]] = defaultdict(list)
+    for key in keys:
+        if key[3]:
+            by_span[key[3]].append(key[0])
     found = [(r["event_id"], r) for r in _in(
         conn, "SELECT * FROM evaluations WHERE project_id = ? AND event_id {in}", (project_id,), list(wanted))]
     if by_response:
         found += [(by_response[r["response_id"]], r) for r in _in(
             conn, "SELECT * FROM evaluations WHERE project_id = ? AND event_id IS NULL AND response_id {in}",
                   (project_id,), list(by_response))]
+    if by_span:
+        found += [(event_id, r) for r in _in(
+            conn, "SELECT * FROM evaluations WHERE project_id = ? AND span_id {in} AND event_id IS NULL",
+                  (project_id,), list(by_span)) for event_id in by_span[r["span_id"]]]
+    traced: dict[str, str] = {}  # eval_key → the trace a whole-trace evaluation is of
     if trace_rows:
-        finals = _final_calls(conn, project_id, sorted({r["trace_id"] for r in trace_rows}))
-        found += [(finals[r["trace_id"]], r) for r in trace_rows if finals.get(r["trace_id"]) in wanted]
+        finals = _final_calls(conn, project_id, sorted({trace_id for trace_id, _ in trace_rows}))
+        for trace_id, r in trace_rows:
+            if finals.get(trace_id) in wanted:
+                found.append((finals[trace_id], r))
+                traced[r["eval_key"]] = trace_id
     out: dict[str, list[Evaluation]] = defaultdict(list)
     for event_id, r in sorted(found, key=lambda f: (f[1]["ts_us"], f[1]["eval_key"])):
         out[event_id].append(Evaluation(
             eval_key=r["eval_key"], event_id=r["event_id"], response_id=r["response_id"], name=r["name"],
             score=r["score"], label=r["label"], explanation=r["explanation"], ts_us=r["ts_us"], source=r["source"],
-            trace_id=r["trace_id"]))
+            trace_id=traced.get(r["eval_key"], r["trace_id"]), span_id=r["span_id"], human=bool(r["human"])))
     return out
 
 
 def evaluations_for(conn: Conn, project_id: str, keys: list[EvaluationKey]) -> dict[str, list[Evaluation]]:
-    """Evaluations of each (event_id, response_id, trace_id), oldest first."""
+    """Evaluations of each (event_id, response_id, trace_id, span_id), oldest first."""
     return _evaluations(conn, project_id, keys, _trace_evaluations(conn, project_id, [k[2] for k in keys if k[2]]))
 
 
@@ -369,13 +391,13 @@ def store_evaluations(conn: Conn, project_id: str, evaluations: list[Evaluation]
     retry is the same record, and a Langfuse score sent again under its id is that score's new value."""
     conn.executemany(
         "INSERT INTO evaluations (project_id, eval_key, event_id, response_id, name, score, label, explanation,"
-        " source, ts_us, created_us, trace_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " source, ts_us, created_us, trace_id, span_id, human) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (project_id, eval_key) DO UPDATE SET event_id = excluded.event_id,"
         " response_id = excluded.response_id, name = excluded.name, score = excluded.score, label = excluded.label,"
         " explanation = excluded.explanation, source = excluded.source, ts_us = excluded.ts_us,"
-        " trace_id = excluded.trace_id",
+        " trace_id = excluded.trace_id, span_id = excluded.span_id, human = excluded.human",
         [(project_id, e.eval_key, e.event_id, e.response_id, e.name, e.score, e.label, e.explanation, e.source,
-          e.ts_us, now_us, e.trace_id) for e in evaluations])
+          e.ts_us, now_us, e.trace_id, e.span_id, int(e.human)) for e in evaluations])
     if not enqueue:
         return
     event_ids = list({e.event_id for e in evaluations if e.event_id})
@@ -386,11 +408,17 @@ def store_evaluations(conn: Conn, project_id: str, evaluations: list[Evaluation]
                   (project_id,), responses)]
     found = _in(conn, "SELECT seq, event_id FROM events WHERE project_id = ? AND event_id {in}",
                 (project_id,), event_ids) if event_ids else []
-    traces = list({e.trace_id for e in evaluations if e.trace_id and not e.event_id and not e.response_id})
+    spans = list({e.span_id for e in evaluations if e.span_id and not e.event_id})
+    traces = {e.trace_id for e in evaluations if e.trace_id and not e.event_id and not e.response_id}
+    if spans:  # a call's span, or a span of the tree (its trace's final call is meant)
+        found += _in(conn, "SELECT seq, event_id FROM events WHERE project_id = ? AND span_id {in}", (project_id,),
+                     spans)
+        traces.update(r["trace_id"] for r in _in(
+            conn, "SELECT trace_id FROM spans WHERE project_id = ? AND span_id {in}", (project_id,), spans))
     if traces:  # a whole trace's: settling any one event of the trace settles them all
         first = {r["trace_id"]: r for r in reversed(_in(
             conn, "SELECT seq, event_id, trace_id FROM events WHERE project_id = ? AND trace_id {in}",
-                  (project_id,), traces))}
+                  (project_id,), sorted(traces)))}
         found += list(first.values())
     conn.executemany(ENQUEUE, [(r["seq"], project_id, r["event_id"], now_us) for r in found])
 

@@ -366,13 +366,19 @@ STEPS.append((
     """,
 ))
 
-# An evaluation of a whole trace (a Langfuse trace score): it applies to the trace's final call, whenever
-# that arrives (`storage/sql/detection.py`).
+# Evaluations of a whole trace (a Langfuse trace score, a Phoenix trace annotation: they apply to the trace's
+# final call) or of a span known only by its id (a Phoenix span annotation), whenever those arrive; and whether
+# a human gave it (a Phoenix HUMAN annotation is the user's flag). See `storage/sql/detection.py`.
 STEPS.append((
-    "0008_trace_evaluations",
+    "0008_evaluation_targets",
     """
     ALTER TABLE evaluations ADD COLUMN trace_id $ctext;
+    ALTER TABLE evaluations ADD COLUMN span_id $ctext;
+    ALTER TABLE evaluations ADD COLUMN human $small NOT NULL DEFAULT 0;
     CREATE INDEX evaluations_by_trace ON evaluations (project_id, trace_id) WHERE trace_id IS NOT NULL;
+    CREATE INDEX evaluations_by_span ON evaluations (project_id, span_id) WHERE span_id IS NOT NULL;
+    CREATE INDEX events_by_span ON events (project_id, span_id) WHERE span_id IS NOT NULL;
+    CREATE INDEX spans_by_span ON spans (project_id, span_id);
     """,
 ))
 

@@ -90,6 +90,11 @@ LIBRARIES = [
     Library("openinference-openai", "openai_app.py",
             (OPENAI, "openinference-instrumentation-openai==0.1.66", *OTEL_LATEST),
             {"INTEROP_MODE": "openinference"}),
+    # Arize Phoenix's own OTel set-up (`phoenix.otel.register`) and its client's span annotations.
+    Library("phoenix-openai", "openai_app.py",
+            (OPENAI, "openinference-instrumentation-openai==0.1.66", "arize-phoenix-otel==0.17.2",
+             "arize-phoenix-client==3.5.0", *OTEL_LATEST),
+            {"INTEROP_MODE": "phoenix"}),
     Library("traceloop-openai", "openai_app.py", (OPENAI, TRACELOOP, HTTPX),
             {"INTEROP_MODE": "traceloop"}, constraints="traceloop.txt"),
     Library("traceloop-openai-events", "openai_app.py", (OPENAI, TRACELOOP, HTTPX),

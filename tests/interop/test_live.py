@@ -59,3 +59,21 @@ def test_a_langfuse_sdk_trace_score_reaches_the_trace_s_final_call(server: Serve
     assert [(v["name"], v["label"], v["source"], v["scope"]) for v in event["evaluations"]] == [
         ("user-feedback", "false", "langfuse", "trace")]
     assert event["flag"] == "failure" and "FAIL_PLEASE" in event["input"], event
+
+
+def test_a_phoenix_client_annotation_of_the_app_span_reaches_the_turn_s_final_call(server: ServerProcess) -> None:
+    """Phoenix's client posts a HUMAN annotation of the app's span around the turn (`/v1/span_annotations`); the
+    span is no call, so the annotation is of the trace's final call (the failing one): the user's flag."""
+    [library] = [library for library in LIBRARIES if library.name == "phoenix-openai"]
+    live = new_api_project(server)
+    run_scenario(library, server.base_url, live.key)
+
+    def annotated() -> list[dict[str, Any]] | None:
+        events = Backend(server.base_url, live.key, timeout=30).events()
+        found = [e for e in events if e.get("evaluations")]
+        return found if found and found[0].get("flag_source") == "user" else None
+
+    [event] = wait_until(annotated, 60, what="the annotation on the turn's final call")
+    assert [(v["name"], v["label"], v["source"], v["scope"], v["human"]) for v in event["evaluations"]] == [
+        ("user feedback", "thumbs-down", "phoenix", "trace", True)]
+    assert event["flag"] == "failure" and "FAIL_PLEASE" in event["input"], event

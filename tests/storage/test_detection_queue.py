@@ -112,10 +112,10 @@ def test_an_otel_label_beats_detection_but_not_a_human(storage: Storage, project
     assert _drain(store, lambda e: []) == [event.event_id]
     got = storage.get_event(project.id, event.event_id)
     assert got is not None and (got.flag, got.flag_source) == ("success", "otel")
-    [found] = store.evaluations_for(project.id, [(event.event_id, "resp-1", None)])[event.event_id]
+    [found] = store.evaluations_for(project.id, [(event.event_id, "resp-1", None, None)])[event.event_id]
     assert (found.name, found.score, found.label, found.source) == ("relevance", 0.9, "Pass", "otel")
     _ingest(storage, project, [], [evaluation])  # a retry stores nothing twice
-    assert len(store.evaluations_for(project.id, [(event.event_id, "resp-1", None)])[event.event_id]) == 1
+    assert len(store.evaluations_for(project.id, [(event.event_id, "resp-1", None, None)])[event.event_id]) == 1
     storage.write([FeedbackOp(project.id, Feedback(event.event_id, "failure"))], NOW + 5)
     _drain(store, lambda e: [])
     got = storage.get_event(project.id, event.event_id)
@@ -261,7 +261,7 @@ def test_with_detection_off_nothing_is_queued(tmp_path: Any) -> None:
         _ingest(storage, project, [event], [Evaluation("k", event.event_id, None, "x", 1.0, "pass", None, NOW)])
         store = cast(DetectionStore, storage)
         assert store.detection_lag(project.id).queued == 0
-        assert [e.label for e in store.evaluations_for(project.id, [(event.event_id, None, None)])[event.event_id]] == [
-            "pass"]
+        keys = [(event.event_id, None, None, None)]
+        assert [e.label for e in store.evaluations_for(project.id, keys)[event.event_id]] == ["pass"]
     finally:
         storage.close()

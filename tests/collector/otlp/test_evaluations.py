@@ -83,7 +83,8 @@ def settled(sdk: Sdk, event_id: str, source: str) -> dict[str, Any]:
 
 def check(body: dict[str, Any], label: str, flag: str) -> None:
     assert body["evaluations"] == [{"name": "relevance", "score": 0.25, "label": label, "source": "otel",
-                                    "explanation": "the answer ignores the question", "scope": "event"}]
+                                    "explanation": "the answer ignores the question", "scope": "event",
+                                    "human": False}]
     assert (body["flag"], body["flag_source"]) == (flag, "otel")
 
 

@@ -195,7 +195,8 @@ def test_scores_from_the_langfuse_sdk_become_evaluations_and_flags(api: ApiProje
                          "answer": ("failure", "otel", ["user-feedback", "stars"])}, flags
     [event] = [e for e in wait_for_session(api, session_before, 2)["events"] if e["input"] == "answer"]
     assert event["evaluations"][0] == {"name": "user-feedback", "score": 0.0, "label": "false",
-                                       "explanation": "wrong city", "source": "langfuse", "scope": "trace"}
+                                       "explanation": "wrong city", "source": "langfuse", "scope": "trace",
+                                       "human": False}
 
 
 def test_one_score_and_the_older_sdks_ingestion_batch(api: ApiProject) -> None:

@@ -2,6 +2,7 @@
 
 - `openai-v2`: opentelemetry-instrumentation-openai-v2 (content per its env settings), session/user on a parent span;
 - `openinference`: openinference-instrumentation-openai, session/user with `using_attributes`;
+- `phoenix`: the same through Arize Phoenix's `phoenix.otel.register`, and a user's annotation via its client;
 - `traceloop` / `traceloop-events`: traceloop-sdk, legacy span attributes or (`use_legacy_attributes=False`) log
   events, session/user as association properties inside a workflow;
 - `logfire`: `logfire.instrument_openai`, exporting over OTLP only, session/user on a `logfire.span`;
@@ -119,8 +120,37 @@ def with_openlit() -> Callable[[], None]:
     return flush_global_providers
 
 
+def with_phoenix() -> Callable[[], None]:
+    """Arize Phoenix's own set-up, switched by its two variables only: `phoenix.otel.register` auto-instruments
+    OpenInference and exports to PHOENIX_COLLECTOR_ENDPOINT with PHOENIX_API_KEY (a phosphobs key) as Bearer;
+    the app's span around the turn comes from its tracer, and the user's thumbs-down on the turn goes through
+    Phoenix's client as a HUMAN annotation of that span, as Phoenix's feedback guide writes it."""
+    base = os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"]
+    for name in [name for name in os.environ if name.startswith("OTEL_EXPORTER_OTLP")]:
+        del os.environ[name]
+    os.environ["PHOENIX_COLLECTOR_ENDPOINT"] = base
+    os.environ["PHOENIX_API_KEY"] = os.environ["INTEROP_AUTHORIZATION"].removeprefix("Bearer ")
+    from openinference.instrumentation import using_attributes
+    from opentelemetry.trace import format_span_id
+    from phoenix.client import Client
+    from phoenix.otel import register
+
+    # Without a protocol, register() sends gRPC to the endpoint's host at PHOENIX_GRPC_PORT (4317, phosphobs'
+    # gRPC port too); the suite records HTTP, so the app asks for it as Phoenix's docs show.
+    provider = register(project_name="interop-phoenix", auto_instrument=True, batch=True, protocol="http/protobuf")
+    tracer = provider.get_tracer("interop.app")
+    with using_attributes(session_id=SESSION_ID, user_id=USER_ID), tracer.start_as_current_span(
+            "geography-chat", openinference_span_kind="chain") as span:
+        run(new_client())
+    Client().spans.add_span_annotation(
+        span_id=format_span_id(span.get_span_context().span_id), annotation_name="user feedback",
+        annotator_kind="HUMAN", label="thumbs-down", score=0, explanation="no answer")
+    return provider.shutdown
+
+
 MODES = {"openai-v2": with_openai_v2, "openinference": with_openinference, "traceloop": with_traceloop,
-         "traceloop-events": with_traceloop, "logfire": with_logfire, "openlit": with_openlit}
+         "traceloop-events": with_traceloop, "logfire": with_logfire, "openlit": with_openlit,
+         "phoenix": with_phoenix}
 
 if __name__ == "__main__":
     MODES[MODE]()()

@@ -14,7 +14,7 @@ from phosphobs.storage.protocol import DetectionStore, IngestOp, Storage
 from tests.storage.upgrade_support import open_before, raw
 from tests.support.factories import BASE_US, make_event
 
-STEP = "0008_trace_evaluations"
+STEP = "0008_evaluation_targets"
 TRACE = "b" * 32
 
 
@@ -40,7 +40,7 @@ def test_upgrade_keeps_evaluations_and_takes_trace_scores(opener: Any) -> None:
     new = opener(False)
     try:
         store = cast(DetectionStore, new)
-        keys = [(judged.event_id, None, TRACE), (final.event_id, None, TRACE)]
+        keys = [(judged.event_id, None, TRACE, None), (final.event_id, None, TRACE, None)]
         [kept] = store.evaluations_for(project.id, keys)[judged.event_id]
         assert (kept.name, kept.label, kept.trace_id) == ("relevance", "pass", None)
         score = Evaluation("trace-score", None, None, "user-feedback", 0.0, "false", None, BASE_US, "langfuse", TRACE)

@@ -1,12 +1,14 @@
-"""A whole trace's evaluation (a Langfuse trace score) applies to the trace's final call, on every backend:
-whether it arrives before or after the trace's spans, and again when a later call of the trace arrives."""
+"""Evaluations of other targets than an event, on every backend: a whole trace's (a Langfuse trace score)
+applies to the trace's final call, whether it arrives before or after the trace's spans, and again when a later
+call of the trace arrives; a span's known only by its id (a Phoenix annotation) to that span's call, or to its
+trace's final call when the span is the app's; a human's is the user's flag."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
 from phosphobs.storage.detection_records import Evaluation, Outcome
-from phosphobs.storage.models import Event
+from phosphobs.storage.models import Event, SpanRecord
 from phosphobs.storage.protocol import DetectionStore, IngestOp, Project, Storage
 
 from tests.support.factories import BASE_US, make_event
@@ -52,7 +54,7 @@ def test_a_trace_score_sent_before_the_spans_flags_the_final_call(storage: Stora
     _settle(storage)
     assert _flags(storage, project, [first, final, tool_after, other_trace]) == [
         (None, None), ("failure", "otel"), (None, None), (None, None)]
-    keys = [(e.event_id, None, e.trace_id) for e in (first, final, tool_after)]
+    keys = [(e.event_id, None, e.trace_id, e.span_id) for e in (first, final, tool_after)]
     shown = cast(DetectionStore, storage).evaluations_for(project.id, keys)
     assert list(shown) == [final.event_id]
     [evaluation] = shown[final.event_id]
@@ -77,7 +79,7 @@ def test_a_trace_score_sent_after_the_spans_settles_them(storage: Storage, proje
     _write(storage, project, [], [_thumbs_down(key="k2")])  # a resend is the same score
     _settle(storage)
     assert _flags(storage, project, [first, final]) == [(None, None), ("failure", "otel")]
-    [shown] = cast(DetectionStore, storage).evaluations_for(project.id, [(final.event_id, None, TRACE)]).values()
+    [shown] = cast(DetectionStore, storage).evaluations_for(project.id, [(final.event_id, None, TRACE, None)]).values()
     assert len(shown) == 1
 
 
@@ -98,5 +100,41 @@ def test_a_score_sent_again_under_its_key_replaces_it(storage: Storage, project:
     _write(storage, project, [], [thumbs_up])
     _settle(storage)
     assert _flags(storage, project, [final]) == [("success", "otel")]
-    [shown] = cast(DetectionStore, storage).evaluations_for(project.id, [(final.event_id, None, TRACE)]).values()
+    [shown] = cast(DetectionStore, storage).evaluations_for(project.id, [(final.event_id, None, TRACE, None)]).values()
     assert [(e.score, e.label) for e in shown] == [(1.0, "true")]
+
+
+def _annotation(span: str, label: str, *, human: bool = True, key: str = "a1") -> Evaluation:
+    return Evaluation(key, None, None, "user feedback", None, label, None, NOW, "phoenix", None, span, human)
+
+
+def test_a_human_annotation_of_a_call_span_is_the_user_s_flag(storage: Storage, project: Project) -> None:
+    """Sent before the span arrives; a person's verdict counts as the user's flag (and teaches the judge)."""
+    call, other = _call(41), _call(42)
+    _write(storage, project, [], [_annotation(call.span_id or "", "thumbs-down")])
+    _write(storage, project, [call, other])
+    _settle(storage)
+    assert _flags(storage, project, [call, other]) == [("failure", "user"), (None, None)]
+    assert [example[2] for example in cast(DetectionStore, storage).judge_examples(project.id, 5)] == ["failure"]
+    shown = cast(DetectionStore, storage).evaluations_for(project.id, [(call.event_id, None, TRACE, call.span_id)])
+    [evaluation] = shown[call.event_id]
+    assert (evaluation.source, evaluation.human, evaluation.trace_id) == ("phoenix", True, None)
+
+    _write(storage, project, [], [_annotation(call.span_id or "", "thumbs-up")])  # same name and span: replaced
+    _settle(storage)
+    assert _flags(storage, project, [call]) == [("success", "user")]
+
+
+def test_an_annotation_of_the_app_span_evaluates_its_trace_s_final_call(storage: Storage, project: Project) -> None:
+    """Phoenix's feedback guide annotates the app's span around the calls (a span of the tree, no call)."""
+    app_span = SpanRecord(TRACE, "a" * 16, None, "chat", "chain", BASE_US, BASE_US + 10_000_000)
+    first, final = _call(51), _call(52)
+    [result] = storage.write([IngestOp(project.id, [first, final], None, spans=[app_span])], NOW)
+    assert result.ok, result.error
+    _settle(storage)
+    _write(storage, project, [], [_annotation("a" * 16, "incorrect", human=False, key="a2")])
+    _settle(storage)
+    assert _flags(storage, project, [first, final]) == [(None, None), ("failure", "otel")]
+    keys = [(e.event_id, None, TRACE, e.span_id) for e in (first, final)]
+    [evaluation] = cast(DetectionStore, storage).evaluations_for(project.id, keys)[final.event_id]
+    assert (evaluation.label, evaluation.trace_id, evaluation.span_id) == ("incorrect", TRACE, "a" * 16)
