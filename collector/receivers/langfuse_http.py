@@ -16,10 +16,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from phosphobs.collector.errors import INVALID, ApiError
-from phosphobs.collector.http_body import read_body
 from phosphobs.collector.langfuse_scores import to_evaluations
 from phosphobs.collector.principal import Authenticate
-from phosphobs.collector.receivers.native_http import json_document, require_json
+from phosphobs.collector.receivers.native_http import json_request
 from phosphobs.collector.responses import json_response
 from phosphobs.collector.submit import Submit, submit_evaluations
 from phosphobs.storage.clock import now_us
@@ -47,9 +46,7 @@ def langfuse_router(submit: Submit, authenticate: Authenticate, max_body_bytes: 
 
     @router.post("/api/public/scores")
     async def scores(request: Request) -> Response:
-        principal = await authenticate(request)
-        require_json(request)
-        document = json_document(await read_body(request, max_body_bytes))
+        principal, document = await json_request(request, authenticate, max_body_bytes)
         if not isinstance(document, (list, dict)):
             raise ApiError(INVALID, "send one score (an object) or a list of scores")
         items = document if isinstance(document, list) else [document]
@@ -69,9 +66,7 @@ def langfuse_router(submit: Submit, authenticate: Authenticate, max_body_bytes: 
 
     @router.post("/api/public/ingestion")
     async def ingestion(request: Request) -> Response:
-        principal = await authenticate(request)
-        require_json(request)
-        document = json_document(await read_body(request, max_body_bytes))
+        principal, document = await json_request(request, authenticate, max_body_bytes)
         batch = document.get("batch") if isinstance(document, dict) else None
         if not isinstance(batch, list):
             raise ApiError(INVALID, 'send {"batch": [events]}')

@@ -50,6 +50,13 @@ def json_document(body: bytes) -> Any:
     return decode_json(lambda raw: parse_with(_ANY_JSON, raw), body)
 
 
+async def json_request(request: Request, authenticate: Authenticate, max_body_bytes: int) -> tuple[Principal, Any]:
+    """The caller and the JSON document of a keyed request to another tool's API (Langfuse's, Phoenix's)."""
+    principal = await authenticate(request)
+    require_json(request)
+    return principal, json_document(await read_body(request, max_body_bytes))
+
+
 def _check_project(principal: Principal, items: list[IngestEvent]) -> None:
     for index, item in enumerate(items):
         if item.project_id is not None and item.project_id not in (principal.project_id, principal.project_name):

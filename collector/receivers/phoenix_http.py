@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from phosphobs.collector.errors import INVALID, ApiError
-from phosphobs.collector.http_body import read_body
 from phosphobs.collector.phoenix_annotations import Target, to_evaluations
 from phosphobs.collector.principal import Authenticate
-from phosphobs.collector.receivers.native_http import json_document, require_json
+from phosphobs.collector.receivers.native_http import json_request
 from phosphobs.collector.responses import json_response
 from phosphobs.collector.submit import Submit, submit_evaluations
 from phosphobs.storage.clock import now_us
@@ -27,9 +26,7 @@ def phoenix_router(submit: Submit, authenticate: Authenticate, max_body_bytes: i
     router = APIRouter(tags=["phoenix"])
 
     async def annotate(request: Request, target: Target) -> Response:
-        principal = await authenticate(request)
-        require_json(request)
-        document = json_document(await read_body(request, max_body_bytes))
+        principal, document = await json_request(request, authenticate, max_body_bytes)
         items = document.get("data") if isinstance(document, dict) else None
         if not isinstance(items, list):
             raise ApiError(INVALID, 'send {"data": [annotations]}')

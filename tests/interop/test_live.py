@@ -43,19 +43,24 @@ def test_each_real_call_is_one_true_event(library: Library, server: ServerProces
         ["as sent:", *found, "replayed in reverse order:", *found_reversed])
 
 
+
+def _evaluated_call(server: ServerProcess, key: str, flag_source: str) -> dict[str, Any]:
+    """The project's one event that has evaluations, once its flag comes from `flag_source`."""
+    def evaluated() -> list[dict[str, Any]] | None:
+        events = [e for e in Backend(server.base_url, key, timeout=30).events() if e.get("evaluations")]
+        return events if events and events[0].get("flag_source") == flag_source else None
+
+    [event] = wait_until(evaluated, 60, what=f"an evaluated call flagged by {flag_source}")
+    return event
+
+
 def test_a_langfuse_sdk_trace_score_reaches_the_trace_s_final_call(server: ServerProcess) -> None:
     """The Langfuse SDK's `score_current_trace` (its user-feedback guide) goes to `POST /api/public/scores`; the
     scenario's last call fails, so the thumbs-down lands on it, as an evaluation of the whole trace."""
     [library] = [library for library in LIBRARIES if library.name == "langfuse-openai"]
     live = new_api_project(server)
     run_scenario(library, server.base_url, live.key)
-
-    def scored() -> list[dict[str, Any]] | None:
-        events = Backend(server.base_url, live.key, timeout=30).events()
-        evaluated = [e for e in events if e.get("evaluations")]
-        return evaluated if evaluated and evaluated[0].get("flag_source") == "otel" else None
-
-    [event] = wait_until(scored, 60, what="the trace score on its final call")
+    event = _evaluated_call(server, live.key, "otel")
     assert [(v["name"], v["label"], v["source"], v["scope"]) for v in event["evaluations"]] == [
         ("user-feedback", "false", "langfuse", "trace")]
     assert event["flag"] == "failure" and "FAIL_PLEASE" in event["input"], event
@@ -67,13 +72,7 @@ def test_a_phoenix_client_annotation_of_the_app_span_reaches_the_turn_s_final_ca
     [library] = [library for library in LIBRARIES if library.name == "phoenix-openai"]
     live = new_api_project(server)
     run_scenario(library, server.base_url, live.key)
-
-    def annotated() -> list[dict[str, Any]] | None:
-        events = Backend(server.base_url, live.key, timeout=30).events()
-        found = [e for e in events if e.get("evaluations")]
-        return found if found and found[0].get("flag_source") == "user" else None
-
-    [event] = wait_until(annotated, 60, what="the annotation on the turn's final call")
+    event = _evaluated_call(server, live.key, "user")
     assert [(v["name"], v["label"], v["source"], v["scope"], v["human"]) for v in event["evaluations"]] == [
         ("user feedback", "thumbs-down", "phoenix", "trace", True)]
     assert event["flag"] == "failure" and "FAIL_PLEASE" in event["input"], event

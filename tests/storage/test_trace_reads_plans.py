@@ -43,5 +43,7 @@ def test_trace_reads_use_the_trace_session_and_user_indexes(tmp_path: Path) -> N
         steps = " ".join(plan)
         assert "SCAN" not in steps, (sql, plan)
         assert "events_by_time" not in steps, (sql, plan)  # only the unfiltered listing walks it
-        if "trace_id IN" in sql or "trace_id = ?" in sql:
+        if "span_id IN" in sql:  # a span id is at least as selective as its trace's
+            assert "(project_id=? AND trace_id=?" in steps or "(project_id=? AND span_id=?" in steps, (sql, plan)
+        elif "trace_id IN" in sql or "trace_id = ?" in sql:
             assert "(project_id=? AND trace_id=?" in steps, (sql, plan)
