@@ -1,11 +1,14 @@
 """Span-tree reads at scale: seed N stored spans of agent traces, then time GET /api/traces/{id} on a real server.
 
     python bench/trace_read.py [--spans 1000000] [--requests 300] [--database-url postgresql://…/postgres]
+                               [--python OTHER/.venv/bin/python --python .venv/bin/python --rounds 2]
 
 Seeding normalizes agent-shaped OTLP requests (`otlp_agent.py`: 4 stored spans a trace, 3 of them call
 events) and writes them through `Storage.write`, the ingest code path without HTTP. Then one client times
-random trace reads (the target: p95 < 50 ms at 1M spans) and trace listings, one request at a time.
-A Postgres URL gets a throwaway database; without one, a SQLite file.
+random trace reads (the target: p95 < 50 ms at 1M spans), trace listings, and event pages of those traces
+(each event with its detections and evaluations), one request at a time. A Postgres URL gets a throwaway
+database; without one, a SQLite file. With several `--python` interpreters (other builds), each round starts a
+server from each in turn on the same seeded database.
 """
 
 from __future__ import annotations
@@ -62,11 +65,17 @@ def seed(url: str, spans: int) -> tuple[str, list[str]]:
     return key, ids
 
 
-def run(url: str, tmp: Path, spans: int, requests: int) -> None:
+def run(url: str, tmp: Path, spans: int, requests: int, pythons: list[str], rounds: int) -> None:
     print(f"machine: {machine()}")
     print(f"database: {'postgres' if url.startswith('postgres') else 'sqlite'}, stored spans: {spans:,}")
     key, ids = seed(url, spans)
-    server = Server(tmp, ["--database-url", url])
+    for round_no in range(rounds):
+        for python in pythons:
+            print(f"round {round_no + 1}, server: {python}", flush=True)
+            measure_server(Server(tmp, ["--database-url", url], python=python), key, ids, requests)
+
+
+def measure_server(server: Server, key: str, ids: list[str], requests: int) -> None:
     rng = random.Random(2)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=60,
@@ -75,6 +84,8 @@ def run(url: str, tmp: Path, spans: int, requests: int) -> None:
             measure(client, "GET /api/traces", [rng.choice(["/api/traces", "/api/traces?has_errors=false",
                                                             f"/api/traces?session_id=conv-{rng.randrange(1000)}"])
                                                  for _ in range(max(requests // 5, 10))])
+            events = ["/api/events", "/api/events?kind=llm", f"/api/events?session_id=conv-{rng.randrange(1000)}"]
+            measure(client, "GET /api/events (traced)", [rng.choice(events) for _ in range(max(requests // 5, 10))])
     finally:
         server.stop()
 
@@ -84,8 +95,12 @@ def main() -> None:
     parser.add_argument("--spans", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--database-url", help="postgresql://…/postgres: the run uses a throwaway database there")
+    parser.add_argument("--python", action="append", help="interpreter of a build to serve from (repeatable)")
+    parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
-    run_on_database(args.database_url, "phosphobs_traces", lambda url, tmp: run(url, tmp, args.spans, args.requests))
+    pythons = args.python or [sys.executable]
+    run_on_database(args.database_url, "phosphobs_traces",
+                    lambda url, tmp: run(url, tmp, args.spans, args.requests, pythons, args.rounds))
 
 
 if __name__ == "__main__":

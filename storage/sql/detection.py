@@ -131,7 +131,9 @@ def settle(conn: Conn, project_id: str, event_ids: list[str], verdicts: list[tup
     rows = select(event_ids)
     if not rows:
         return
-    trace_rows = _trace_evaluations(conn, project_id, [r["trace_id"] for r in rows.values() if r["trace_id"]])
+    detached = _has_detached(conn, project_id)
+    trace_rows = _trace_evaluations(conn, project_id, [r["trace_id"] for r in rows.values() if r["trace_id"]]) \
+        if detached else []
     if trace_rows:
         mates = _in(conn, "SELECT event_id FROM events WHERE project_id = ? AND trace_id {in}", (project_id,),
                     sorted({trace_id for trace_id, _ in trace_rows}))
@@ -150,7 +152,7 @@ def settle(conn: Conn, project_id: str, event_ids: list[str], verdicts: list[tup
         conn, "SELECT event_id, flag FROM feedback WHERE project_id = ? AND event_id {in} ORDER BY id",
               (project_id,), ids)}  # the latest feedback wins
     keys = [(event_id, r["response_id"], r["trace_id"], r["span_id"]) for event_id, r in rows.items()]
-    evaluations = _evaluations(conn, project_id, keys, trace_rows)
+    evaluations = _evaluations(conn, project_id, keys, trace_rows, detached)
     verdicts_of: dict[str, list[Any]] = defaultdict(list)
     for r in _in(conn, "SELECT event_id, detector, flag, evidence, created_us FROM detections"
                        " WHERE project_id = ? AND event_id {in}", (project_id,), ids):
@@ -246,6 +248,13 @@ def detections_for(conn: Conn, project_id: str, event_ids: list[str]) -> dict[st
 EvaluationKey = tuple[str, "str | None", "str | None", "str | None"]  # event_id, response_id, trace_id, span_id
 
 
+def _has_detached(conn: Conn, project_id: str) -> bool:
+    """Whether any evaluation of the project waits on a response id, a span or a trace rather than naming its
+    event. Most projects have none: their pages and batches then skip those lookups (one probe instead)."""
+    return _one(conn, "SELECT 1 AS found FROM evaluations WHERE project_id = ? AND event_id IS NULL LIMIT 1",
+                (project_id,)) is not None
+
+
 def _trace_evaluations(conn: Conn, project_id: str, trace_ids: list[str]) -> list[tuple[str, Any]]:
     """(trace id, row) of each evaluation of a whole trace among `trace_ids`: the trace's own, and those of
     a span of it that is no call (a Phoenix annotation of the app's span around its calls). None: two
@@ -274,8 +283,8 @@ def _final_calls(conn: Conn, project_id: str, trace_ids: list[str]) -> dict[str,
     return {trace_id: event_id for trace_id, (_, event_id) in best.items()}
 
 
-def _evaluations(conn: Conn, project_id: str, keys: list[EvaluationKey],
-                 trace_rows: list[tuple[str, Any]]) -> dict[str, list[Evaluation]]:
+def _evaluations(conn: Conn, project_id: str, keys: list[EvaluationKey], trace_rows: list[tuple[str, Any]],
+                 detached: bool) -> dict[str, list[Evaluation]]:
     """Evaluations of each key's event, oldest first: by event, by response id, by span id, and the
     whole-trace ones (`trace_rows`) on the event that is its trace's final call."""
     wanted = {k[0] for k in keys}
@@ -286,11 +295,11 @@ def _evaluations(conn: Conn, project_id: str, keys: list[EvaluationKey],
             by_span[key[3]].append(key[0])
     found = [(r["event_id"], r) for r in _in(
         conn, "SELECT * FROM evaluations WHERE project_id = ? AND event_id {in}", (project_id,), list(wanted))]
-    if by_response:
+    if by_response and detached:
         found += [(by_response[r["response_id"]], r) for r in _in(
             conn, "SELECT * FROM evaluations WHERE project_id = ? AND event_id IS NULL AND response_id {in}",
                   (project_id,), list(by_response))]
-    if by_span:
+    if by_span and detached:
         found += [(event_id, r) for r in _in(
             conn, "SELECT * FROM evaluations WHERE project_id = ? AND span_id {in} AND event_id IS NULL",
                   (project_id,), list(by_span)) for event_id in by_span[r["span_id"]]]
@@ -312,7 +321,11 @@ def _evaluations(conn: Conn, project_id: str, keys: list[EvaluationKey],
 
 def evaluations_for(conn: Conn, project_id: str, keys: list[EvaluationKey]) -> dict[str, list[Evaluation]]:
     """Evaluations of each (event_id, response_id, trace_id, span_id), oldest first."""
-    return _evaluations(conn, project_id, keys, _trace_evaluations(conn, project_id, [k[2] for k in keys if k[2]]))
+    if not keys:
+        return {}
+    detached = _has_detached(conn, project_id)
+    traces = _trace_evaluations(conn, project_id, [k[2] for k in keys if k[2]]) if detached else []
+    return _evaluations(conn, project_id, keys, traces, detached)
 
 
 def human_rates(conn: Conn, project_id: str, session_ids: list[str]) -> dict[str, tuple[int, int]]:

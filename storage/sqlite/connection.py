@@ -59,7 +59,8 @@ def in_snapshot(conn: SqliteConnection, fn: Callable[[SqliteConnection], T]) -> 
     try:
         return fn(conn)
     finally:
-        conn.execute("ROLLBACK")  # it only read: ending it frees the snapshot (and the WAL behind it)
+        if conn.in_transaction:  # an error may have ended it already
+            conn.execute("ROLLBACK")  # it only read: ending it frees the snapshot (and the WAL behind it)
 
 
 def in_transaction(conn: SqliteConnection, fn: Callable[[SqliteConnection], T]) -> T:
