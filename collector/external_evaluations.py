@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from phosphobs.collector.errors import TOO_LARGE, ApiError
 from phosphobs.storage.models import Evaluation
 from pydantic import ValidationError
 
 MAX_LABEL = 200
 MAX_TEXT = 2000
+MAX_ITEMS = 10_000  # per request: one group commit stays short (the SDKs send a few dozen at a time)
 
 
 def first_problem(exc: ValidationError, what: str) -> str:
@@ -20,7 +22,10 @@ def first_problem(exc: ValidationError, what: str) -> str:
 
 
 def partition(items: list[Any], convert: Callable[[Any], Evaluation]) -> tuple[list[Evaluation], list[tuple[int, str]]]:
-    """The items `convert` keeps, and (index, reason) for each it refuses with a ValueError."""
+    """The items `convert` keeps, and (index, reason) for each it refuses with a ValueError. More than
+    `MAX_ITEMS` is refused whole (413), before any is read."""
+    if len(items) > MAX_ITEMS:
+        raise ApiError(TOO_LARGE, f"{len(items):,} items in one request; send at most {MAX_ITEMS:,} at a time")
     kept: list[Evaluation] = []
     refused: list[tuple[int, str]] = []
     for index, item in enumerate(items):

@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from phosphobs.collector.errors import INVALID, ApiError
+from phosphobs.collector.errors import INVALID, TOO_LARGE, ApiError
+from phosphobs.collector.external_evaluations import MAX_ITEMS
 from phosphobs.collector.langfuse_scores import to_evaluations
 from phosphobs.collector.principal import Authenticate
 from phosphobs.collector.receivers.native_http import json_request
@@ -70,6 +71,8 @@ def langfuse_router(submit: Submit, authenticate: Authenticate, max_body_bytes: 
         batch = document.get("batch") if isinstance(document, dict) else None
         if not isinstance(batch, list):
             raise ApiError(INVALID, 'send {"batch": [events]}')
+        if len(batch) > MAX_ITEMS:
+            raise ApiError(TOO_LARGE, f"{len(batch):,} events in one batch; send at most {MAX_ITEMS:,} at a time")
         ids = [_echo_id(e.get("id") if isinstance(e, dict) else None, n) for n, e in enumerate(batch)]
         is_score = [isinstance(e, dict) and e.get("type") == "score-create" for e in batch]
         positions = [n for n, score in enumerate(is_score) if score]

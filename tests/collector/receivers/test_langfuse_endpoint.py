@@ -235,6 +235,9 @@ HOSTILE_SCORES = {
     "wrong types": b'[{"traceId": 5, "name": [], "value": {}}, null, [], "x"]',
     "ingestion garbage": b'{"batch": [{"type": "score-create", "body": "x"}, {"type": "score-create"}]}',
     "long ids": b'[{"id": "' + b"i" * 300 + b'", "traceId": "' + b"t" * 300 + b'", "name": "n", "value": 1}]',
+    "100k items": b"[" + b",".join([b'{"traceId":"ab","name":"n","value":1}'] * 100_000) + b"]",
+    "ingestion 100k events": b'{"batch": [' + b",".join([b'{"type":"trace-create"}'] * 100_000) + b"]}",
+    "10 MB string": b'[{"traceId": "ab", "name": "n", "value": "' + b"x" * 10_000_000 + b'"}]',
 }
 
 
@@ -244,5 +247,7 @@ def test_hostile_scores_are_answered_never_500(api: ApiProject, name: str) -> No
     path = "/api/public/ingestion" if name.startswith("ingestion") else "/api/public/scores"
     got = httpx.post(api.base_url + path, content=HOSTILE_SCORES[name], headers=auth)
     assert got.status_code in (200, 202, 207, 400, 413, 422), (got.status_code, got.text)
+    if "100k" in name or "10 MB" in name:
+        assert got.status_code == 413, got.text
     unauthenticated = httpx.post(api.base_url + path, content=HOSTILE_SCORES[name])
     assert unauthenticated.status_code == 401

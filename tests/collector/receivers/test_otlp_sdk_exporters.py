@@ -76,24 +76,18 @@ def test_http_protobuf_exporter(grpc_server: ServerProcess) -> None:
     check(wait_for_session(grpc_server, "sdk-http", 2))
 
 
-def test_grpc_exporter(grpc_server: ServerProcess) -> None:
-    exporter = GrpcSpanExporter(endpoint=f"127.0.0.1:{grpc_server.grpc_port}", insecure=True,
-                                headers=(("authorization", f"Bearer {grpc_server.api_key}"),))
-    provider = TracerProvider(resource=Resource.create({"service.name": "sdk-test"}))
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    emit_conversation(provider, "sdk-grpc")
-    check(wait_for_session(grpc_server, "sdk-grpc", 2))
-
-
-def test_grpc_exporter_with_basic_auth(grpc_server: ServerProcess) -> None:
-    """The key as the Basic password (a Langfuse-style set-up moved to gRPC) works as on OTLP/HTTP."""
+@pytest.mark.parametrize("scheme", ["Bearer", "Basic"])
+def test_grpc_exporter(grpc_server: ServerProcess, scheme: str) -> None:
+    """The key as Bearer, or as the Basic password (a Langfuse-style set-up moved to gRPC), as on OTLP/HTTP."""
     basic = base64.b64encode(f"pk-lf-any:{grpc_server.api_key}".encode()).decode()
+    credentials = grpc_server.api_key if scheme == "Bearer" else basic
     exporter = GrpcSpanExporter(endpoint=f"127.0.0.1:{grpc_server.grpc_port}", insecure=True,
-                                headers=(("authorization", f"Basic {basic}"),))
+                                headers=(("authorization", f"{scheme} {credentials}"),))
     provider = TracerProvider(resource=Resource.create({"service.name": "sdk-test"}))
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    emit_conversation(provider, "sdk-grpc-basic")
-    check(wait_for_session(grpc_server, "sdk-grpc-basic", 2))
+    session = f"sdk-grpc-{scheme.lower()}"
+    emit_conversation(provider, session)
+    check(wait_for_session(grpc_server, session, 2))
 
 
 def test_grpc_rejects_a_bad_key(grpc_server: ServerProcess) -> None:

@@ -109,6 +109,12 @@ HOSTILE = {
                     b' "metadata": ' + b"[" * 3000 + b"]" * 3000 + b"}]}",
     "long ids": b'{"data": [{"name": "n", "annotator_kind": "HUMAN", "span_id": "' + b"a" * 100_000
                 + b'", "result": {"label": "x"}}]}',
+    "100k items": b'{"data": [' + b",".join([b'{"name":"n","annotator_kind":"CODE","span_id":"ab",'
+                                             b'"trace_id":"ab","result":{"score":1}}'] * 100_000) + b"]}",
+    "20k items": b'{"data": [' + b",".join([b'{"name":"n","annotator_kind":"CODE","span_id":"ab","result":{}}']
+                                            * 20_000) + b"]}",  # under the body cap: the item cap answers
+    "10 MB string": b'{"data": [{"name": "n", "annotator_kind": "HUMAN", "span_id": "ab", "result": {"label": "'
+                    + b"x" * 10_000_000 + b'"}}]}',
 }
 
 
@@ -118,4 +124,8 @@ def test_hostile_annotations_are_answered_never_500(api: ApiProject, name: str, 
     headers = {"Authorization": f"Bearer {api.key}", "content-type": "application/json"}
     got = httpx.post(api.base_url + path, content=HOSTILE[name], headers=headers)
     assert got.status_code in (200, 400, 413, 422), (got.status_code, got.text)
+    if name in ("100k items", "20k items", "10 MB string"):
+        assert got.status_code == 413, got.text
+    if name == "20k items":
+        assert "at most 10,000" in got.text
     assert httpx.post(api.base_url + path, content=HOSTILE[name]).status_code == 401

@@ -47,6 +47,20 @@ def second_turn_openai() -> list[dict[str, Any]]:
     return [*history_openai(), {"role": "assistant", "content": ANSWER1}, {"role": "user", "content": TURN2}]
 
 
+def openai_conversation(client: Any) -> None:
+    """The scenario's four calls through an OpenAI Python SDK client (however it is wrapped or instrumented)."""
+    client.chat.completions.create(model=OPENAI_MODEL, messages=history_openai(), temperature=0.2, max_tokens=128)
+    client.chat.completions.create(model=OPENAI_MODEL, messages=second_turn_openai(), temperature=0.2,
+                                   max_tokens=128)
+    stream = client.chat.completions.create(
+        model=OPENAI_MODEL, stream=True, stream_options={"include_usage": True},
+        messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": STREAM}])
+    for _ in stream:
+        pass
+    expect_failure(lambda: client.chat.completions.create(
+        model=OPENAI_MODEL, messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": FAIL}]))
+
+
 def setup_otel(service_name: str, logs: bool = True) -> Callable[[], None]:
     """The plain OpenTelemetry SDK set-up an app would write: OTLP/HTTP protobuf for traces (and logs).
 

@@ -12,16 +12,10 @@ from __future__ import annotations
 import os
 
 from common import (
-    FAIL,
-    OPENAI_MODEL,
     OPENAI_URL,
     SESSION_ID,
-    STREAM,
-    SYSTEM,
     USER_ID,
-    expect_failure,
-    history_openai,
-    second_turn_openai,
+    openai_conversation,
 )
 
 os.environ["LANGFUSE_HOST"] = os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"]
@@ -34,23 +28,10 @@ from langfuse import get_client, observe, propagate_attributes  # noqa: E402  (r
 from langfuse.openai import OpenAI  # noqa: E402
 
 
-def run(client: OpenAI) -> None:
-    client.chat.completions.create(model=OPENAI_MODEL, messages=history_openai(), temperature=0.2, max_tokens=128)
-    client.chat.completions.create(model=OPENAI_MODEL, messages=second_turn_openai(), temperature=0.2,
-                                   max_tokens=128)
-    stream = client.chat.completions.create(
-        model=OPENAI_MODEL, stream=True, stream_options={"include_usage": True},
-        messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": STREAM}])
-    for _ in stream:
-        pass
-    expect_failure(lambda: client.chat.completions.create(
-        model=OPENAI_MODEL, messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": FAIL}]))
-
-
 @observe(name="geography-chat")
 def conversation() -> None:
     with propagate_attributes(session_id=SESSION_ID, user_id=USER_ID):
-        run(OpenAI(base_url=OPENAI_URL, api_key="sk-interop", max_retries=0))
+        openai_conversation(OpenAI(base_url=OPENAI_URL, api_key="sk-interop", max_retries=0))
     # The user's thumbs-down on the turn, as Langfuse's user-feedback guide records it: a score of the whole
     # trace, sent by the SDK's score queue to `POST /api/public/scores`, apart from the spans.
     get_client().score_current_trace(name="user-feedback", value=0, data_type="BOOLEAN", comment="no answer")

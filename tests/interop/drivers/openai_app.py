@@ -18,18 +18,12 @@ from typing import Any
 
 import openai
 from common import (
-    FAIL,
-    OPENAI_MODEL,
     OPENAI_URL,
     SESSION_ID,
-    STREAM,
-    SYSTEM,
     USER_ID,
     conversation,
-    expect_failure,
     flush_global_providers,
-    history_openai,
-    second_turn_openai,
+    openai_conversation,
     setup_otel,
     setup_otel_logs,
     traceloop_init,
@@ -38,17 +32,6 @@ from common import (
 MODE = os.environ["INTEROP_MODE"]
 
 
-def run(client: openai.OpenAI) -> None:
-    client.chat.completions.create(model=OPENAI_MODEL, messages=history_openai(), temperature=0.2, max_tokens=128)
-    client.chat.completions.create(model=OPENAI_MODEL, messages=second_turn_openai(), temperature=0.2,
-                                   max_tokens=128)
-    stream = client.chat.completions.create(
-        model=OPENAI_MODEL, stream=True, stream_options={"include_usage": True},
-        messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": STREAM}])
-    for _ in stream:
-        pass
-    expect_failure(lambda: client.chat.completions.create(
-        model=OPENAI_MODEL, messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": FAIL}]))
 
 
 def new_client() -> openai.OpenAI:
@@ -61,7 +44,7 @@ def with_openai_v2() -> Callable[[], None]:
 
     OpenAIInstrumentor().instrument()
     with conversation():
-        run(new_client())
+        openai_conversation(new_client())
     return close
 
 
@@ -72,7 +55,7 @@ def with_openinference() -> Callable[[], None]:
 
     OpenAIInstrumentor().instrument()
     with using_attributes(session_id=SESSION_ID, user_id=USER_ID):
-        run(new_client())
+        openai_conversation(new_client())
     return close
 
 
@@ -86,7 +69,7 @@ def with_traceloop() -> Callable[[], None]:
     traceloop_init(f"interop-{MODE}", **options)
     from traceloop.sdk.decorators import workflow
 
-    workflow(name="geography_chat")(run)(new_client())
+    workflow(name="geography_chat")(openai_conversation)(new_client())
     return flush_global_providers
 
 
@@ -106,7 +89,7 @@ def with_logfire() -> Callable[[], None]:
     client = new_client()
     logfire.instrument_openai(client)
     with logfire.span("conversation", **{"session.id": SESSION_ID, "user.id": USER_ID}):
-        run(client)
+        openai_conversation(client)
     return logfire.shutdown if hasattr(logfire, "shutdown") else flush_global_providers
 
 
@@ -116,7 +99,7 @@ def with_openlit() -> Callable[[], None]:
     openlit.init(service_name="interop-openlit", otlp_endpoint=os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"],
                  otlp_headers={"Authorization": os.environ["INTEROP_AUTHORIZATION"]}, disable_metrics=True)
     with openlit.using_attributes({"session.id": SESSION_ID, "user.id": USER_ID}):
-        run(new_client())
+        openai_conversation(new_client())
     return flush_global_providers
 
 
@@ -141,7 +124,7 @@ def with_phoenix() -> Callable[[], None]:
     tracer = provider.get_tracer("interop.app")
     with using_attributes(session_id=SESSION_ID, user_id=USER_ID), tracer.start_as_current_span(
             "geography-chat", openinference_span_kind="chain") as span:
-        run(new_client())
+        openai_conversation(new_client())
     Client().spans.add_span_annotation(
         span_id=format_span_id(span.get_span_context().span_id), annotation_name="user feedback",
         annotator_kind="HUMAN", label="thumbs-down", score=0, explanation="no answer")
